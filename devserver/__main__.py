@@ -1,0 +1,90 @@
+"""`make run`: the template's API on http://127.0.0.1:$PORT with the embedded DynamoDB.
+
+Environment: PORT (3000), LOCAL_API_KEY (else one generated and kept in the data
+directory), DEVSERVER_DATA (.devserver/), DYNAMODB_ENDPOINT (use that DynamoDB instead
+of the embedded one), TTL_SWEEP_INTERVAL / TTL_SWEEP_LAG (seconds: 10 / 60).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from .dynamo import EmbeddedDynamoDB, Housekeeper, Snapshot, create_tables, local_client
+from .gateway import Gateway, make_http_server
+from .template import ROOT, Template, local_environment
+
+log = logging.getLogger("devserver")
+
+
+def _api_key(data_dir: Path) -> str:
+    """LOCAL_API_KEY, or a key generated once and kept beside the local data."""
+    if os.environ.get("LOCAL_API_KEY"):
+        return os.environ["LOCAL_API_KEY"]
+    path = data_dir / "api-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    template = Template()
+    data_dir = Path(os.environ.get("DEVSERVER_DATA", ROOT / ".devserver"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    api_key = _api_key(data_dir)
+    port = int(os.environ.get("PORT", "3000"))
+
+    os.environ.update(local_environment(template))
+    sys.path.insert(0, str(ROOT / "functions"))  # where Lambda finds the CoreLayer's shortlink package
+
+    db: EmbeddedDynamoDB | None = None
+    housekeeper: Housekeeper | None = None
+    tables = template.tables()
+    if os.environ.get("DYNAMODB_ENDPOINT"):
+        client = local_client(os.environ["DYNAMODB_ENDPOINT"])
+        create_tables(client, tables)
+        log.info("using DynamoDB at %s (no TTL sweeper, no snapshot)", os.environ["DYNAMODB_ENDPOINT"])
+    else:
+        os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        db = EmbeddedDynamoDB()
+        os.environ["DYNAMODB_ENDPOINT"] = db.start()
+        client = local_client(os.environ["DYNAMODB_ENDPOINT"])
+        create_tables(client, tables)
+        snapshot = Snapshot(data_dir / "dynamodb.json")
+        log.info("embedded DynamoDB at %s, %d item(s) restored", os.environ["DYNAMODB_ENDPOINT"], snapshot.restore(client))
+        housekeeper = Housekeeper(client, tables, db, snapshot,
+                                  interval=float(os.environ.get("TTL_SWEEP_INTERVAL", "10")),
+                                  lag=float(os.environ.get("TTL_SWEEP_LAG", "60")))
+        housekeeper.start()
+
+    server = make_http_server(Gateway(template, {api_key}), port)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    print(f"Short links API on http://127.0.0.1:{server.server_address[1]}/", flush=True)
+    print(f"Local API key (x-api-key): {api_key}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        server.server_close()
+        if housekeeper:
+            housekeeper.stop()
+        if db:
+            db.stop()
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

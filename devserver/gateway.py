@@ -1,0 +1,207 @@
+"""A local stand-in for API Gateway's REST API: routes from template.yaml, API keys,
+the proxy event that API Gateway sends, and the handler invoked in-process."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import json
+import logging
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any, Callable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .template import ROOT, Function, Route, Template
+
+log = logging.getLogger("devserver.gateway")
+STAGE = "prod"
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own request limit
+
+
+def api_key_id(key: str) -> str:
+    """A stable id per key, as API Gateway gives in requestContext.identity.apiKeyId."""
+    return "local" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 256
+    timeout_seconds: int = 10
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
+        self.function_version = "$LATEST"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(function: Function) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Import functions/<name>/app.py under a unique module name (every function has an app.py)."""
+    module_name, attr = function.handler.rsplit(".", 1)
+    path = function.code_dir / (module_name.replace(".", "/") + ".py")
+    unique = f"devserver_fn_{function.name}"
+    spec = importlib.util.spec_from_file_location(unique, path)
+    assert spec and spec.loader, path
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    spec.loader.exec_module(module)
+    return getattr(module, attr)
+
+
+def _multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    if not pairs:
+        return None, None
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for key, value in pairs:
+        single[key] = value  # API Gateway keeps the last value in the single-value map
+        multi.setdefault(key, []).append(value)
+    return single, multi
+
+
+def build_event(route: Route, method: str, raw_path: str, header_pairs: list[tuple[str, str]], body: bytes,
+                source_ip: str, api_key: str | None) -> dict[str, Any]:
+    """The REST proxy event, shaped like `sam local generate-event apigateway aws-proxy`."""
+    split = urlsplit(raw_path)
+    path = unquote(split.path)
+    headers, multi_headers = _multi(header_pairs)
+    query, multi_query = _multi(parse_qsl(split.query, keep_blank_values=True))
+    params = route.match(method, path) or None
+    try:
+        text, is_base64 = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode("ascii"), True
+    now = time.time()
+    lower = {k.lower(): v for k, v in (headers or {}).items()}
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": params,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "resourceId": "local",
+            "resourcePath": route.path,
+            "httpMethod": method,
+            "path": f"/{STAGE}{path}",
+            "stage": STAGE,
+            "protocol": "HTTP/1.1",
+            "domainName": lower.get("host", "127.0.0.1"),
+            "requestId": str(uuid.uuid4()),
+            "extendedRequestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": lower.get("user-agent"),
+                "apiKey": api_key,
+                "apiKeyId": api_key_id(api_key) if api_key else None,
+                "accountId": None,
+                "caller": None,
+                "user": None,
+                "userArn": None,
+                "accessKey": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+            },
+        },
+        "body": text if body else None,
+        "isBase64Encoded": is_base64,
+    }
+
+
+class Gateway:
+    def __init__(self, template: Template, api_keys: set[str]) -> None:
+        self.routes = template.routes()
+        self.functions = template.functions()
+        self.api_keys = api_keys
+        self.handlers = {name: load_handler(fn) for name, fn in self.functions.items()
+                         if any(r.function == name for r in self.routes)}
+
+    def find(self, method: str, path: str) -> Route | None:
+        return next((r for r in self.routes if r.match(method, path) is not None), None)
+
+    def handle(self, method: str, raw_path: str, header_pairs: list[tuple[str, str]], body: bytes,
+               source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One request in, one response out, with API Gateway's own answers for its own errors."""
+        if len(body) > MAX_PAYLOAD:
+            return _gateway_error(413, "Request Too Long")
+        route = self.find(method, unquote(urlsplit(raw_path).path))
+        if route is None:
+            return _gateway_error(403, "Missing Authentication Token")
+        api_key = next((v for k, v in header_pairs if k.lower() == "x-api-key"), None)
+        if route.api_key_required and api_key not in self.api_keys:
+            return _gateway_error(403, "Forbidden")
+        event = build_event(route, method, raw_path, header_pairs, body, source_ip, api_key)
+        context = LambdaContext(route.function, event["requestContext"]["requestId"])
+        try:
+            result = self.handlers[route.function](event, context)
+        except Exception:
+            log.exception("%s raised", route.function)
+            return _gateway_error(502, "Internal server error")
+        return _from_proxy_result(result)
+
+
+def _gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+
+
+def _from_proxy_result(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = list((result.get("headers") or {}).items())
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers.extend((key, v) for v in values if (key, v) not in headers)
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
+    return int(result["statusCode"]), headers, body
+
+
+def make_http_server(gateway: Gateway, port: int) -> ThreadingHTTPServer:
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "shortlink-devserver"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, headers, payload = gateway.handle(
+                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+            )
+            self.send_response(status)
+            for key, value in headers:
+                if key.lower() not in ("content-length", "connection"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.info("%s %s", self.address_string(), format % args)
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)
+    server.daemon_threads = True
+    return server
+
+

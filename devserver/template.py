@@ -1,0 +1,170 @@
+"""Reads template.yaml: routes, functions, their environment and the DynamoDB tables.
+
+The template is the only route table: nothing here lists a path of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that turns short-form intrinsics (!Ref, !GetAtt, ...) into long form."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    api_key_required: bool
+
+    @property
+    def segments(self) -> list[str]:
+        return [s for s in self.path.split("/") if s]
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Path parameters when method and path fit this route, else None."""
+        if method != self.method:
+            return None
+        parts = [s for s in path.split("/") if s]
+        if len(parts) != len(self.segments):
+            return None
+        params: dict[str, str] = {}
+        for pattern, part in zip(self.segments, parts):
+            if pattern.startswith("{") and pattern.endswith("}"):
+                params[pattern[1:-1]] = part
+            elif pattern != part:
+                return None
+        return params
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        """API Gateway prefers literal segments over {parameters}."""
+        literal = sum(1 for s in self.segments if not s.startswith("{"))
+        return (literal, len(self.segments))
+
+
+@dataclass
+class Function:
+    name: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Table:
+    name: str
+    properties: dict[str, Any]
+
+
+class Template:
+    def __init__(self, path: Path = TEMPLATE) -> None:
+        self.doc = load_template(path)
+        self.resources: dict[str, Any] = self.doc.get("Resources", {})
+        self.parameters = {
+            name: _parameter_value(spec) for name, spec in self.doc.get("Parameters", {}).items()
+        }
+
+    def _of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {name: res for name, res in self.resources.items() if res.get("Type") == kind}
+
+    def functions(self) -> dict[str, Function]:
+        global_env = self.doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        found = {}
+        for name, res in self._of_type("AWS::Serverless::Function").items():
+            props = res["Properties"]
+            env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
+            found[name] = Function(
+                name=name,
+                code_dir=ROOT / props["CodeUri"],
+                handler=props["Handler"],
+                environment={k: self.resolve(v) for k, v in env.items()},
+            )
+        return found
+
+    def routes(self) -> list[Route]:
+        routes = []
+        for name, res in self._of_type("AWS::Serverless::Function").items():
+            for event in res["Properties"].get("Events", {}).values():
+                if event.get("Type") != "Api":
+                    continue
+                props = event["Properties"]
+                routes.append(
+                    Route(
+                        method=props["Method"].upper(),
+                        path=props["Path"],
+                        function=name,
+                        api_key_required=bool(props.get("Auth", {}).get("ApiKeyRequired", False)),
+                    )
+                )
+        return sorted(routes, key=lambda r: r.specificity, reverse=True)
+
+    def tables(self) -> list[Table]:
+        return [Table(name, res["Properties"]) for name, res in self._of_type("AWS::DynamoDB::Table").items()]
+
+    def resolve(self, value: Any) -> Any:
+        """Evaluate the intrinsics the environment uses: Ref (parameter or resource) and Join."""
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            ref = value["Ref"]
+            if ref in self.parameters:
+                return self.parameters[ref]
+            if ref in self.resources:
+                return ref  # local resources are named by their logical id
+            raise ValueError(f"template.yaml: cannot resolve Ref {ref}")
+        if "Fn::Join" in value:
+            separator, items = value["Fn::Join"]
+            resolved = self.resolve(items)
+            return separator.join(str(self.resolve(i)) for i in resolved)
+        raise ValueError(f"template.yaml: the devserver does not evaluate {value}")
+
+
+def _parameter_value(spec: dict[str, Any]) -> Any:
+    default = spec.get("Default", "")
+    if spec.get("Type") == "CommaDelimitedList":
+        return [item.strip() for item in str(default).split(",") if item.strip()]
+    return str(default)
+
+
+def local_environment(template: Template) -> dict[str, str]:
+    """The variables every function gets locally; a variable already set in the shell wins."""
+    merged: dict[str, str] = {}
+    for function in template.functions().values():
+        for key, value in function.environment.items():
+            value = str(value)
+            if merged.get(key, value) != value:
+                raise ValueError(f"functions disagree on {key}; the devserver runs them in one process")
+            merged[key] = value
+    return {key: os.environ.get(key, value) for key, value in merged.items()}

@@ -1,0 +1,48 @@
+"""Reading JSON request bodies from API Gateway proxy events, before any router sees them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from .errors import BodyTooLarge, MalformedBody, UnsupportedMediaType
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _content_type(event: dict[str, Any]) -> str:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == "content-type" and value:
+            return value.split(";", 1)[0].strip().lower()
+    return ""
+
+
+def _is_json_type(media_type: str) -> bool:
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def read_json_body(event: dict[str, Any]) -> Any:
+    """The parsed JSON body, or the 415/413/400 problem that explains why there is none."""
+    if not _is_json_type(_content_type(event)):
+        raise UnsupportedMediaType("send the body as application/json")
+    raw = event.get("body") or ""
+    try:
+        data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    except (binascii.Error, ValueError):
+        raise MalformedBody("the body is not valid base64") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"the body is {len(data)} bytes; at most {MAX_BODY_BYTES} are accepted")
+    if not data.strip():
+        raise MalformedBody("a JSON object is required")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise MalformedBody("the body is not valid UTF-8 JSON") from None
+
+
+def with_plain_json_body(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its body checked and re-encoded as plain JSON text for the router."""
+    body = read_json_body(event)
+    return {**event, "body": json.dumps(body), "isBase64Encoded": False}

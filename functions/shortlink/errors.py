@@ -1,0 +1,102 @@
+"""Failures the core reports; each knows the HTTP status and problem title it maps to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class ShortLinkError(Exception):
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(ShortLinkError):
+    """One or more fields break the rules for input."""
+
+    status = 422
+    title = "Invalid input"
+    slug = "invalid-input"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+    @classmethod
+    def single(cls, field: str, message: str) -> InvalidInput:
+        return cls([FieldError(field, message)])
+
+
+class MalformedBody(ShortLinkError):
+    status = 400
+    title = "Malformed request body"
+    slug = "malformed-body"
+
+
+class BodyTooLarge(ShortLinkError):
+    status = 413
+    title = "Request body too large"
+    slug = "body-too-large"
+
+
+class UnsupportedMediaType(ShortLinkError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
+class AliasTaken(ShortLinkError):
+    status = 409
+    title = "Alias already taken"
+    slug = "alias-taken"
+
+
+class Forbidden(ShortLinkError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class LinkNotFound(ShortLinkError):
+    status = 404
+    title = "Link not found"
+    slug = "not-found"
+
+
+class LinkGone(ShortLinkError):
+    """The link exists but can no longer be followed (expired, for now)."""
+
+    status = 410
+    title = "Link expired"
+    slug = "expired"
+
+
+class StoreUnavailable(ShortLinkError):
+    """DynamoDB failed or timed out: the answer is unknown, so the client should retry."""
+
+    status = 503
+    title = "Service temporarily unavailable"
+    slug = "unavailable"
+    retry_after_seconds = 1
+
+
+class ConfigError(ShortLinkError):
+    status = 500
+    title = "Service misconfigured"
+    slug = "misconfigured"
+
+
+class RouteNotFound(ShortLinkError):
+    status = 404
+    title = "Not found"
+    slug = "no-route"

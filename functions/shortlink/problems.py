@@ -1,0 +1,39 @@
+"""RFC 9457 problem+json bodies and the API Gateway proxy responses that carry them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import InvalidInput, ShortLinkError, StoreUnavailable
+
+PROBLEM_TYPE_BASE = "https://shortlink.dev/problems/"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem_body(error: ShortLinkError) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + error.slug,
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if isinstance(error, InvalidInput):
+        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
+    return body
+
+
+def problem_headers(error: ShortLinkError) -> dict[str, str]:
+    headers = {"Content-Type": PROBLEM_CONTENT_TYPE, "Cache-Control": "no-store"}
+    if isinstance(error, StoreUnavailable):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return headers
+
+
+def problem_response(error: ShortLinkError) -> dict[str, Any]:
+    """The whole Lambda proxy response for an error, for handlers without a router."""
+    return {
+        "statusCode": error.status,
+        "headers": problem_headers(error),
+        "body": json.dumps(problem_body(error), ensure_ascii=False),
+    }

@@ -1,0 +1,84 @@
+"""The Powertools REST resolver shared by the /api functions: problem+json for every error."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from .bodies import with_plain_json_body
+from .errors import FieldError, InvalidInput, MalformedBody, RouteNotFound, ShortLinkError
+from .problems import problem_body, problem_headers, problem_response
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def problem(error: ShortLinkError) -> Response:
+    return Response(
+        status_code=error.status,
+        headers=problem_headers(error),
+        body=json.dumps(problem_body(error), ensure_ascii=False),
+    )
+
+
+def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer; the router validates body against the route's response model."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        headers={"Cache-Control": "no-store", **(headers or {})},
+        body=body,
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    """('body', 'tags', 0) -> 'tags[0]'; ('query', 'limit') -> 'limit'."""
+    name = ""
+    for part in loc[1:]:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or str(loc[0])
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    return str(error.get("msg", "invalid value"))
+
+
+def rest_api(logger: Logger) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(ShortLinkError)
+    def _known(error: ShortLinkError) -> Response:
+        return problem(error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        details = error.errors()
+        if any(d.get("type") == "json_invalid" for d in details):
+            return problem(MalformedBody("the body is not valid JSON"))
+        return problem(InvalidInput([FieldError(_field_name(tuple(d.get("loc", ()))), _message(d)) for d in details]))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return problem(ShortLinkError("the request failed unexpectedly; it has been logged"))
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        return problem(RouteNotFound("no such API route"))
+
+    return app
+
+
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Check the JSON body of writes first (415/413/400), then let the router run."""
+    if event.get("httpMethod") in BODY_METHODS:
+        try:
+            event = with_plain_json_body(event)
+        except ShortLinkError as error:
+            return problem_response(error)
+    return app.resolve(event, context)

@@ -1,0 +1,58 @@
+"""Configuration read from the environment that template.yaml (or the devserver) sets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+from .errors import ConfigError
+from .validity import PRESETS
+
+
+@dataclass(frozen=True)
+class Settings:
+    links_table: str
+    short_domains: tuple[str, ...]
+    default_validity: str
+    public_shortening: bool
+    blocked_hosts: tuple[str, ...]
+
+    @property
+    def default_domain(self) -> str:
+        return self.short_domains[0]
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"environment variable {name} is not set (template.yaml sets it)")
+    return value
+
+
+def _host_list(raw: str) -> tuple[str, ...]:
+    return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
+@cache
+def load_settings() -> Settings:
+    """Read once per container; called at the first request, not at import."""
+    domains = _host_list(_required("SHORT_DOMAINS"))
+    if not domains:
+        raise ConfigError("SHORT_DOMAINS names no domain")
+    default_validity = os.environ.get("DEFAULT_VALIDITY", "30d").strip()
+    if default_validity not in PRESETS:
+        raise ConfigError(f"DEFAULT_VALIDITY {default_validity!r} is not one of {', '.join(PRESETS)}")
+    return Settings(
+        links_table=_required("LINKS_TABLE"),
+        short_domains=domains,
+        default_validity=default_validity,
+        public_shortening=os.environ.get("PUBLIC_SHORTENING", "true").strip().lower() == "true",
+        blocked_hosts=_host_list(os.environ.get("BLOCKED_HOSTS", "")),
+    )
+
+
+def domain_for_host(settings: Settings, host: str | None) -> str:
+    """The short domain a request came in on; API Gateway's own host means the default."""
+    name = (host or "").split(":", 1)[0].strip().lower().rstrip(".")
+    return name if name in settings.short_domains else settings.default_domain

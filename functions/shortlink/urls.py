@@ -1,0 +1,83 @@
+"""Rules for the long URLs that links point to."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import quote, urlsplit
+
+from .errors import InvalidInput
+
+MAX_URL_LENGTH = 2048
+_SCHEME = re.compile(r"(?i)^(https?)://")
+_FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\]")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Characters left alone when non-ASCII text is percent-encoded: every printable
+# ASCII character, so an existing %XX escape or reserved delimiter never changes.
+_KEEP_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def _fail(message: str) -> InvalidInput:
+    return InvalidInput.single("url", message)
+
+
+def _ascii_host(host: str) -> str:
+    """Lower-case, IDN to punycode, and a syntax check of each label."""
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise _fail("has an invalid IPv6 address") from None
+        return host.lower()
+    try:
+        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise _fail("has an invalid host name") from None
+    labels = ascii_host.split(".")
+    if not ascii_host or not all(_LABEL.match(label) for label in labels):
+        raise _fail("has an invalid host name")
+    return ascii_host
+
+
+def host_matches(host: str, domains: tuple[str, ...]) -> bool:
+    """host is one of domains or a subdomain of one."""
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def normalize_url(raw: str, own_domains: tuple[str, ...], blocked_hosts: tuple[str, ...]) -> str:
+    """Check a long URL and return the form stored and redirected to.
+
+    Normalizing lower-cases scheme and host, turns IDN hosts into punycode and
+    percent-encodes non-ASCII characters (as browsers do) so the stored URL can be
+    sent as a Location header. Nothing else of what the user typed is changed.
+    """
+    url = raw.strip()
+    if not url:
+        raise _fail("must not be empty")
+    if _FORBIDDEN_CHARS.search(url):
+        raise _fail("must not contain whitespace, control characters or backslashes")
+    match = _SCHEME.match(url)
+    if not match:
+        raise _fail("must start with http:// or https://")
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        raise _fail("must not contain a user name or password before the host")
+    try:
+        port = parts.port
+    except ValueError:
+        raise _fail("has an invalid port") from None
+    host_text = netloc.rsplit(":", 1)[0] if port is not None or netloc.endswith(":") else netloc
+    if not host_text:
+        raise _fail("must name a host")
+    host = _ascii_host(host_text)
+    if host_matches(host, own_domains):
+        raise _fail("must not point to one of this service's own short domains")
+    if host_matches(host, blocked_hosts):
+        raise _fail(f"points to a blocked host ({host})")
+    new_netloc = host if port is None else f"{host}:{port}"
+    rest = url[match.end() + len(netloc):]
+    normalized = match.group(1).lower() + "://" + new_netloc + quote(rest, safe=_KEEP_ASCII)
+    if len(normalized) > MAX_URL_LENGTH:
+        raise _fail(f"must be at most {MAX_URL_LENGTH} characters")
+    return normalized
