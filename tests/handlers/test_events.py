@@ -1,0 +1,99 @@
+"""Every file in events/ is what `sam local invoke <Function> -e events/<file>` sends; each runs here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import pytest
+
+from conftest import EVENTS, dynamodb_requests, headers_of, load_event
+from devserver.template import Template
+from shortlink.store import dynamodb_client
+
+# event file -> the function `sam local invoke` runs it with
+INVOCATIONS = {
+    "create": "CreateFunction",
+    "create-invalid": "CreateFunction",
+    "shorten": "CreateFunction",
+    "domains": "CreateFunction",
+    "redirect": "RedirectFunction",
+    "redirect-head": "RedirectFunction",
+    "redirect-unknown": "RedirectFunction",
+}
+
+
+def test_every_event_file_is_exercised_and_routed_to_its_function(template: Template) -> None:
+    assert {p.stem for p in EVENTS.glob("*.json")} == set(INVOCATIONS)
+    for name, function in INVOCATIONS.items():
+        event = load_event(name)
+        assert any(r.function == function and r.path == event["resource"] and r.method == event["httpMethod"]
+                   for r in template.routes()), name
+
+
+def _item(client: Any, link_id: str) -> dict[str, Any] | None:
+    return client.get_item(TableName="LinksTable", Key={"link_id": {"S": link_id}}, ConsistentRead=True).get("Item")
+
+
+def test_create_then_follow_with_the_sample_events(invoke: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    dynamodb.delete_item(TableName="LinksTable", Key={"link_id": {"S": "s.example.com/spring-sale"}})
+    created = invoke(load_event("create"))
+    assert created["statusCode"] == 201
+    body = json.loads(created["body"])
+    assert body["short_url"] == "https://s.example.com/spring-sale"
+    assert body["url"] == "https://example.com/spring-sale?utm_source=poster"
+    assert body["title"] == "Spring sale" and body["tags"] == ["campaign"] and body["state"] == "active"
+    assert headers_of(created)["Location"] == "/api/links/spring-sale?domain=s.example.com"
+    assert _item(dynamodb, "s.example.com/spring-sale")["owner"] == {"S": "k7x2pq9wz1"}
+
+    head = invoke(load_event("redirect-head"))
+    assert head["statusCode"] == 302 and headers_of(head)["Location"] == body["url"] and head["body"] == ""
+    assert _item(dynamodb, "s.example.com/spring-sale")["visits"] == {"N": "0"}
+
+    with dynamodb_requests(dynamodb_client()) as requests:
+        follow = invoke(load_event("redirect"))
+    assert follow["statusCode"] == 302
+    assert headers_of(follow)["Location"] == "https://example.com/spring-sale?utm_source=poster"
+    assert requests == ["UpdateItem"]  # exactly one DynamoDB request per redirect
+    assert _item(dynamodb, "s.example.com/spring-sale")["visits"] == {"N": "1"}
+
+
+def test_invalid_create_event_names_every_bad_field_and_stores_nothing(invoke: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    before = dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
+    answer = invoke(load_event("create-invalid"))
+    assert answer["statusCode"] == 422
+    assert headers_of(answer)["Content-Type"] == "application/problem+json"
+    problem = json.loads(answer["body"])
+    assert problem["status"] == 422 and problem["title"] and problem["type"].startswith("https://")
+    assert {e["field"] for e in problem["errors"]} == {"url", "alias", "validity"}
+    assert dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"] == before
+
+
+def test_shorten_event_with_base64_body_creates_an_unowned_link(invoke: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    event = load_event("shorten")
+    assert event["isBase64Encoded"] is True
+    answer = invoke(event)
+    assert answer["statusCode"] == 201
+    body = json.loads(answer["body"])
+    assert body["url"] == "https://example.com/%E6%96%87%E7%AB%A0/2026"
+    assert headers_of(answer)["Location"] == body["short_url"]
+    assert "owner" not in _item(dynamodb, f"{body['domain']}/{body['code']}")
+
+
+def test_domains_event_lists_domains_and_validity_presets(invoke: Callable[..., dict[str, Any]]) -> None:
+    answer = invoke(load_event("domains"))
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"]) == {
+        "domains": ["s.example.com", "go.example.com"],
+        "default_domain": "s.example.com",
+        "validities": ["1d", "7d", "30d", "90d", "180d", "365d", "permanent"],
+        "default_validity": "30d",
+        "public_shortening": True,
+    }
+
+
+def test_unknown_code_event_is_a_404_problem(invoke: Callable[..., dict[str, Any]]) -> None:
+    answer = invoke(load_event("redirect-unknown"))
+    assert answer["statusCode"] == 404
+    assert headers_of(answer)["Content-Type"] == "application/problem+json"
+    assert json.loads(answer["body"])["status"] == 404

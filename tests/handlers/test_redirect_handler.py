@@ -1,0 +1,136 @@
+"""RedirectFunction against moto: expiry checked on read, hosts, HEAD, faults, caching."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any, Callable
+
+import pytest
+from botocore.stub import Stubber
+
+from conftest import ROOT, dynamodb_requests, headers_of
+from shortlink.store import dynamodb_client
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def seed(dynamodb: Any, *, domain: str = "s.example.com", url: str = "https://example.com/target",
+         expires_in: int | None = 3600, visits: int = 0) -> str:
+    """Put a link straight into the table (moto never deletes expired items, so tests seed them)."""
+    code = "r-" + uuid.uuid4().hex[:10]
+    item = {
+        "link_id": {"S": f"{domain}/{code}"}, "domain": {"S": domain}, "code": {"S": code}, "url": {"S": url},
+        "created_at": {"S": "2026-01-01T00:00:00.000Z"}, "updated_at": {"S": "2026-01-01T00:00:00.000Z"},
+        "visits": {"N": str(visits)},
+    }
+    if expires_in is not None:
+        item["expires_at"] = {"N": str(int(time.time()) + expires_in)}
+    dynamodb.put_item(TableName="LinksTable", Item=item)
+    return code
+
+
+def visits(dynamodb: Any, code: str, domain: str = "s.example.com") -> int:
+    item = dynamodb.get_item(TableName="LinksTable", Key={"link_id": {"S": f"{domain}/{code}"}}, ConsistentRead=True)["Item"]
+    return int(item["visits"]["N"])
+
+
+def test_redirect_is_one_update_item_to_the_exact_url(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    url = "https://example.com/a%20b/%E4%B8%AD?x=1&y=%2F#top"
+    code = seed(dynamodb, url=url)
+    with dynamodb_requests(dynamodb_client()) as sent:
+        answer = invoke(make_event("GET", f"/{code}"))
+    assert sent == ["UpdateItem"]
+    assert answer["statusCode"] == 302 and headers_of(answer)["Location"] == url
+    assert visits(dynamodb, code) == 1
+
+
+def test_expired_link_still_stored_answers_410_and_is_not_counted(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    code = seed(dynamodb, expires_in=-5, visits=7)
+    with dynamodb_requests(dynamodb_client()) as sent:
+        answer = invoke(make_event("GET", f"/{code}"))
+    assert sent == ["UpdateItem"]
+    assert answer["statusCode"] == 410
+    assert headers_of(answer)["Content-Type"] == "application/problem+json"
+    assert headers_of(answer)["Cache-Control"] == "no-store"
+    assert visits(dynamodb, code) == 7
+
+
+def test_unknown_and_impossible_codes_are_404(invoke: Invoke, make_event: Callable[..., dict[str, Any]]) -> None:
+    for path in ("/never-made", "/x", "/api", "/%E4%B8%AD%E6%96%87"):
+        answer = invoke(make_event("GET", path))
+        assert answer["statusCode"] == 404, path
+        assert json.loads(answer["body"])["status"] == 404
+
+
+def test_head_answers_like_get_without_counting(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    code = seed(dynamodb)
+    answer = invoke(make_event("HEAD", f"/{code}"))
+    assert answer["statusCode"] == 302 and headers_of(answer)["Location"] == "https://example.com/target"
+    assert answer["body"] == ""
+    expired = seed(dynamodb, expires_in=-1)
+    assert invoke(make_event("HEAD", f"/{expired}"))["statusCode"] == 410
+    assert invoke(make_event("HEAD", "/nothing-here"))["statusCode"] == 404
+    assert visits(dynamodb, code) == 0
+
+
+def test_host_header_picks_the_short_domain(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    code = seed(dynamodb, domain="go.example.com")
+    on_go = invoke(make_event("GET", f"/{code}", headers={"Host": "go.example.com"}))
+    assert on_go["statusCode"] == 302
+    # API Gateway's own host (and any unknown host) means the default domain, where the code is unknown
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 404
+    assert invoke(make_event("GET", f"/{code}", headers={"Host": "GO.example.com:443"}))["statusCode"] == 302
+
+
+def test_codes_are_case_sensitive(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    code = seed(dynamodb)
+    assert invoke(make_event("GET", f"/{code.upper()}"))["statusCode"] == 404
+
+
+def test_cache_never_outlives_the_link(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    soon = seed(dynamodb, expires_in=20)
+    cache = headers_of(invoke(make_event("GET", f"/{soon}")))["Cache-Control"]
+    max_age = int(cache.split("max-age=")[1])
+    assert cache.startswith("private") and 0 < max_age <= 20
+    forever = seed(dynamodb, expires_in=None)
+    assert headers_of(invoke(make_event("GET", f"/{forever}")))["Cache-Control"] == "private, max-age=60"
+
+
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "InternalServerError", "RequestLimitExceeded"])
+def test_store_faults_are_503_never_404(invoke: Invoke, make_event: Callable[..., dict[str, Any]], code: str) -> None:
+    with Stubber(dynamodb_client()) as stub:
+        stub.add_client_error("update_item", service_error_code=code, http_status_code=500)
+        answer = invoke(make_event("GET", "/some-code"))
+    assert answer["statusCode"] == 503
+    assert headers_of(answer)["Retry-After"] == "1"
+    assert json.loads(answer["body"])["status"] == 503
+
+
+def test_unreachable_store_is_503(invoke: Invoke, make_event: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DYNAMODB_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    dynamodb_client.cache_clear()
+    try:
+        answer = invoke(make_event("GET", "/some-code"))
+    finally:
+        monkeypatch.undo()
+        dynamodb_client.cache_clear()
+    assert answer["statusCode"] == 503
+
+
+def test_importing_a_handler_makes_no_network_call_and_needs_no_settings() -> None:
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "functions")}
+    for function in ("redirect", "create"):
+        probe = (
+            "import socket, importlib.util, sys\n"
+            "def refuse(*a, **k): raise SystemExit('network call at import')\n"
+            "socket.socket.connect = refuse\n"
+            f"spec = importlib.util.spec_from_file_location('app', '{ROOT}/functions/{function}/app.py')\n"
+            "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        )
+        run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
