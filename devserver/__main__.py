@@ -52,7 +52,7 @@ def main() -> None:
     housekeeper: Housekeeper | None = None
     tables = template.tables()
     if os.environ.get("DYNAMODB_ENDPOINT"):
-        client = local_client(os.environ["DYNAMODB_ENDPOINT"])
+        client = local_client(os.environ["DYNAMODB_ENDPOINT"], embedded=False)
         create_tables(client, tables)
         log.info("using DynamoDB at %s (no TTL sweeper, no snapshot)", os.environ["DYNAMODB_ENDPOINT"])
     else:
@@ -72,6 +72,7 @@ def main() -> None:
     server = make_http_server(Gateway(template, {api_key}), port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"Short links API on http://127.0.0.1:{server.server_address[1]}/", flush=True)
+    print(f"DynamoDB endpoint: {os.environ['DYNAMODB_ENDPOINT']}", flush=True)
     print(f"Local API key (x-api-key): {api_key}", flush=True)
     try:
         server.serve_forever()

@@ -145,8 +145,12 @@ class Snapshot:
         return count
 
 
-def local_client(endpoint: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=endpoint)
+EMBEDDED_CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+def local_client(endpoint: str, *, embedded: bool = True) -> Any:
+    """A client for the embedded store (any credentials do) or for DYNAMODB_ENDPOINT (the shell's)."""
+    return boto3.client("dynamodb", endpoint_url=endpoint, **(EMBEDDED_CREDENTIALS if embedded else {}))
 
 
 class Housekeeper(threading.Thread):

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,9 +73,8 @@ class Devserver:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
-        self.env = {**os.environ, "PORT": str(self.port), "DEVSERVER_DATA": str(data_dir), **env}
-        for name in ("DYNAMODB_ENDPOINT", "LINKS_TABLE"):
-            self.env.pop(name, None)
+        inherited = {k: v for k, v in os.environ.items() if k not in ("DYNAMODB_ENDPOINT", "LINKS_TABLE", "LOCAL_API_KEY")}
+        self.env = {**inherited, "PORT": str(self.port), "DEVSERVER_DATA": str(data_dir), **env}
         self.output: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
 
@@ -90,28 +90,31 @@ class Devserver:
             if not line:
                 break
             self.output.append(line)
+            if line.startswith("DynamoDB endpoint:"):
+                self.dynamodb = local_client(line.split(":", 1)[1].strip())
             if line.startswith("Local API key"):
                 self.api_key = line.split(":", 1)[1].strip()
-                _drain(self.proc)
+                self._drain()
                 return self
         raise RuntimeError("devserver did not start:\n" + "".join(self.output))
+
+    def _drain(self) -> None:
+        """Keep reading the child's output so its pipe never fills and blocks it."""
+
+        def run() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.output.append(line)
+
+        self._reader = threading.Thread(target=run, daemon=True)
+        self._reader.start()
 
     def stop(self) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=30)
-
-
-def _drain(proc: subprocess.Popen[str]) -> None:
-    """Keep reading the child's output so its pipe never fills and blocks it."""
-    import threading
-
-    def run() -> None:
-        assert proc.stdout is not None
-        for _ in proc.stdout:
-            pass
-
-    threading.Thread(target=run, daemon=True).start()
+        code = self.proc.wait(timeout=30)
+        self._reader.join(timeout=5)
+        return code
 
 
 @pytest.fixture(scope="session")

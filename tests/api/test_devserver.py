@@ -1,0 +1,65 @@
+"""The devserver itself: same events as API Gateway, keys, persistence, clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from conftest import Devserver
+from devserver.gateway import build_event
+from devserver.template import Template
+
+BIN = Path(sys.executable).parent
+
+
+def _keys(value: Any, prefix: str = "") -> set[str]:
+    if not isinstance(value, dict):
+        return set()
+    found = set()
+    for key, inner in value.items():
+        found.add(prefix + key)
+        found |= _keys(inner, f"{prefix}{key}.")
+    return found
+
+
+def test_events_have_every_field_of_sam_generate_event(template: Template) -> None:
+    sample = subprocess.run(
+        [str(BIN / "sam"), "local", "generate-event", "apigateway", "aws-proxy"],
+        capture_output=True, text=True, env={**os.environ, "SAM_CLI_TELEMETRY": "0"}, check=True,
+    )
+    reference = json.loads(sample.stdout[sample.stdout.index("{"):])
+    route = next(r for r in template.routes() if r.path == "/{code}" and r.method == "GET")
+    ours = build_event(route, "GET", "/abc?x=1&x=2", [("Host", "h"), ("Accept", "a")], b"", "127.0.0.1", None)
+    # free-form maps (headers, query, path parameters, stage variables) hold the request's own names
+    free_form = ("headers.", "multiValueHeaders.", "queryStringParameters.", "multiValueQueryStringParameters.",
+                 "pathParameters.", "stageVariables.")
+    missing = {k for k in _keys(reference) - _keys(ours) if not k.startswith(free_form)}
+    assert not missing
+    assert ours["pathParameters"] == {"code": "abc"}
+    assert ours["multiValueQueryStringParameters"] == {"x": ["1", "2"]} and ours["queryStringParameters"] == {"x": "2"}
+    assert ours["requestContext"]["path"] == "/prod/abc" and ours["resource"] == "/{code}"
+
+
+def test_links_and_the_generated_key_survive_a_restart(tmp_path: Path) -> None:
+    first = Devserver(tmp_path).start()
+    key = first.api_key
+    assert len(key) >= 20 and (tmp_path / "api-key").read_text().strip() == key
+    made = requests.post(f"{first.url}/api/links", json={"url": "https://example.com/kept", "alias": "kept-link"},
+                         headers={"x-api-key": key})
+    assert made.status_code == 201
+    assert first.stop() == 0  # SIGINT, as Ctrl-C sends
+    assert first.output[-1] == "stopped\n"
+
+    second = Devserver(tmp_path).start()
+    try:
+        assert second.api_key == key
+        follow = requests.get(f"{second.url}/kept-link", allow_redirects=False)
+        assert follow.status_code == 302 and follow.headers["Location"] == "https://example.com/kept"
+    finally:
+        assert second.stop() == 0

@@ -1,0 +1,136 @@
+"""Real HTTP against `python -m devserver` (what `make run` starts)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from conftest import Devserver
+
+
+def _alias() -> str:
+    return "h-" + uuid.uuid4().hex[:10]
+
+
+def _count(server: Devserver) -> int:
+    return server.dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
+
+
+def _assert_problem(answer: requests.Response, status: int) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["status"] == status and problem["title"] and problem["detail"]
+    return problem
+
+
+def test_create_with_the_key_then_follow_to_the_exact_url(server: Devserver, api: requests.Session) -> None:
+    url = "https://example.com/docs/page?lang=zh-CN&q=%E7%9F%AD%E9%93%BE#part-2"
+    created = api.post(f"{server.url}/api/links", json={"url": url, "validity": "7d"})
+    assert created.status_code == 201
+    link = created.json()
+    assert created.headers["Location"] == f"/api/links/{link['code']}?domain=s.example.com"
+    follow = requests.get(f"{server.url}/{link['code']}", allow_redirects=False)
+    assert follow.status_code == 302 and follow.headers["Location"] == url
+    assert follow.headers["Cache-Control"].startswith("private, max-age=")
+    head = requests.head(f"{server.url}/{link['code']}", allow_redirects=False)
+    assert head.status_code == 302 and head.headers["Location"] == url and head.content == b""
+
+
+def test_api_gateway_answers_missing_or_wrong_keys_and_unknown_routes(server: Devserver) -> None:
+    body = {"url": "https://example.com"}
+    assert requests.post(f"{server.url}/api/links", json=body).status_code == 403
+    wrong = requests.post(f"{server.url}/api/links", json=body, headers={"x-api-key": "not-a-key"})
+    assert wrong.status_code == 403 and wrong.json() == {"message": "Forbidden"}
+    unknown = requests.delete(f"{server.url}/api/domains")
+    assert unknown.status_code == 403 and unknown.json() == {"message": "Missing Authentication Token"}
+
+
+def test_anonymous_shorten_and_domains(server: Devserver) -> None:
+    domains = requests.get(f"{server.url}/api/domains").json()
+    created = requests.post(f"{server.url}/api/shorten", json={"url": "https://example.com/anon", "domain": domains["domains"][1], "validity": "1d"})
+    assert created.status_code == 201
+    assert created.json()["short_url"].startswith("https://go.example.com/")
+    assert created.headers["Location"] == created.json()["short_url"]
+
+
+def test_seeded_expired_link_is_410_until_the_sweeper_deletes_it_then_404(server: Devserver) -> None:
+    code = _alias()
+    server.dynamodb.put_item(TableName="LinksTable", Item={
+        "link_id": {"S": f"s.example.com/{code}"}, "domain": {"S": "s.example.com"}, "code": {"S": code},
+        "url": {"S": "https://example.com/old"}, "created_at": {"S": "2026-01-01T00:00:00.000Z"},
+        "updated_at": {"S": "2026-01-01T00:00:00.000Z"}, "visits": {"N": "0"},
+        "expires_at": {"N": str(int(time.time()) - 1)},
+    })
+    gone = requests.get(f"{server.url}/{code}", allow_redirects=False)
+    _assert_problem(gone, 410)
+    deadline = time.monotonic() + 20  # the sweeper runs every 1 s, 3 s after expiry
+    while time.monotonic() < deadline:
+        answer = requests.get(f"{server.url}/{code}", allow_redirects=False)
+        if answer.status_code != 410:
+            break
+        time.sleep(0.5)
+    _assert_problem(answer, 404)
+
+
+def test_a_link_expires_at_its_second(server: Devserver, api: requests.Session) -> None:
+    expires = time.time() + 2
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires + 1))
+    link = api.post(f"{server.url}/api/links", json={"url": "https://example.com/brief", "expires_at": stamp}).json()
+    assert requests.get(f"{server.url}/{link['code']}", allow_redirects=False).status_code == 302
+    time.sleep(max(0.0, expires + 1.2 - time.time()))
+    _assert_problem(requests.get(f"{server.url}/{link['code']}", allow_redirects=False), 410)
+
+
+@pytest.mark.parametrize(
+    "data, headers, status",
+    [
+        (b"{oops", {"Content-Type": "application/json"}, 400),
+        (b"x" * (2 * 1024 * 1024), {"Content-Type": "application/json"}, 413),
+        (b'{"url": "https://example.com"}', {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        (b'{"url": "ftp://example.com", "alias": "no way", "validity": "3d"}', {"Content-Type": "application/json"}, 422),
+        (b'{"url": "https://example.com", "surprise": true}', {"Content-Type": "application/json"}, 422),
+    ],
+)
+def test_bad_input_gets_a_problem_and_stores_nothing(server: Devserver, api: requests.Session, data: bytes,
+                                                     headers: dict[str, str], status: int) -> None:
+    before = _count(server)
+    _assert_problem(api.post(f"{server.url}/api/links", data=data, headers=headers), status)
+    assert _count(server) == before
+
+
+def test_taken_alias_is_409(server: Devserver, api: requests.Session) -> None:
+    alias = _alias()
+    assert api.post(f"{server.url}/api/links", json={"url": "https://a.example/", "alias": alias}).status_code == 201
+    problem = _assert_problem(api.post(f"{server.url}/api/links", json={"url": "https://b.example/", "alias": alias}), 409)
+    assert alias in problem["detail"]
+
+
+def test_twenty_concurrent_creates_of_one_alias_have_one_winner(server: Devserver) -> None:
+    alias = _alias()
+    barrier = threading.Barrier(20)
+    results: list[tuple[int, str]] = []
+
+    def create(i: int) -> None:
+        url = f"https://racer-{i}.example/"
+        with requests.Session() as session:
+            barrier.wait()
+            answer = session.post(f"{server.url}/api/links", json={"url": url, "alias": alias},
+                                  headers={"x-api-key": server.api_key})
+        results.append((answer.status_code, url))
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [201] + [409] * 19
+    winner = next(url for s, url in results if s == 201)
+    assert requests.get(f"{server.url}/{alias}", allow_redirects=False).headers["Location"] == winner
