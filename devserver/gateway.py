@@ -200,8 +200,12 @@ def make_http_server(gateway: Gateway, port: int) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), format % args)
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)
-    server.daemon_threads = True
-    return server
+    return _Server(("127.0.0.1", port), RequestHandler)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 resets bursts of concurrent clients.
+    request_queue_size = 256
 
 
