@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 REQS := requirements-dev.txt $(wildcard functions/*/requirements.txt)
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean openapi
 
 $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
@@ -21,3 +21,6 @@ test: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache test-output
+
+openapi: $(VENV)/.installed
+	$(PY) scripts/openapi.py

@@ -1,7 +1,7 @@
 """`make run`: the template's API on http://127.0.0.1:$PORT with the embedded DynamoDB.
 
-Environment: PORT (3000), LOCAL_API_KEY (else one generated and kept in the data
-directory), DEVSERVER_DATA (.devserver/), DYNAMODB_ENDPOINT (use that DynamoDB instead
+Environment: PORT (3000), LOCAL_API_KEYS or LOCAL_API_KEY (else one generated and kept
+in the data directory), DEVSERVER_DATA (.devserver/), DYNAMODB_ENDPOINT (use that DynamoDB instead
 of the embedded one), TTL_SWEEP_INTERVAL / TTL_SWEEP_LAG (seconds: 10 / 60).
 """
 
@@ -22,14 +22,18 @@ from .template import ROOT, Template, local_environment
 log = logging.getLogger("devserver")
 
 
-def _api_key(data_dir: Path) -> str:
-    """LOCAL_API_KEY, or a key generated once and kept beside the local data."""
+def _api_keys(data_dir: Path) -> list[str]:
+    """LOCAL_API_KEYS (comma-separated) or LOCAL_API_KEY, else one key generated once
+    and kept beside the local data. Each key is an owner, as on API Gateway."""
+    listed = [k.strip() for k in os.environ.get("LOCAL_API_KEYS", "").split(",") if k.strip()]
+    if listed:
+        return listed
     if os.environ.get("LOCAL_API_KEY"):
-        return os.environ["LOCAL_API_KEY"]
+        return [os.environ["LOCAL_API_KEY"]]
     path = data_dir / "api-key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
-    return path.read_text(encoding="utf-8").strip()
+    return [path.read_text(encoding="utf-8").strip()]
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -42,7 +46,7 @@ def main() -> None:
     template = Template()
     data_dir = Path(os.environ.get("DEVSERVER_DATA", ROOT / ".devserver"))
     data_dir.mkdir(parents=True, exist_ok=True)
-    api_key = _api_key(data_dir)
+    api_keys = _api_keys(data_dir)
     port = int(os.environ.get("PORT", "3000"))
 
     os.environ.update(local_environment(template))
@@ -69,11 +73,13 @@ def main() -> None:
                                   lag=float(os.environ.get("TTL_SWEEP_LAG", "60")))
         housekeeper.start()
 
-    server = make_http_server(Gateway(template, {api_key}), port)
+    server = make_http_server(Gateway(template, set(api_keys)), port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"Short links API on http://127.0.0.1:{server.server_address[1]}/", flush=True)
     print(f"DynamoDB endpoint: {os.environ['DYNAMODB_ENDPOINT']}", flush=True)
-    print(f"Local API key (x-api-key): {api_key}", flush=True)
+    for key in api_keys:
+        print(f"Local API key (x-api-key): {key}", flush=True)
+    print("Ready. Ctrl-C stops.", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -47,17 +47,23 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def load_handler(function: Function) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """Import functions/<name>/app.py under a unique module name (every function has an app.py)."""
-    module_name, attr = function.handler.rsplit(".", 1)
-    path = function.code_dir / (module_name.replace(".", "/") + ".py")
+def load_module(function: Function) -> ModuleType:
+    """Import a function's handler module under a unique name (every function has an app.py)."""
     unique = f"devserver_fn_{function.name}"
+    if unique in sys.modules:
+        return sys.modules[unique]
+    module_name = function.handler.rsplit(".", 1)[0]
+    path = function.code_dir / (module_name.replace(".", "/") + ".py")
     spec = importlib.util.spec_from_file_location(unique, path)
     assert spec and spec.loader, path
-    module: ModuleType = importlib.util.module_from_spec(spec)
+    module = importlib.util.module_from_spec(spec)
     sys.modules[unique] = module
     spec.loader.exec_module(module)
-    return getattr(module, attr)
+    return module
+
+
+def load_handler(function: Function) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    return getattr(load_module(function), function.handler.rsplit(".", 1)[1])
 
 
 def _multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:

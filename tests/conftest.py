@@ -26,6 +26,7 @@ from devserver.gateway import load_handler  # noqa: E402
 from devserver.template import Template, local_environment  # noqa: E402
 
 LOCAL_KEY = "test-key-a"
+OTHER_KEY = "test-key-b"
 
 
 @pytest.fixture(scope="session")
@@ -73,9 +74,10 @@ class Devserver:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
-        inherited = {k: v for k, v in os.environ.items() if k not in ("DYNAMODB_ENDPOINT", "LINKS_TABLE", "LOCAL_API_KEY")}
+        inherited = {k: v for k, v in os.environ.items() if k not in ("DYNAMODB_ENDPOINT", "LINKS_TABLE", "LOCAL_API_KEY", "LOCAL_API_KEYS")}
         self.env = {**inherited, "PORT": str(self.port), "DEVSERVER_DATA": str(data_dir), **env}
         self.output: list[str] = []
+        self.api_keys: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self) -> Devserver:
@@ -93,7 +95,9 @@ class Devserver:
             if line.startswith("DynamoDB endpoint:"):
                 self.dynamodb = local_client(line.split(":", 1)[1].strip())
             if line.startswith("Local API key"):
-                self.api_key = line.split(":", 1)[1].strip()
+                self.api_keys.append(line.split(":", 1)[1].strip())
+            if line.startswith("Ready."):
+                self.api_key = self.api_keys[0]
                 self._drain()
                 return self
         raise RuntimeError("devserver did not start:\n" + "".join(self.output))
@@ -120,7 +124,7 @@ class Devserver:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devserver]:
     """One devserver for the HTTP tests; its TTL sweeper runs every second, 3 s late."""
-    dev = Devserver(tmp_path_factory.mktemp("devserver"), LOCAL_API_KEY=LOCAL_KEY,
+    dev = Devserver(tmp_path_factory.mktemp("devserver"), LOCAL_API_KEYS=f"{LOCAL_KEY},{OTHER_KEY}",
                     TTL_SWEEP_INTERVAL="1", TTL_SWEEP_LAG="3").start()
     yield dev
     dev.stop()

@@ -6,14 +6,14 @@ from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shortlink.creating import LinkRequest, build_link, create_link
+from shortlink.creating import create_from_request
 from shortlink.errors import Forbidden
-from shortlink.link import Link
+from shortlink.idempotency import once_per_key, register_context
 from shortlink.rest import json_response, resolve, rest_api
-from shortlink.schemas import DomainsOut, LinkBody, LinkOut, ShortenBody
+from shortlink.schemas import DomainsOut, LinkBody, LinkOut, ShortenBody, link_request
 from shortlink.settings import load_settings
 from shortlink.store import LinkStore
 from shortlink.validity import PRESETS
@@ -22,32 +22,34 @@ logger = Logger()
 app = rest_api(logger)
 
 
-def _create(request: LinkRequest, owner: str | None) -> tuple[Link, int]:
+def _created(body: ShortenBody, owner: str | None) -> dict[str, Any]:
     settings = load_settings()
     now = time.time()
-    link = build_link(request, settings, owner, now)
-    create_link(LinkStore(settings.links_table), link, alias_given=request.alias is not None, now=now)
+    link = create_from_request(LinkStore(settings.links_table), settings, link_request(body), owner, now)
     logger.info("link created", extra={"link_id": link.link_id, "owned": owner is not None})
-    return link, int(now)
+    location = f"/api/links/{quote(link.code)}?domain={quote(link.domain)}" if owner else link.short_url
+    return {"link": link.to_body(int(now)), "location": location}
 
 
-@app.post("/api/links")
-def create_owned_link(body: Annotated[LinkBody, Body()]) -> Response[LinkOut]:
+@app.post("/api/links", summary="Create a link owned by the API key")
+def create_owned_link(
+    body: Annotated[LinkBody, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response[LinkOut]:
     owner = app.current_event.request_context.identity.api_key_id
-    link, now = _create(LinkRequest(**body.model_dump()), owner)
-    location = f"/api/links/{quote(link.code)}?domain={quote(link.domain)}"
-    return json_response(201, link.to_body(now), {"Location": location})
+    answer = once_per_key(idempotency_key, owner, body.model_dump(), lambda: _created(body, owner))
+    return json_response(201, answer["link"], {"Location": answer["location"]})
 
 
-@app.post("/api/shorten")
+@app.post("/api/shorten", summary="Create an anonymous link (the web page)")
 def shorten(body: Annotated[ShortenBody, Body()]) -> Response[LinkOut]:
     if not load_settings().public_shortening:
         raise Forbidden("anonymous shortening is turned off on this service; use POST /api/links with an API key")
-    link, now = _create(LinkRequest(**body.model_dump()), None)
-    return json_response(201, link.to_body(now), {"Location": link.short_url})
+    answer = _created(body, None)
+    return json_response(201, answer["link"], {"Location": answer["location"]})
 
 
-@app.get("/api/domains")
+@app.get("/api/domains", summary="Short domains and validity presets")
 def domains() -> Response[DomainsOut]:
     settings = load_settings()
     return json_response(
@@ -64,4 +66,5 @@ def domains() -> Response[DomainsOut]:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    register_context(context)
     return resolve(app, event, context)

@@ -1,46 +1,73 @@
-"""GET|HEAD /{code}: one DynamoDB request, then a redirect or a problem answer.
+"""GET|HEAD|POST /{code}: one DynamoDB request, then a redirect or a problem answer.
 
 The hot path: boto3 and the core only (no router, no pydantic), so cold starts stay short.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import time
+from pathlib import Path
+from string import Template
 from typing import Any
 
-from shortlink.errors import ShortLinkError
-from shortlink.problems import problem_response
+from shortlink.bodies import read_form_field
+from shortlink.errors import PasswordRequired, ShortLinkError, TooManyAttempts
+from shortlink.problems import problem_headers, problem_response
 from shortlink.settings import load_settings
 from shortlink.store import LinkStore
-from shortlink.visits import follow, redirect_cache_control
+from shortlink.visits import destination, follow, redirect_cache_control
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+PASSWORD_PAGE = Template((Path(__file__).parent / "pages" / "password.html").read_text(encoding="utf-8"))
 
 
-def _header(event: dict[str, Any], name: str) -> str | None:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return value
-    return None
+def _headers(event: dict[str, Any]) -> dict[str, str]:
+    return {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+
+
+def _query(event: dict[str, Any]) -> list[tuple[str, str]]:
+    multi = event.get("multiValueQueryStringParameters") or {}
+    return [(key, value) for key, values in multi.items() for value in values]
+
+
+def _password_page(error: ShortLinkError, code: str) -> dict[str, Any]:
+    page = PASSWORD_PAGE.substitute(
+        title="Protected link / 受保护的链接",
+        message=html.escape(error.detail),
+        message_class="" if type(error) is PasswordRequired else "error",
+        action=html.escape(code),
+    )
+    headers = {**problem_headers(error), "Content-Type": "text/html; charset=utf-8",
+               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"}
+    return {"statusCode": error.status, "headers": headers, "body": page}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     now = int(time.time())
-    is_head = event.get("httpMethod") == "HEAD"
+    method = event.get("httpMethod")
     code = (event.get("pathParameters") or {}).get("code") or ""
+    headers = _headers(event)
     try:
         settings = load_settings()
-        link = follow(LinkStore(settings.links_table), settings, _header(event, "host"), code, now, count=not is_head)
+        password = (read_form_field(event, "password") or "") if method == "POST" else None
+        link = follow(LinkStore(settings.links_table), settings, headers.get("host"), code, now,
+                      count=method != "HEAD", password=password)
+    except (PasswordRequired, TooManyAttempts) as error:
+        response = _password_page(error, code) if "text/html" in headers.get("accept", "") else problem_response(error)
     except ShortLinkError as error:
         response = problem_response(error)
     else:
         response = {
-            "statusCode": link.redirect_status,
-            "headers": {"Location": link.url, "Cache-Control": redirect_cache_control(link, now)},
+            "statusCode": link.redirect_status if method != "POST" else 303,
+            "headers": {
+                "Location": destination(link, headers.get("user-agent"), _query(event)),
+                "Cache-Control": redirect_cache_control(link, now),
+            },
             "body": "",
         }
-    if is_head:
+    if method == "HEAD":
         response["body"] = ""
     return response

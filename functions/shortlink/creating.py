@@ -6,22 +6,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, TypeVar
 
-from .codes import check_alias, new_code
-from .errors import AliasTaken, FieldError, InvalidInput
+from . import fields
+from .codes import new_code
+from .errors import AliasTaken
 from .link import Link
+from .passwords import hash_password
 from .settings import Settings
 from .store import LinkStore
-from .urls import normalize_url
-from .validity import expiry_from_timestamp, expiry_from_validity
 
 # A random 7-character code collides about once in 10^12 draws per existing link;
 # a few retries make a failure practically impossible while bounding the work.
 CODE_ATTEMPTS = 5
-MAX_TITLE = 200
-MAX_TAGS = 10
-MAX_TAG = 50
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -33,8 +31,14 @@ class LinkRequest:
     alias: str | None = None
     validity: str | None = None
     expires_at: str | None = None
+    valid_since: str | None = None
+    max_visits: int | None = None
+    redirect_status: int = 302
+    forward_query: bool = False
     title: str | None = None
     tags: list[str] = field(default_factory=list)
+    password: str | None = None
+    targets: dict[str, str | None] = field(default_factory=dict)
 
 
 def timestamp(now: float) -> str:
@@ -42,60 +46,28 @@ def timestamp(now: float) -> str:
     return datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _check_tags(tags: list[str]) -> list[str]:
-    if len(tags) > MAX_TAGS:
-        raise InvalidInput.single("tags", f"at most {MAX_TAGS} tags")
-    cleaned = [t.strip() for t in tags]
-    if any(not t or len(t) > MAX_TAG for t in cleaned):
-        raise InvalidInput.single("tags", f"each tag must be 1 to {MAX_TAG} characters")
-    return list(dict.fromkeys(cleaned))
-
-
-def _check_title(title: str | None) -> str | None:
-    if title is not None and len(title) > MAX_TITLE:
-        raise InvalidInput.single("title", f"must be at most {MAX_TITLE} characters")
-    if title is None:
-        return None
-    return title.strip() or None
-
-
-def _check_domain(domain: str | None, settings: Settings) -> str:
-    if domain is None:
-        return settings.default_domain
-    name = domain.strip().lower()
-    if name not in settings.short_domains:
-        raise InvalidInput.single("domain", f"must be one of {', '.join(settings.short_domains)}")
-    return name
-
-
-def _expiry(request: LinkRequest, settings: Settings, now: int) -> int | None:
-    if request.validity is not None and request.expires_at is not None:
-        raise InvalidInput.single("expires_at", "give either validity or expires_at, not both")
-    if request.expires_at is not None:
-        return expiry_from_timestamp(request.expires_at, now)
-    return expiry_from_validity(request.validity or settings.default_validity, now)
-
-
 def build_link(request: LinkRequest, settings: Settings, owner: str | None, now: float) -> Link:
     """Check every field (reporting all bad ones together) and make the Link to store."""
-    errors: list[FieldError] = []
+    checks = fields.Checks()
 
-    def checked(rule: Callable[[], T]) -> T | None:
-        try:
-            return rule()
-        except InvalidInput as exc:
-            errors.extend(exc.errors)
-            return None
+    def optional(value: T | None, rule: Callable[[T], R]) -> R | None:
+        return None if value is None else checks.run(lambda: rule(value))
 
-    url = checked(lambda: normalize_url(request.url, settings.short_domains, settings.blocked_hosts))
-    domain = checked(lambda: _check_domain(request.domain, settings))
-    alias = checked(lambda: check_alias(request.alias)) if request.alias is not None else None
-    expires_at = checked(lambda: _expiry(request, settings, int(now)))
-    title = checked(lambda: _check_title(request.title))
-    tags = checked(lambda: _check_tags(request.tags))
-    if errors:
-        raise InvalidInput(errors)
-    assert url is not None and domain is not None  # no errors means every rule passed
+    url = checks.run(lambda: fields.url(request.url, settings))
+    domain = checks.run(lambda: fields.domain(request.domain, settings))
+    alias = optional(request.alias, fields.alias)
+    validity = request.validity if request.validity or request.expires_at else settings.default_validity
+    expires_at = checks.run(lambda: fields.expiry(validity, request.expires_at, int(now)))
+    since = optional(request.valid_since, fields.valid_since)
+    fields.window(checks, since, expires_at)
+    max_visits = optional(request.max_visits, fields.max_visits)
+    redirect_status = checks.run(lambda: fields.redirect_status(request.redirect_status))
+    title = checks.run(lambda: fields.title(request.title))
+    tags = checks.run(lambda: fields.tags(request.tags))
+    targets = checks.run(lambda: fields.targets(request.targets, settings))
+    optional(request.password, fields.password)
+    checks.raise_any()
+    assert url and domain and redirect_status and tags is not None and targets is not None  # every rule passed
     stamp = timestamp(now)
     return Link(
         domain=domain,
@@ -105,15 +77,22 @@ def build_link(request: LinkRequest, settings: Settings, owner: str | None, now:
         updated_at=stamp,
         owner=owner,
         expires_at=expires_at,
+        valid_since=since,
+        max_visits=max_visits,
+        redirect_status=redirect_status,
+        forward_query=request.forward_query,
         title=title,
-        tags=tags or [],
+        tags=tags,
+        targets=targets,
     )
 
 
-def create_link(store: LinkStore, link: Link, *, alias_given: bool, now: float) -> Link:
+def create_link(store: LinkStore, link: Link, *, alias_given: bool, now: float, password: str | None = None) -> Link:
     """Store the link; a generated code that collides is drawn again, an alias is not."""
     attempts_left = CODE_ATTEMPTS
     while True:
+        if password is not None:
+            link.password_hash = hash_password(password, link.link_id)  # salted with the final code
         try:
             store.put_new(link, int(now))
             return link
@@ -122,3 +101,9 @@ def create_link(store: LinkStore, link: Link, *, alias_given: bool, now: float) 
             if alias_given or not attempts_left:
                 raise
             link.code = new_code()
+
+
+def create_from_request(store: LinkStore, settings: Settings, request: LinkRequest, owner: str | None, now: float) -> Link:
+    """Check and store one requested link (what every create route does)."""
+    link = build_link(request, settings, owner, now)
+    return create_link(store, link, alias_given=request.alias is not None, now=now, password=request.password)

@@ -74,11 +74,39 @@ class LinkNotFound(ShortLinkError):
 
 
 class LinkGone(ShortLinkError):
-    """The link exists but can no longer be followed (expired, for now)."""
+    """The link exists but can no longer be followed: expired, disabled or used up."""
 
     status = 410
-    title = "Link expired"
-    slug = "expired"
+    TITLES = {"expired": "Link expired", "disabled": "Link disabled", "exhausted": "Visit limit reached"}
+
+    def __init__(self, detail: str, state: str = "expired") -> None:
+        super().__init__(detail)
+        self.state = state
+        self.title = self.TITLES[state]
+        self.slug = state
+
+
+class PasswordRequired(ShortLinkError):
+    """A password-protected link: the visitor must POST the password."""
+
+    status = 401
+    title = "Password required"
+    slug = "password-required"
+
+
+class WrongPassword(PasswordRequired):
+    title = "Wrong password"
+    slug = "wrong-password"
+
+
+class TooManyAttempts(ShortLinkError):
+    status = 429
+    title = "Too many attempts"
+    slug = "too-many-attempts"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after
 
 
 class StoreUnavailable(ShortLinkError):

@@ -35,6 +35,8 @@ class Link:
     tags: list[str] = field(default_factory=list)
     password_hash: str | None = None
     targets: dict[str, str] = field(default_factory=dict)
+    password_failures: int = 0
+    password_retry_at: int | None = None
 
     @property
     def link_id(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import InvalidInput, ShortLinkError, StoreUnavailable
+from .errors import InvalidInput, ShortLinkError
 
 PROBLEM_TYPE_BASE = "https://shortlink.dev/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -25,8 +25,9 @@ def problem_body(error: ShortLinkError) -> dict[str, Any]:
 
 def problem_headers(error: ShortLinkError) -> dict[str, str]:
     headers = {"Content-Type": PROBLEM_CONTENT_TYPE, "Cache-Control": "no-store"}
-    if isinstance(error, StoreUnavailable):
-        headers["Retry-After"] = str(error.retry_after_seconds)
+    retry_after = getattr(error, "retry_after_seconds", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return headers
 
 

@@ -37,7 +37,7 @@ def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | N
 def _field_name(loc: tuple[Any, ...]) -> str:
     """('body', 'tags', 0) -> 'tags[0]'; ('query', 'limit') -> 'limit'."""
     name = ""
-    for part in loc[1:]:
+    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
     return name or str(loc[0])
 
@@ -46,6 +46,11 @@ def _message(error: dict[str, Any]) -> str:
     if error.get("type") == "extra_forbidden":
         return "unknown field"
     return str(error.get("msg", "invalid value"))
+
+
+def field_errors(details: list[dict[str, Any]]) -> list[FieldError]:
+    """pydantic's error list as the problem's errors: [{field, message}]."""
+    return [FieldError(_field_name(tuple(d.get("loc", ()))), _message(d)) for d in details]
 
 
 def rest_api(logger: Logger) -> APIGatewayRestResolver:
@@ -60,7 +65,7 @@ def rest_api(logger: Logger) -> APIGatewayRestResolver:
         details = error.errors()
         if any(d.get("type") == "json_invalid" for d in details):
             return problem(MalformedBody("the body is not valid JSON"))
-        return problem(InvalidInput([FieldError(_field_name(tuple(d.get("loc", ()))), _message(d)) for d in details]))
+        return problem(InvalidInput(field_errors(details)))
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -6,10 +6,11 @@ so the web page, the API and the batch all report them the same way.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .creating import LinkRequest
 from .validity import PRESETS
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
@@ -26,12 +27,63 @@ class ShortenBody(BaseModel):
     validity: str | None = Field(default=None, description=f"One of {', '.join(PRESETS)}; the stack default when absent.")
 
 
+class Targets(BaseModel):
+    """Per-platform destinations; visitors on other platforms get `url`."""
+
+    model_config = _STRICT
+
+    ios: str | None = None
+    android: str | None = None
+    desktop: str | None = None
+
+
 class LinkBody(ShortenBody):
     """POST /api/links: a link owned by the calling API key."""
 
     expires_at: str | None = Field(default=None, description="ISO 8601 time with offset; instead of validity.")
+    valid_since: str | None = Field(default=None, description="ISO 8601 time with offset; 404 before it.")
+    max_visits: int | None = Field(default=None, description="The visit after this many answers 410.")
+    redirect_status: Literal[301, 302, 307, 308] = 302
+    forward_query: bool = Field(default=False, description="Append the visitor's query string to the target.")
     title: str | None = Field(default=None, description="Up to 200 characters.")
     tags: list[str] = Field(default_factory=list, description="Up to 10 tags of 1-50 characters.")
+    password: str | None = Field(default=None, description="Visitors must enter it (4-128 characters).")
+    targets: Targets | None = None
+
+
+def link_request(body: ShortenBody) -> LinkRequest:
+    """The core's request from a validated body (either route's)."""
+    data = body.model_dump()
+    if data.get("targets") is None:
+        data.pop("targets", None)
+    return LinkRequest(**data)
+
+
+class BatchBody(BaseModel):
+    """POST /api/links/batch: 1 to 100 link bodies, each created or refused on its own."""
+
+    model_config = _STRICT
+
+    links: list[dict[str, Any]] = Field(min_length=1, max_length=100)
+
+
+class PatchBody(BaseModel):
+    """PATCH /api/links/{code}: only the fields given change; null clears a field."""
+
+    model_config = _STRICT
+
+    url: str | None = None
+    validity: str | None = Field(default=None, description="Counted from now: extends or shortens the link.")
+    expires_at: str | None = Field(default=None, description="null makes the link permanent.")
+    valid_since: str | None = None
+    max_visits: int | None = None
+    redirect_status: Literal[301, 302, 307, 308] | None = None
+    forward_query: bool | None = None
+    targets: Targets | None = None
+    password: str | None = Field(default=None, description="A new password, or null to remove it.")
+    disabled: bool | None = None
+    title: str | None = None
+    tags: list[str] | None = None
 
 
 class LinkOut(BaseModel):
@@ -63,3 +115,18 @@ class DomainsOut(BaseModel):
     validities: list[str]
     default_validity: str
     public_shortening: bool
+
+
+class LinkPage(BaseModel):
+    links: list[LinkOut]
+    cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
+
+
+class BatchResult(BaseModel):
+    status: int
+    link: LinkOut | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResult]

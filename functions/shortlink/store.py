@@ -13,7 +13,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import AliasTaken, LinkGone, LinkNotFound, StoreUnavailable
+from .errors import AliasTaken, LinkNotFound, StoreUnavailable
 from .link import Link, link_id
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,8 @@ def _from_item(item: dict[str, Any]) -> Link:
         tags=data.get("tags", []),
         password_hash=data.get("password_hash"),
         targets=data.get("targets", {}),
+        password_failures=data.get("password_failures", 0),
+        password_retry_at=data.get("password_retry_at"),
     )
 
 
@@ -137,35 +139,143 @@ class LinkStore:
         except _ConditionFailed:
             raise AliasTaken(f"'{link.code}' is already in use on {link.domain}") from None
 
-    def visit(self, domain: str, code: str, now: int) -> Link:
+    def visit(self, domain: str, code: str, now: int, *, password_hash: str | None = None) -> Link:
         """Count one visit and return the link, in one conditional UpdateItem.
 
-        The condition checks existence and expiry; on failure DynamoDB hands back the
-        old item, which tells an expired link (410) from an unknown one (404).
+        The condition holds every rule of the link (exists, not expired, valid since,
+        not disabled, visit limit, password). When it fails DynamoDB hands back the
+        old item, from which the caller tells why (VisitRefused) - still one request.
         """
+        update = "ADD visits :one"
+        values = {":one": {"N": "1"}, ":now": {"N": str(now)}, ":true": {"BOOL": True}}
+        condition = VISIT_CONDITION
+        if password_hash is None:
+            condition += " AND attribute_not_exists(password_hash)"
+        else:
+            condition += (" AND password_hash = :pw"
+                          " AND (attribute_not_exists(password_retry_at) OR password_retry_at <= :now)")
+            update += " REMOVE password_failures, password_retry_at"
+            values[":pw"] = {"S": password_hash}
         try:
             answer = _call(
                 "update_item",
                 TableName=self.table,
                 Key=_key(domain, code),
-                UpdateExpression="ADD visits :one",
-                ConditionExpression="attribute_exists(link_id) AND (attribute_not_exists(expires_at) OR expires_at > :now)",
-                ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(now)}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except _ConditionFailed as failed:
             if failed.old_item:
-                raise LinkGone(f"{domain}/{code} expired") from None
+                raise VisitRefused(_from_item(failed.old_item)) from None
             raise LinkNotFound(f"no link {domain}/{code}") from None
         return _from_item(answer["Attributes"])
 
-    def peek(self, domain: str, code: str, now: int) -> Link:
-        """Read a link without counting a visit (HEAD), with the same answers as visit()."""
+    def get(self, domain: str, code: str) -> Link:
+        """The stored link, whatever its state (one strongly consistent GetItem)."""
         answer = _call("get_item", TableName=self.table, Key=_key(domain, code), ConsistentRead=True)
         if "Item" not in answer:
             raise LinkNotFound(f"no link {domain}/{code}")
-        link = _from_item(answer["Item"])
-        if link.is_expired(now):
-            raise LinkGone(f"{domain}/{code} expired")
+        return _from_item(answer["Item"])
+
+    def note_password_failure(self, link: Link, retry_at: int) -> None:
+        """Count a wrong password and refuse further tries until retry_at."""
+        try:
+            _call(
+                "update_item",
+                TableName=self.table,
+                Key=_key(link.domain, link.code),
+                UpdateExpression="ADD password_failures :one SET password_retry_at = :retry",
+                ConditionExpression="attribute_exists(password_hash)",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":retry": {"N": str(retry_at)}},
+            )
+        except _ConditionFailed:
+            pass  # the password was removed meanwhile: nothing left to throttle
+
+    def get_owned(self, domain: str, code: str, owner: str) -> Link:
+        link = self.get(domain, code)
+        if link.owner != owner:
+            raise LinkNotFound(f"no link {domain}/{code}")  # another owner's link does not exist for you
         return link
+
+    def list_owned(self, owner: str, limit: int, start: dict[str, str] | None) -> tuple[list[Link], dict[str, str] | None]:
+        """One page of the owner's links, newest first, from the by_owner index."""
+        kwargs: dict[str, Any] = {}
+        if start:
+            kwargs["ExclusiveStartKey"] = {
+                "link_id": {"S": start["link_id"]}, "created_at": {"S": start["created_at"]}, "owner": {"S": owner},
+            }
+        answer = _call(
+            "query",
+            TableName=self.table,
+            IndexName="by_owner",
+            KeyConditionExpression="#owner = :owner",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues={":owner": {"S": owner}},
+            ScanIndexForward=False,
+            Limit=limit,
+            **kwargs,
+        )
+        last = answer.get("LastEvaluatedKey")
+        next_start = {"link_id": last["link_id"]["S"], "created_at": last["created_at"]["S"]} if last else None
+        return [_from_item(item) for item in answer.get("Items", [])], next_start
+
+    def update_owned(self, domain: str, code: str, owner: str, sets: dict[str, Any], removes: list[str]) -> Link:
+        """Apply a PATCH in one UpdateItem, only if the link exists and belongs to owner."""
+        names = {"#owner": "owner"}
+        values: dict[str, Any] = {":owner": {"S": owner}}
+        parts = []
+        for i, (name, value) in enumerate(sets.items()):
+            names[f"#s{i}"], values[f":s{i}"] = name, _serializer.serialize(value)
+            parts.append(f"#s{i} = :s{i}")
+        expression = "SET " + ", ".join(parts)
+        if removes:
+            names.update({f"#r{i}": name for i, name in enumerate(removes)})
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+        try:
+            answer = _call(
+                "update_item",
+                TableName=self.table,
+                Key=_key(domain, code),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(link_id) AND #owner = :owner",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except _ConditionFailed:
+            raise LinkNotFound(f"no link {domain}/{code}") from None
+        return _from_item(answer["Attributes"])
+
+    def delete_owned(self, domain: str, code: str, owner: str) -> None:
+        try:
+            _call(
+                "delete_item",
+                TableName=self.table,
+                Key=_key(domain, code),
+                ConditionExpression="attribute_exists(link_id) AND #owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except _ConditionFailed:
+            raise LinkNotFound(f"no link {domain}/{code}") from None
+
+
+class VisitRefused(Exception):
+    """The link exists but one of its rules refused this visit; `link` says which."""
+
+    def __init__(self, link: Link) -> None:
+        super().__init__(link.link_id)
+        self.link = link
+
+
+# Every rule a visit must pass, checked by DynamoDB in the same request that counts it.
+VISIT_CONDITION = (
+    "attribute_exists(link_id)"
+    " AND (attribute_not_exists(expires_at) OR expires_at > :now)"
+    " AND (attribute_not_exists(valid_since) OR valid_since <= :now)"
+    " AND (attribute_not_exists(disabled) OR disabled <> :true)"
+    " AND (attribute_not_exists(max_visits) OR visits < max_visits)"
+)

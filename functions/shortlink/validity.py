@@ -29,15 +29,20 @@ def expiry_from_validity(validity: str, now: int) -> int | None:
     return None if seconds is None else now + seconds
 
 
-def expiry_from_timestamp(text: str, now: int) -> int:
-    """An ISO 8601 time with an explicit offset, strictly in the future."""
+def parse_moment(field: str, text: str) -> int:
+    """Epoch seconds of an ISO 8601 time that names its offset (Z or +08:00)."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise InvalidInput.single("expires_at", "must be an ISO 8601 time such as 2026-12-31T23:59:59+08:00") from None
+        raise InvalidInput.single(field, "must be an ISO 8601 time such as 2026-12-31T23:59:59+08:00") from None
     if moment.tzinfo is None:
-        raise InvalidInput.single("expires_at", "must include a UTC offset (Z or +08:00)")
-    epoch = int(moment.timestamp())
+        raise InvalidInput.single(field, "must include a UTC offset (Z or +08:00)")
+    return int(moment.timestamp())
+
+
+def expiry_from_timestamp(text: str, now: int) -> int:
+    """An ISO 8601 time with an explicit offset, strictly in the future."""
+    epoch = parse_moment("expires_at", text)
     if epoch <= now:
         raise InvalidInput.single("expires_at", "must be in the future")
     if epoch > now + MAX_EXPIRY_SECONDS:

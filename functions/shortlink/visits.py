@@ -1,29 +1,74 @@
-"""Following a short link: which link a request names, and how the answer may be cached."""
+"""Following a short link: which link a request names, whether its rules let this visit
+through, where it goes (per-platform target, forwarded query) and how long it may be cached."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
 from .codes import looks_like_code
-from .errors import LinkNotFound
+from .errors import LinkGone, LinkNotFound, PasswordRequired, ShortLinkError, TooManyAttempts, WrongPassword
 from .link import Link
+from .passwords import hash_password, retry_delay
 from .settings import Settings, domain_for_host
-from .store import LinkStore
+from .store import LinkStore, VisitRefused
+from .useragent import target_kind
 
 # Browsers and proxies may reuse a redirect this long, but never past the link's
 # expiry: a visit served from a cache is also a visit the statistics never see.
 MAX_REDIRECT_CACHE_SECONDS = 60
 
 
-def follow(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *, count: bool) -> Link:
-    """The live link for host/code; counts a visit when count is true (GET), not for HEAD."""
+def refusal(link: Link, now: int, *, password_given: bool) -> ShortLinkError:
+    """Why a stored link does not redirect this visit."""
+    name = link.link_id
+    state = link.state(now)
+    if state == "scheduled":
+        return LinkNotFound(f"no link {name}")  # not yet valid: as if it did not exist yet
+    if state != "active":
+        return LinkGone(f"{name} is {state}", state)
+    if link.password_hash is None:
+        return LinkNotFound(f"no link {name}")  # refused for a reason that no longer holds: a race with a PATCH
+    if link.password_retry_at is not None and link.password_retry_at > now:
+        return TooManyAttempts("too many wrong passwords; wait before trying again", link.password_retry_at - now)
+    if password_given:
+        return WrongPassword("the password is not right")
+    return PasswordRequired("this link is protected by a password")
+
+
+def follow(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *,
+           count: bool, password: str | None = None) -> Link:
+    """The link host/code leads to. GET counts a visit (one UpdateItem); HEAD only reads."""
     domain = domain_for_host(settings, host)
     if not looks_like_code(code):
         raise LinkNotFound(f"no link {domain}/{code}")
-    if count:
-        return store.visit(domain, code, now)
-    return store.peek(domain, code, now)
+    if not count:
+        link = store.get(domain, code)
+        if link.state(now) != "active" or link.password_hash is not None:
+            raise refusal(link, now, password_given=False)
+        return link
+    candidate = hash_password(password, f"{domain}/{code}") if password is not None else None
+    try:
+        return store.visit(domain, code, now, password_hash=candidate)
+    except VisitRefused as refused:
+        error = refusal(refused.link, now, password_given=password is not None)
+        if isinstance(error, WrongPassword):
+            store.note_password_failure(refused.link, now + retry_delay(refused.link.password_failures + 1))
+        raise error from None
+
+
+def destination(link: Link, user_agent: str | None, query: list[tuple[str, str]]) -> str:
+    """The URL to send this visitor to: the platform's target if any, plus the forwarded query."""
+    target = link.targets.get(target_kind(user_agent), link.url)
+    if not (link.forward_query and query):
+        return target
+    parts = urlsplit(target)
+    extra = urlencode(query)
+    return urlunsplit(parts._replace(query=f"{parts.query}&{extra}" if parts.query else extra))
 
 
 def redirect_cache_control(link: Link, now: int) -> str:
+    if link.password_hash is not None or link.max_visits is not None:
+        return "no-store"  # every visit must reach the link's rules
     seconds = MAX_REDIRECT_CACHE_SECONDS
     if link.expires_at is not None:
         seconds = min(seconds, max(0, link.expires_at - now))

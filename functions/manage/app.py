@@ -1,0 +1,126 @@
+"""The management API of an API key's own links: list, read, change, delete, batch create,
+and the OpenAPI document of every /api route."""
+
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from shortlink.creating import create_from_request
+from shortlink.editing import patch_link
+from shortlink.errors import Forbidden, InvalidInput, ShortLinkError
+from shortlink.idempotency import once_per_key, register_context
+from shortlink.listing import MAX_LIMIT, list_links
+from shortlink.problems import problem_body
+from shortlink.rest import field_errors, json_response, resolve, rest_api
+from shortlink.schemas import BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, link_request
+from shortlink.settings import load_settings
+from shortlink.store import LinkStore
+
+logger = Logger()
+app = rest_api(logger)
+OPENAPI = Path(__file__).parent / "openapi.json"
+DOCS_PAGE = Path(__file__).parent / "docs.html"
+
+Domain = Annotated[str | None, Query(description="Short domain of the link; the default domain when absent.")]
+State = Literal["active", "scheduled", "expired", "exhausted", "disabled"]
+
+
+def _owner() -> str:
+    owner = app.current_event.request_context.identity.api_key_id
+    if not owner:
+        raise Forbidden("this route needs an API key (x-api-key)")
+    return owner
+
+
+def _store() -> LinkStore:
+    return LinkStore(load_settings().links_table)
+
+
+def _domain(domain: str | None) -> str:
+    return (domain or load_settings().default_domain).lower()
+
+
+@app.get("/api/links", summary="List the key's links, newest first")
+def list_own_links(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    tag: Annotated[str | None, Query()] = None,
+    domain: Annotated[str | None, Query()] = None,
+    state: Annotated[State | None, Query()] = None,
+) -> Response[LinkPage]:
+    now = int(time.time())
+    links, next_cursor = list_links(_store(), _owner(), limit=limit, cursor=cursor, now=now, tag=tag,
+                                    domain=domain.lower() if domain else None, state=state)
+    return json_response(200, {"links": [link.to_body(now) for link in links], "cursor": next_cursor})
+
+
+@app.get("/api/links/<code>", summary="Read one link")
+def read_link(code: str, domain: Domain = None) -> Response[LinkOut]:
+    link = _store().get_owned(_domain(domain), code, _owner())
+    return json_response(200, link.to_body(int(time.time())))
+
+
+@app.patch("/api/links/<code>", summary="Change a link (null clears a field)")
+def change_link(code: str, body: Annotated[PatchBody, Body()], domain: Domain = None) -> Response[LinkOut]:
+    now = time.time()
+    changes = body.model_dump(exclude_unset=True)
+    link = patch_link(_store(), load_settings(), _domain(domain), code, _owner(), changes, now)
+    logger.info("link changed", extra={"link_id": link.link_id, "fields": sorted(changes)})
+    return json_response(200, link.to_body(int(now)))
+
+
+@app.delete("/api/links/<code>", summary="Delete a link; its code is free at once")
+def delete_link(code: str, domain: Domain = None) -> Response[None]:
+    _store().delete_owned(_domain(domain), code, _owner())
+    logger.info("link deleted", extra={"link_id": f"{_domain(domain)}/{code}"})
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+
+def _create_one(item: dict[str, Any], owner: str, now: float) -> dict[str, Any]:
+    settings = load_settings()
+    try:
+        try:
+            body = LinkBody.model_validate(item)
+        except ValidationError as invalid:
+            raise InvalidInput(field_errors(invalid.errors())) from None
+        link = create_from_request(LinkStore(settings.links_table), settings, link_request(body), owner, now)
+    except ShortLinkError as error:
+        return {"status": error.status, "error": problem_body(error)}
+    return {"status": 201, "link": link.to_body(int(now))}
+
+
+@app.post("/api/links/batch", summary="Create up to 100 links; each succeeds or fails alone")
+def create_batch(
+    body: Annotated[BatchBody, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response[BatchOut]:
+    owner = _owner()
+    now = time.time()
+
+    def produce() -> dict[str, Any]:
+        return {"results": [_create_one(item, owner, now) for item in body.links]}
+
+    return json_response(200, once_per_key(idempotency_key, owner, body.model_dump(), produce))
+
+
+@app.get("/api/openapi.json", summary="This OpenAPI document")
+def openapi() -> Response[Any]:
+    return Response(200, "application/json", OPENAPI.read_text(encoding="utf-8"), headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.get("/api/docs", summary="The OpenAPI document as a page")
+def docs() -> Response[Any]:
+    return Response(200, "text/html; charset=utf-8", DOCS_PAGE.read_text(encoding="utf-8"),
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    register_context(context)
+    return resolve(app, event, context)

@@ -1,0 +1,124 @@
+"""The rules for each field of a link, shared by create, batch and PATCH."""
+
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from .codes import check_alias
+from .errors import FieldError, InvalidInput
+from .passwords import MAX_LENGTH, MIN_LENGTH
+from .settings import Settings
+from .urls import normalize_url
+from .validity import expiry_from_timestamp, expiry_from_validity, parse_moment
+
+MAX_TITLE = 200
+MAX_TAGS = 10
+MAX_TAG = 50
+MAX_VISITS_LIMIT = 1_000_000_000
+REDIRECT_STATUSES = (301, 302, 307, 308)
+TARGET_KINDS = ("ios", "android", "desktop")
+
+T = TypeVar("T")
+
+
+class Checks:
+    """Runs field rules and keeps every failure, so one answer names all bad fields."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def run(self, rule: Callable[[], T]) -> T | None:
+        try:
+            return rule()
+        except InvalidInput as exc:
+            self.errors.extend(exc.errors)
+            return None
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise InvalidInput(self.errors)
+
+
+def url(value: str, settings: Settings, field: str = "url") -> str:
+    try:
+        return normalize_url(value, settings.short_domains, settings.blocked_hosts)
+    except InvalidInput as exc:
+        raise InvalidInput([FieldError(field, e.message) for e in exc.errors]) from None
+
+
+def domain(value: str | None, settings: Settings) -> str:
+    if value is None:
+        return settings.default_domain
+    name = value.strip().lower()
+    if name not in settings.short_domains:
+        raise InvalidInput.single("domain", f"must be one of {', '.join(settings.short_domains)}")
+    return name
+
+
+def alias(value: str) -> str:
+    return check_alias(value)
+
+
+def expiry(validity: str | None, expires_at: str | None, now: int) -> int | None:
+    """Epoch seconds or None (permanent) from exactly one of validity / expires_at."""
+    if validity is not None and expires_at is not None:
+        raise InvalidInput.single("expires_at", "give either validity or expires_at, not both")
+    if expires_at is not None:
+        return expiry_from_timestamp(expires_at, now)
+    assert validity is not None
+    return expiry_from_validity(validity, now)
+
+
+def valid_since(value: str) -> int:
+    return parse_moment("valid_since", value)
+
+
+def title(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) > MAX_TITLE:
+        raise InvalidInput.single("title", f"must be at most {MAX_TITLE} characters")
+    return value.strip() or None
+
+
+def tags(values: list[str]) -> list[str]:
+    if len(values) > MAX_TAGS:
+        raise InvalidInput.single("tags", f"at most {MAX_TAGS} tags")
+    cleaned = [t.strip() for t in values]
+    if any(not t or len(t) > MAX_TAG for t in cleaned):
+        raise InvalidInput.single("tags", f"each tag must be 1 to {MAX_TAG} characters")
+    return list(dict.fromkeys(cleaned))
+
+
+def max_visits(value: int) -> int:
+    if not 1 <= value <= MAX_VISITS_LIMIT:
+        raise InvalidInput.single("max_visits", f"must be between 1 and {MAX_VISITS_LIMIT}")
+    return value
+
+
+def redirect_status(value: int) -> int:
+    if value not in REDIRECT_STATUSES:
+        raise InvalidInput.single("redirect_status", f"must be one of {', '.join(map(str, REDIRECT_STATUSES))}")
+    return value
+
+
+def targets(values: dict[str, str | None], settings: Settings) -> dict[str, str]:
+    """Per-platform URLs under the same rules as url; a null entry is no target."""
+    unknown = set(values) - set(TARGET_KINDS)
+    if unknown:
+        raise InvalidInput.single("targets", f"keys must be among {', '.join(TARGET_KINDS)}")
+    return {kind: url(target, settings, field=f"targets.{kind}") for kind, target in values.items() if target is not None}
+
+
+def password(value: str) -> str:
+    if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
+        raise InvalidInput.single("password", f"must be {MIN_LENGTH} to {MAX_LENGTH} characters")
+    return value
+
+
+def window(checks: Checks, since: int | None, until: int | None) -> None:
+    if since is not None and until is not None and since >= until:
+        checks.fail("valid_since", "must be before the expiry")

@@ -1,0 +1,53 @@
+"""What a User-Agent says about the visitor: platform, in-app browser, bot."""
+
+from __future__ import annotations
+
+import re
+
+# Link-preview fetchers and crawlers: they follow links but are not people.
+_BOT = re.compile(
+    r"bot\b|crawler|spider|slurp|facebookexternalhit|facebookcatalog|whatsapp|telegrambot|slackbot|"
+    r"slack-imgproxy|twitterbot|discordbot|linkedinbot|skypeuripreview|embedly|pinterest|redditbot|"
+    r"googlebot|bingbot|baiduspider|yandex|sogou|bytespider|petalbot|applebot|headlesschrome|"
+    r"python-requests|curl/|wget/|go-http-client|okhttp|axios|node-fetch|preview",
+    re.IGNORECASE,
+)
+# In-app browsers that matter to users of Chinese short-link services, checked in order.
+_APPS = (
+    ("wechat", re.compile(r"MicroMessenger", re.IGNORECASE)),
+    ("qq", re.compile(r"\bQQ/|MQQBrowser", re.IGNORECASE)),
+    ("weibo", re.compile(r"Weibo", re.IGNORECASE)),
+    ("douyin", re.compile(r"aweme|Douyin|BytedanceWebview", re.IGNORECASE)),
+    ("alipay", re.compile(r"AlipayClient", re.IGNORECASE)),
+)
+
+
+def platform(user_agent: str | None) -> str:
+    """ios, android, windows, macos, linux or other."""
+    ua = user_agent or ""
+    if re.search(r"iPhone|iPad|iPod", ua):
+        return "ios"
+    if "Android" in ua:
+        return "android"
+    if "Windows" in ua:
+        return "windows"
+    if "Macintosh" in ua or "Mac OS X" in ua:
+        return "macos"
+    if "Linux" in ua or "X11" in ua:
+        return "linux"
+    return "other"
+
+
+def in_app(user_agent: str | None) -> str | None:
+    ua = user_agent or ""
+    return next((name for name, pattern in _APPS if pattern.search(ua)), None)
+
+
+def is_bot(user_agent: str | None) -> bool:
+    return bool(_BOT.search(user_agent or ""))
+
+
+def target_kind(user_agent: str | None) -> str:
+    """Which per-platform target a visitor gets: ios, android or desktop."""
+    kind = platform(user_agent)
+    return kind if kind in ("ios", "android") else "desktop"

@@ -1,0 +1,53 @@
+"""Writes functions/manage/openapi.json: the OpenAPI document of every /api route.
+
+The /api routes live in two functions (create and manage); each one's Powertools
+resolver describes its own routes, and template.yaml says which need an API key.
+`make openapi` runs this; a test fails when the committed file is out of date.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
+
+from devserver.gateway import load_module  # noqa: E402
+from devserver.template import Template  # noqa: E402
+
+OUTPUT = ROOT / "functions" / "manage" / "openapi.json"
+KEY_SCHEME = {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
+
+
+def build() -> dict[str, Any]:
+    template = Template()
+    api_functions = sorted({r.function for r in template.routes() if r.path.startswith("/api/")})
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "Short links API", "version": "1",
+                 "description": "Create, follow and manage expiring short links. Errors are application/problem+json."},
+        "paths": {},
+        "components": {"schemas": {}, "securitySchemes": KEY_SCHEME},
+    }
+    for name in api_functions:
+        part = json.loads(load_module(template.functions()[name]).app.get_openapi_json_schema())
+        for path, operations in part.get("paths", {}).items():
+            document["paths"].setdefault(path, {}).update(operations)
+        document["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
+    for route in template.routes():
+        operation = document["paths"].get(route.path, {}).get(route.method.lower())
+        if operation is not None and route.api_key_required:
+            operation["security"] = [{"apiKey": []}]
+    return document
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    OUTPUT.write_text(render(), encoding="utf-8")
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
