@@ -20,6 +20,11 @@ INVOCATIONS = {
     "redirect": "RedirectFunction",
     "redirect-head": "RedirectFunction",
     "redirect-unknown": "RedirectFunction",
+    "unlock": "RedirectFunction",
+    "list": "ManageFunction",
+    "patch": "ManageFunction",
+    "batch": "ManageFunction",
+    "delete": "ManageFunction",
 }
 
 
@@ -56,6 +61,43 @@ def test_create_then_follow_with_the_sample_events(invoke: Callable[..., dict[st
     assert headers_of(follow)["Location"] == "https://example.com/spring-sale?utm_source=poster"
     assert requests == ["UpdateItem"]  # exactly one DynamoDB request per redirect
     assert _item(dynamodb, "s.example.com/spring-sale")["visits"] == {"N": "1"}
+
+    listed = invoke(load_event("list"))
+    assert listed["statusCode"] == 200
+    assert "spring-sale" in [link["code"] for link in json.loads(listed["body"])["links"]]
+
+    patched = invoke(load_event("patch"))
+    assert patched["statusCode"] == 200, patched["body"]
+    changed = json.loads(patched["body"])
+    assert changed["redirect_status"] == 301 and changed["max_visits"] == 1000 and changed["forward_query"] is True
+    # the sample redirect comes from an iPhone: it now gets the iOS target, with a 301
+    follow = invoke(load_event("redirect"))
+    assert follow["statusCode"] == 301 and headers_of(follow)["Location"] == "https://apps.apple.com/app/id000000"
+
+    assert invoke(load_event("delete"))["statusCode"] == 204
+    assert invoke(load_event("redirect"))["statusCode"] == 404
+    assert invoke(load_event("delete"))["statusCode"] == 404
+
+
+def test_batch_event_creates_each_good_item_and_replays_by_idempotency_key(invoke: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    before = dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
+    first = invoke(load_event("batch"))
+    assert first["statusCode"] == 200
+    results = json.loads(first["body"])["results"]
+    assert [r["status"] for r in results] == [201, 422, 201]
+    assert results[1]["error"]["errors"][0]["field"] == "url"
+    assert results[2]["link"]["expires_at"] is None
+    again = invoke(load_event("batch"))
+    assert json.loads(again["body"]) == json.loads(first["body"])
+    assert dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"] == before + 2
+
+
+def test_unlock_event_posts_the_password_form(invoke: Callable[..., dict[str, Any]], make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+    dynamodb.delete_item(TableName="LinksTable", Key={"link_id": {"S": "s.example.com/members-only"}})
+    made = invoke(make_event("POST", "/api/links", {"url": "https://example.com/members", "alias": "members-only", "password": "open sesame"}))
+    assert made["statusCode"] == 201
+    answer = invoke(load_event("unlock"))
+    assert answer["statusCode"] == 303 and headers_of(answer)["Location"] == "https://example.com/members"
 
 
 def test_invalid_create_event_names_every_bad_field_and_stores_nothing(invoke: Callable[..., dict[str, Any]], dynamodb: Any) -> None:

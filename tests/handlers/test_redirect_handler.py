@@ -112,14 +112,16 @@ def test_store_faults_are_503_never_404(invoke: Invoke, make_event: Callable[...
 
 
 def test_unreachable_store_is_503(invoke: Invoke, make_event: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DYNAMODB_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
-    dynamodb_client.cache_clear()
-    try:
-        answer = invoke(make_event("GET", "/some-code"))
-    finally:
-        monkeypatch.undo()
-        dynamodb_client.cache_clear()
+    import boto3
+
+    from shortlink import store
+
+    # nothing listens on the discard port; the client keeps the store's retry and timeout settings
+    unreachable = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9", config=store.CLIENT_CONFIG)
+    monkeypatch.setattr(store, "dynamodb_client", lambda: unreachable)
+    answer = invoke(make_event("GET", "/some-code"))
     assert answer["statusCode"] == 503
+    assert headers_of(answer)["Retry-After"] == "1"
 
 
 def test_importing_a_handler_makes_no_network_call_and_needs_no_settings() -> None:

@@ -1,0 +1,186 @@
+"""ManageFunction against moto: owners, PATCH rules, delete, cursors, batch limits, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any, Callable
+
+import pytest
+
+from conftest import OTHER_KEY, headers_of
+from devserver.template import Template
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+MakeEvent = Callable[..., dict[str, Any]]
+
+
+def _alias() -> str:
+    return "m-" + uuid.uuid4().hex[:10]
+
+
+def _make(invoke: Invoke, make_event: MakeEvent, **fields: Any) -> dict[str, Any]:
+    body = {"url": "https://example.com/managed", "alias": _alias(), **fields}
+    answer = invoke(make_event("POST", "/api/links", body))
+    assert answer["statusCode"] == 201, answer["body"]
+    return json.loads(answer["body"])
+
+
+def _status(answer: dict[str, Any]) -> int:
+    return answer["statusCode"]
+
+
+def _errors(answer: dict[str, Any]) -> set[str]:
+    assert answer["statusCode"] == 422, answer["body"]
+    return {e["field"] for e in json.loads(answer["body"])["errors"]}
+
+
+def test_another_key_sees_404_for_read_patch_delete(invoke: Invoke, make_event: MakeEvent) -> None:
+    link = _make(invoke, make_event)
+    path = f"/api/links/{link['code']}"
+    assert _status(invoke(make_event("GET", path, api_key=OTHER_KEY))) == 404
+    assert _status(invoke(make_event("PATCH", path, {"url": "https://evil.example/"}, api_key=OTHER_KEY))) == 404
+    assert _status(invoke(make_event("DELETE", path, api_key=OTHER_KEY))) == 404
+    mine = invoke(make_event("GET", path))
+    assert _status(mine) == 200 and json.loads(mine["body"])["url"] == "https://example.com/managed"
+
+
+def test_anonymous_links_cannot_be_managed(invoke: Invoke, make_event: MakeEvent) -> None:
+    made = json.loads(invoke(make_event("POST", "/api/shorten", {"url": "https://example.com/anon"}))["body"])
+    assert _status(invoke(make_event("GET", f"/api/links/{made['code']}"))) == 404
+    assert _status(invoke(make_event("DELETE", f"/api/links/{made['code']}"))) == 404
+
+
+def test_patch_changes_only_given_fields_and_null_clears(invoke: Invoke, make_event: MakeEvent) -> None:
+    link = _make(invoke, make_event, title="old", tags=["a"], max_visits=5)
+    path = f"/api/links/{link['code']}"
+    changed = json.loads(invoke(make_event("PATCH", path, {"title": "new", "max_visits": None, "expires_at": None}))["body"])
+    assert changed["title"] == "new" and changed["tags"] == ["a"]
+    assert changed["max_visits"] is None and changed["expires_at"] is None
+    assert changed["updated_at"] > link["updated_at"] and changed["created_at"] == link["created_at"]
+    extended = json.loads(invoke(make_event("PATCH", path, {"validity": "1d"}))["body"])
+    expected = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 86400))
+    assert extended["expires_at"].startswith(expected[:13])
+
+
+@pytest.mark.parametrize(
+    "body, fields",
+    [
+        ({}, {"body"}),
+        ({"url": None}, {"url"}),
+        ({"disabled": None}, {"disabled"}),
+        ({"validity": "1d", "expires_at": "2030-01-01T00:00:00Z"}, {"expires_at"}),
+        ({"expires_at": "2001-01-01T00:00:00Z"}, {"expires_at"}),
+        ({"redirect_status": 303}, {"redirect_status"}),
+        ({"max_visits": 0}, {"max_visits"}),
+        ({"targets": {"watch": "https://example.com"}}, {"targets.watch"}),
+        ({"targets": {"ios": "javascript:x"}}, {"targets.ios"}),
+        ({"password": "abc"}, {"password"}),
+        ({"url": "ftp://x", "tags": "x"}, {"tags"}),
+        ({"owner": "someone"}, {"owner"}),
+    ],
+)
+def test_bad_patches_are_422_and_change_nothing(invoke: Invoke, make_event: MakeEvent, body: dict[str, Any], fields: set[str]) -> None:
+    link = _make(invoke, make_event)
+    path = f"/api/links/{link['code']}"
+    assert fields <= _errors(invoke(make_event("PATCH", path, body)))
+    assert json.loads(invoke(make_event("GET", path))["body"]) == link
+
+
+def test_delete_frees_the_code_at_once(invoke: Invoke, make_event: MakeEvent) -> None:
+    link = _make(invoke, make_event)
+    assert _status(invoke(make_event("DELETE", f"/api/links/{link['code']}"))) == 204
+    again = invoke(make_event("POST", "/api/links", {"url": "https://example.com/reborn", "alias": link["code"]}))
+    assert _status(again) == 201
+
+
+def test_cursors_are_opaque_and_cannot_reach_another_owner(invoke: Invoke, make_event: MakeEvent) -> None:
+    for _ in range(3):
+        _make(invoke, make_event)
+    first = json.loads(invoke(make_event("GET", "/api/links?limit=2"))["body"])
+    assert len(first["links"]) == 2 and first["cursor"]
+    # key B replays A's cursor: it only positions inside B's own (empty) listing
+    as_other = json.loads(invoke(make_event("GET", f"/api/links?limit=2&cursor={first['cursor']}", api_key=OTHER_KEY))["body"])
+    assert as_other["links"] == []
+    for forged in ("not-a-cursor", "eyJhIjoxfQ", "W10"):
+        assert _errors(invoke(make_event("GET", f"/api/links?cursor={forged}"))) == {"cursor"}
+    assert _errors(invoke(make_event("GET", "/api/links?limit=101"))) == {"limit"}
+    assert _errors(invoke(make_event("GET", "/api/links?state=sleeping"))) == {"state"}
+
+
+def test_list_filters_by_tag_domain_and_state(invoke: Invoke, make_event: MakeEvent) -> None:
+    tag = uuid.uuid4().hex[:8]
+    on_go = _make(invoke, make_event, tags=[tag], domain="go.example.com")
+    on_s = _make(invoke, make_event, tags=[tag])
+    off = _make(invoke, make_event, tags=[tag])
+    invoke(make_event("PATCH", f"/api/links/{off['code']}", {"disabled": True}))
+
+    def codes(query: str) -> list[str]:
+        return [link["code"] for link in json.loads(invoke(make_event("GET", f"/api/links?tag={tag}{query}"))["body"])["links"]]
+
+    assert codes("") == [off["code"], on_s["code"], on_go["code"]]  # newest first
+    assert codes("&domain=go.example.com") == [on_go["code"]]
+    assert codes("&state=disabled") == [off["code"]]
+    assert codes("&state=active&limit=1") == [on_s["code"]]
+
+
+def test_batch_sizes_and_per_item_errors(invoke: Invoke, make_event: MakeEvent) -> None:
+    assert _errors(invoke(make_event("POST", "/api/links/batch", {"links": []}))) == {"links"}
+    too_many = [{"url": f"https://example.com/{i}"} for i in range(101)]
+    assert _errors(invoke(make_event("POST", "/api/links/batch", {"links": too_many}))) == {"links"}
+    taken = _alias()
+    items = [{"url": "https://example.com/1", "alias": taken}, {"url": "https://example.com/2", "alias": taken},
+             {"url": "https://example.com/3", "surprise": 1}, {"url": "https://example.com/4"}]
+    results = json.loads(invoke(make_event("POST", "/api/links/batch", {"links": items}))["body"])["results"]
+    assert [r["status"] for r in results] == [201, 409, 422, 201]
+    assert results[2]["error"]["errors"] == [{"field": "surprise", "message": "unknown field"}]
+
+
+def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    before = dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
+    first = invoke(make_event("POST", "/api/links", {"url": "https://example.com/once"}, headers=key))
+    second = invoke(make_event("POST", "/api/links", {"url": "https://example.com/once"}, headers=key))
+    assert _status(first) == _status(second) == 201
+    assert json.loads(first["body"]) == json.loads(second["body"])
+    assert headers_of(second)["Location"] == headers_of(first)["Location"]
+    assert dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"] == before + 1
+    assert _errors(invoke(make_event("POST", "/api/links", {"url": "https://example.com/other"}, headers=key))) == {"Idempotency-Key"}
+    # the same key from another API key is another request
+    assert _status(invoke(make_event("POST", "/api/links", {"url": "https://example.com/other"}, headers=key, api_key=OTHER_KEY))) == 201
+
+
+def test_openapi_lists_every_api_route_of_the_template(invoke: Invoke, make_event: MakeEvent, template: Template) -> None:
+    answer = invoke(make_event("GET", "/api/openapi.json"))
+    document = json.loads(answer["body"])
+    described = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    routes = {(r.method, r.path) for r in template.routes() if r.path.startswith("/api/")}
+    assert described == routes
+    assert document["components"]["securitySchemes"]["apiKey"] == {"type": "apiKey", "in": "header", "name": "x-api-key"}
+    for route in template.routes():
+        if route.path.startswith("/api/"):
+            operation = document["paths"][route.path][route.method.lower()]
+            assert ("security" in operation) == route.api_key_required, route
+    post = document["paths"]["/api/links"]["post"]
+    assert "requestBody" in post and post["responses"]
+    assert "LinkOut" in json.dumps(post["responses"])
+    docs = invoke(make_event("GET", "/api/docs"))
+    assert headers_of(docs)["Content-Type"].startswith("text/html") and 'spec-url="openapi.json"' in docs["body"]
+
+
+def test_committed_openapi_document_is_up_to_date() -> None:
+    from scripts.openapi import OUTPUT, render
+
+    assert OUTPUT.read_text(encoding="utf-8") == render(), "run `make openapi`"
+
+
+def test_a_list_page_is_one_query(invoke: Invoke, make_event: MakeEvent) -> None:
+    from conftest import dynamodb_requests
+    from shortlink.store import dynamodb_client
+
+    for _ in range(3):
+        _make(invoke, make_event)
+    with dynamodb_requests(dynamodb_client()) as sent:
+        page = json.loads(invoke(make_event("GET", "/api/links?limit=2"))["body"])
+    assert len(page["links"]) == 2 and sent == ["Query"]
