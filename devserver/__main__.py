@@ -16,7 +16,8 @@ from pathlib import Path
 from types import FrameType
 
 from .dynamo import EmbeddedDynamoDB, Housekeeper, Snapshot, create_tables, local_client
-from .gateway import Gateway, make_http_server
+from .gateway import Gateway, load_handler, make_http_server
+from .streams import StreamPump
 from .template import ROOT, Template, local_environment
 
 log = logging.getLogger("devserver")
@@ -58,7 +59,7 @@ def main() -> None:
     if os.environ.get("DYNAMODB_ENDPOINT"):
         client = local_client(os.environ["DYNAMODB_ENDPOINT"], embedded=False)
         create_tables(client, tables)
-        log.info("using DynamoDB at %s (no TTL sweeper, no snapshot)", os.environ["DYNAMODB_ENDPOINT"])
+        log.info("using DynamoDB at %s (no TTL sweeper, no snapshot, no stream delivery)", os.environ["DYNAMODB_ENDPOINT"])
     else:
         os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
         os.environ.pop("AWS_SESSION_TOKEN", None)
@@ -73,6 +74,13 @@ def main() -> None:
                                   lag=float(os.environ.get("TTL_SWEEP_LAG", "60")))
         housekeeper.start()
 
+    pumps = []
+    if housekeeper:
+        functions = template.functions()
+        pumps = [StreamPump(os.environ["DYNAMODB_ENDPOINT"], client, sub, load_handler(functions[sub.function]),
+                            housekeeper.ttl_deleted) for sub in template.stream_subscriptions()]
+        for pump in pumps:
+            pump.start()
     server = make_http_server(Gateway(template, set(api_keys)), port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"Short links API on http://127.0.0.1:{server.server_address[1]}/", flush=True)
@@ -86,6 +94,8 @@ def main() -> None:
         log.info("stopping")
     finally:
         server.server_close()
+        for pump in pumps:
+            pump.stop()
         if housekeeper:
             housekeeper.stop()
         if db:

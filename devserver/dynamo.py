@@ -102,17 +102,21 @@ def _key_of(client: Any, table: str, item: dict[str, Any]) -> dict[str, Any]:
     return {k["AttributeName"]: item[k["AttributeName"]] for k in schema}
 
 
-def sweep_expired(client: Any, ttl: dict[str, str], now: float, lag: float) -> int:
+def sweep_expired(client: Any, ttl: dict[str, str], now: float, lag: float, deleted_keys: set[str] | None = None) -> int:
     """Delete items whose TTL passed more than `lag` seconds ago, as DynamoDB's TTL
-    service does some time after expiry. Conditional, so a re-created item survives."""
+    service does some time after expiry. Conditional, so a re-created item survives.
+    The keys deleted go into deleted_keys, so the stream can say the TTL service did it."""
     deleted = 0
     cutoff = {":cutoff": {"N": str(int(now - lag))}}
     for table, attribute in ttl.items():
         names = {"#ttl": attribute}
         for item in _scan(client, table, FilterExpression="#ttl < :cutoff", ExpressionAttributeNames=names,
                           ExpressionAttributeValues=cutoff):
+            key = _key_of(client, table, item)
+            if deleted_keys is not None:
+                deleted_keys.add(str(key))
             try:
-                client.delete_item(TableName=table, Key=_key_of(client, table, item),
+                client.delete_item(TableName=table, Key=key,
                                    ConditionExpression="#ttl < :cutoff", ExpressionAttributeNames=names,
                                    ExpressionAttributeValues=cutoff)
                 deleted += 1
@@ -162,11 +166,12 @@ class Housekeeper(threading.Thread):
         self.client, self.tables, self.db, self.snapshot = client, tables, db, snapshot
         self.interval, self.lag = interval, lag
         self.ttl = ttl_attributes(tables)
+        self.ttl_deleted: set[str] = set()
         self.stopped = threading.Event()
         self._saved_at_writes = -1
 
     def tick(self) -> None:
-        swept = sweep_expired(self.client, self.ttl, time.time(), self.lag)
+        swept = sweep_expired(self.client, self.ttl, time.time(), self.lag, self.ttl_deleted)
         if swept:
             log.info("TTL sweeper deleted %d expired item(s)", swept)
         if self.db.writes != self._saved_at_writes:

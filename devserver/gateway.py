@@ -77,20 +77,36 @@ def _multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[st
     return single, multi
 
 
+def _is_binary(content_type: str, binary_types: list[str]) -> bool:
+    """API Gateway base64-encodes a request body whose Content-Type matches BinaryMediaTypes."""
+    media = content_type.split(";", 1)[0].strip().lower() or "*/*"
+    for pattern in binary_types:
+        kind, _, sub = pattern.lower().partition("/")
+        if kind in ("*", media.split("/")[0]) and sub in ("*", media.partition("/")[2]):
+            return True
+    return False
+
+
+def _encode_body(body: bytes, binary: bool) -> tuple[str, bool]:
+    if not binary:
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass  # not text after all: pass it on base64-encoded rather than mangled
+    return base64.b64encode(body).decode("ascii"), True
+
+
 def build_event(route: Route, method: str, raw_path: str, header_pairs: list[tuple[str, str]], body: bytes,
-                source_ip: str, api_key: str | None) -> dict[str, Any]:
+                source_ip: str, api_key: str | None, binary_types: list[str] = []) -> dict[str, Any]:  # noqa: B006
     """The REST proxy event, shaped like `sam local generate-event apigateway aws-proxy`."""
     split = urlsplit(raw_path)
     path = unquote(split.path)
     headers, multi_headers = _multi(header_pairs)
     query, multi_query = _multi(parse_qsl(split.query, keep_blank_values=True))
     params = route.match(method, path) or None
-    try:
-        text, is_base64 = body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text, is_base64 = base64.b64encode(body).decode("ascii"), True
     now = time.time()
     lower = {k.lower(): v for k, v in (headers or {}).items()}
+    text, is_base64 = _encode_body(body, _is_binary(lower.get("content-type", ""), binary_types))
     return {
         "resource": route.path,
         "path": path,
@@ -140,6 +156,7 @@ class Gateway:
     def __init__(self, template: Template, api_keys: set[str]) -> None:
         self.routes = template.routes()
         self.functions = template.functions()
+        self.binary_types = template.binary_media_types()
         self.api_keys = api_keys
         self.handlers = {name: load_handler(fn) for name, fn in self.functions.items()
                          if any(r.function == name for r in self.routes)}
@@ -158,7 +175,7 @@ class Gateway:
         api_key = next((v for k, v in header_pairs if k.lower() == "x-api-key"), None)
         if route.api_key_required and api_key not in self.api_keys:
             return _gateway_error(403, "Forbidden")
-        event = build_event(route, method, raw_path, header_pairs, body, source_ip, api_key)
+        event = build_event(route, method, raw_path, header_pairs, body, source_ip, api_key, self.binary_types)
         context = LambdaContext(route.function, event["requestContext"]["requestId"])
         try:
             result = self.handlers[route.function](event, context)

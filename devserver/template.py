@@ -5,6 +5,7 @@ The template is the only route table: nothing here lists a path of its own.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,16 @@ class Function:
     environment: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StreamSubscription:
+    """A function fed by a table's stream (an event of Type DynamoDB)."""
+
+    function: str
+    table: str
+    batch_size: int
+    event_names: tuple[str, ...] | None  # from a FilterCriteria {"eventName": [...]} pattern
+
+
 @dataclass
 class Table:
     name: str
@@ -129,6 +140,27 @@ class Template:
                     )
                 )
         return sorted(routes, key=lambda r: r.specificity, reverse=True)
+
+    def stream_subscriptions(self) -> list[StreamSubscription]:
+        found = []
+        for name, res in self._of_type("AWS::Serverless::Function").items():
+            for event in res["Properties"].get("Events", {}).values():
+                if event.get("Type") != "DynamoDB":
+                    continue
+                props = event["Properties"]
+                table = props["Stream"]["Fn::GetAtt"][0]
+                names = None
+                for pattern in props.get("FilterCriteria", {}).get("Filters", []):
+                    names = tuple(json.loads(pattern["Pattern"]).get("eventName", ()))
+                found.append(StreamSubscription(name, table, int(props.get("BatchSize", 100)), names))
+        return found
+
+    def binary_media_types(self) -> list[str]:
+        """BinaryMediaTypes of the REST API, with API Gateway's ~1 escape undone."""
+        types: list[str] = []
+        for res in self._of_type("AWS::Serverless::Api").values():
+            types += [t.replace("~1", "/") for t in res["Properties"].get("BinaryMediaTypes", [])]
+        return types
 
     def tables(self) -> list[Table]:
         return [Table(name, res["Properties"]) for name, res in self._of_type("AWS::DynamoDB::Table").items()]

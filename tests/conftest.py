@@ -154,6 +154,7 @@ def make_event(template: Template) -> Callable[..., dict[str, Any]]:
     from devserver.gateway import build_event
 
     routes = template.routes()
+    binary_types = template.binary_media_types()
 
     def make(method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None,
              raw_body: bytes | None = None, api_key: str | None = LOCAL_KEY) -> dict[str, Any]:
@@ -163,7 +164,8 @@ def make_event(template: Template) -> Callable[..., dict[str, Any]]:
             pairs.append(("Content-Type", "application/json"))
         pairs += list((headers or {}).items())
         payload = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else b"")
-        return build_event(route, method, path, pairs, payload, "198.51.100.1", api_key if route.api_key_required else None)
+        return build_event(route, method, path, pairs, payload, "198.51.100.1",
+                           api_key if route.api_key_required else None, binary_types)
 
     return make
 

@@ -4,7 +4,8 @@ import time
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,6 +20,7 @@ from shortlink.store import LinkStore
 from shortlink.validity import PRESETS
 
 logger = Logger()
+metrics = Metrics()
 app = rest_api(logger)
 
 
@@ -27,6 +29,7 @@ def _created(body: ShortenBody, owner: str | None) -> dict[str, Any]:
     now = time.time()
     link = create_from_request(LinkStore(settings.links_table), settings, link_request(body), owner, now)
     logger.info("link created", extra={"link_id": link.link_id, "owned": owner is not None})
+    metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
     location = f"/api/links/{quote(link.code)}?domain={quote(link.domain)}" if owner else link.short_url
     return {"link": link.to_body(int(now)), "location": location}
 
@@ -64,6 +67,7 @@ def domains() -> Response[DomainsOut]:
     )
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_context(context)

@@ -5,7 +5,8 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,11 +19,14 @@ from shortlink.idempotency import once_per_key, register_context
 from shortlink.listing import MAX_LIMIT, list_links
 from shortlink.problems import problem_body
 from shortlink.rest import field_errors, json_response, resolve, rest_api
-from shortlink.schemas import BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, link_request
+from shortlink.schemas import BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, StatsOut, link_request
 from shortlink.settings import load_settings
-from shortlink.store import LinkStore
+from shortlink.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
+from shortlink.statistics import day_range, link_key, report
+from shortlink.store import LinkStore, StatsStore
 
 logger = Logger()
+metrics = Metrics()
 app = rest_api(logger)
 OPENAPI = Path(__file__).parent / "openapi.json"
 DOCS_PAGE = Path(__file__).parent / "docs.html"
@@ -66,6 +70,35 @@ def read_link(code: str, domain: Domain = None) -> Response[LinkOut]:
     return json_response(200, link.to_body(int(time.time())))
 
 
+@app.get("/api/links/<code>/stats", summary="Visits per day, platform and referrer host (UTC)")
+def link_stats(
+    code: str,
+    domain: Domain = None,
+    start: Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD (default: 29 days before `to`).")] = None,
+    end: Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD (default: today).")] = None,
+) -> Response[StatsOut]:
+    settings = load_settings()
+    now = int(time.time())
+    link = _store().get_owned(_domain(domain), code, _owner())
+    days = day_range(link, start, end, now)
+    rows = StatsStore(settings.require_stats_table()).days(link_key(link.link_id, link.created_at), days[0], days[-1])
+    return json_response(200, report(link, days, rows))
+
+
+# No return annotation: an image is not JSON for the response validator; `responses` documents it.
+@app.get("/api/links/<code>/qr", summary="QR code of the short URL", responses={
+    200: {"description": "The QR code", "content": {"image/svg+xml": {}, "image/png": {}}}})
+def link_qr(  # noqa: ANN201
+    code: str,
+    domain: Domain = None,
+    image_format: Annotated[Literal["svg", "png"], Query(alias="format")] = "svg",
+    size: Annotated[int, Query(ge=MIN_SIZE, le=MAX_SIZE, description="Width in pixels.")] = DEFAULT_SIZE,
+):
+    link = _store().get_owned(_domain(domain), code, _owner())
+    image, content_type = qr_image(link.short_url, image_format, size)
+    return Response(200, content_type, image, headers={"Cache-Control": "private, max-age=86400"})
+
+
 @app.patch("/api/links/<code>", summary="Change a link (null clears a field)")
 def change_link(code: str, body: Annotated[PatchBody, Body()], domain: Domain = None) -> Response[LinkOut]:
     now = time.time()
@@ -92,6 +125,7 @@ def _create_one(item: dict[str, Any], owner: str, now: float) -> dict[str, Any]:
         link = create_from_request(LinkStore(settings.links_table), settings, link_request(body), owner, now)
     except ShortLinkError as error:
         return {"status": error.status, "error": problem_body(error)}
+    metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
     return {"status": 201, "link": link.to_body(int(now))}
 
 
@@ -120,6 +154,7 @@ def docs() -> Response[Any]:
                     headers={"Cache-Control": "public, max-age=300"})
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_context(context)

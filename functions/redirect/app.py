@@ -14,13 +14,16 @@ from string import Template
 from typing import Any
 
 from shortlink.bodies import read_form_field
+from shortlink.emf import emit
 from shortlink.errors import PasswordRequired, ShortLinkError, TooManyAttempts
 from shortlink.problems import problem_headers, problem_response
 from shortlink.settings import load_settings
 from shortlink.store import LinkStore
-from shortlink.visits import destination, follow, redirect_cache_control
+from shortlink.visits import destination, follow, redirect_cache_control, visit_facts
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+_OUTCOMES = {301: "Redirects", 302: "Redirects", 303: "Redirects", 307: "Redirects", 308: "Redirects",
+             404: "NotFoundHits", 410: "ExpiredHits", 503: "StoreFaults"}
 PASSWORD_PAGE = Template((Path(__file__).parent / "pages" / "password.html").read_text(encoding="utf-8"))
 
 
@@ -31,6 +34,10 @@ def _headers(event: dict[str, Any]) -> dict[str, str]:
 def _query(event: dict[str, Any]) -> list[tuple[str, str]]:
     multi = event.get("multiValueQueryStringParameters") or {}
     return [(key, value) for key, values in multi.items() for value in values]
+
+
+def _request_id(event: dict[str, Any], context: Any) -> str:
+    return (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "") or str(time.time_ns())
 
 
 def _password_page(error: ShortLinkError, code: str) -> dict[str, Any]:
@@ -50,11 +57,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method = event.get("httpMethod")
     code = (event.get("pathParameters") or {}).get("code") or ""
     headers = _headers(event)
+    facts = None if method == "HEAD" else visit_facts(
+        headers.get("user-agent"), headers.get("referer"), _request_id(event, context), now)
     try:
         settings = load_settings()
         password = (read_form_field(event, "password") or "") if method == "POST" else None
         link = follow(LinkStore(settings.links_table), settings, headers.get("host"), code, now,
-                      count=method != "HEAD", password=password)
+                      facts=facts, password=password)
     except (PasswordRequired, TooManyAttempts) as error:
         response = _password_page(error, code) if "text/html" in headers.get("accept", "") else problem_response(error)
     except ShortLinkError as error:
@@ -70,4 +79,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         }
     if method == "HEAD":
         response["body"] = ""
+    outcome = {_OUTCOMES.get(response["statusCode"], "OtherAnswers"): 1}
+    if facts and facts["bot"]:
+        outcome["BotHits"] = 1
+    emit(**outcome)
     return response

@@ -130,3 +130,20 @@ class BatchResult(BaseModel):
 
 class BatchOut(BaseModel):
     results: list[BatchResult]
+
+
+class DayCount(BaseModel):
+    day: str
+    visits: int
+
+
+class StatsOut(BaseModel):
+    code: str
+    domain: str
+    from_: str = Field(alias="from")
+    to: str
+    total: int = Field(description="Visits in the range (bots and HEAD excluded).")
+    days: list[DayCount] = Field(description="Every day of the range, zero when nobody visited.")
+    platforms: dict[str, int] = Field(description="ios, android, windows, macos, linux, other.")
+    apps: dict[str, int] = Field(description="In-app browsers: wechat, qq, weibo, douyin, alipay.")
+    referrers: dict[str, int] = Field(description="Referrer hosts; (direct) without one, (other) past the top 20.")

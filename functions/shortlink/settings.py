@@ -17,10 +17,17 @@ class Settings:
     default_validity: str
     public_shortening: bool
     blocked_hosts: tuple[str, ...]
+    stats_table: str
+    stats_retention_days: int
 
     @property
     def default_domain(self) -> str:
         return self.short_domains[0]
+
+    def require_stats_table(self) -> str:
+        if not self.stats_table:
+            raise ConfigError("environment variable STATS_TABLE is not set (template.yaml sets it)")
+        return self.stats_table
 
 
 def _required(name: str) -> str:
@@ -49,6 +56,8 @@ def load_settings() -> Settings:
         default_validity=default_validity,
         public_shortening=os.environ.get("PUBLIC_SHORTENING", "true").strip().lower() == "true",
         blocked_hosts=_host_list(os.environ.get("BLOCKED_HOSTS", "")),
+        stats_table=os.environ.get("STATS_TABLE", "").strip(),
+        stats_retention_days=int(os.environ.get("STATS_RETENTION_DAYS", "90") or 90),
     )
 
 

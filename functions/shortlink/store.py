@@ -6,7 +6,7 @@ import logging
 import os
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -15,6 +15,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import AliasTaken, LinkNotFound, StoreUnavailable
 from .link import Link, link_id
+
+if TYPE_CHECKING:
+    from .statistics import DayTotals
 
 logger = logging.getLogger(__name__)
 
@@ -139,15 +142,19 @@ class LinkStore:
         except _ConditionFailed:
             raise AliasTaken(f"'{link.code}' is already in use on {link.domain}") from None
 
-    def visit(self, domain: str, code: str, now: int, *, password_hash: str | None = None) -> Link:
-        """Count one visit and return the link, in one conditional UpdateItem.
+    def visit(self, domain: str, code: str, now: int, facts: dict[str, Any], *, count: bool = True,
+              password_hash: str | None = None) -> Link:
+        """Record one visit (last_visit, and the count unless it is a bot) and return the
+        link, in one conditional UpdateItem. The stream carries last_visit to statistics.
 
         The condition holds every rule of the link (exists, not expired, valid since,
         not disabled, visit limit, password). When it fails DynamoDB hands back the
         old item, from which the caller tells why (VisitRefused) - still one request.
         """
-        update = "ADD visits :one"
-        values = {":one": {"N": "1"}, ":now": {"N": str(now)}, ":true": {"BOOL": True}}
+        update = "SET last_visit = :facts" + (" ADD visits :one" if count else "")
+        values = {":facts": _serializer.serialize(facts), ":now": {"N": str(now)}, ":true": {"BOOL": True}}
+        if count:
+            values[":one"] = {"N": "1"}
         condition = VISIT_CONDITION
         if password_hash is None:
             condition += " AND attribute_not_exists(password_hash)"
@@ -279,3 +286,68 @@ VISIT_CONDITION = (
     " AND (attribute_not_exists(disabled) OR disabled <> :true)"
     " AND (attribute_not_exists(max_visits) OR visits < max_visits)"
 )
+
+
+class StatsStore:
+    """Per-day visit counters of links (StatsTable): one row per (link life, UTC day)."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def day_progress(self, key: str, day: str) -> tuple[int, set[str]]:
+        """(highest visit number already added, referrer hosts the row already has)."""
+        answer = _call("get_item", TableName=self.table, Key={"link_key": {"S": key}, "day": {"S": day}},
+                       ConsistentRead=True, ProjectionExpression="upto, hosts")
+        item = answer.get("Item", {})
+        return int(item.get("upto", {"N": "0"})["N"]), set(item.get("hosts", {}).get("SS", []))
+
+    def add_day(self, key: str, day: str, read_upto: int, totals: DayTotals, referrers: dict[str, int], expires_at: int) -> bool:
+        """Add totals to the day row if nobody added visits since read_upto; False otherwise."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":upto": {"N": str(totals.last)}, ":exp": {"N": str(expires_at)},
+                                  ":total": {"N": str(totals.total)}, ":read": {"N": str(read_upto)}}
+        adds = ["#total :total"]
+        names["#total"] = "total"
+        counters = [("platform", totals.platforms), ("app", totals.apps), ("referrer", referrers)]
+        for kind, counts in counters:
+            for label, n in counts.items():
+                i = len(names)
+                names[f"#c{i}"], values[f":c{i}"] = f"{kind}:{label}", {"N": str(n)}
+                adds.append(f"#c{i} :c{i}")
+        hosts = sorted(h for h in referrers if not h.startswith("("))
+        if hosts:
+            adds.append("hosts :hosts")
+            values[":hosts"] = {"SS": hosts}
+        try:
+            _call(
+                "update_item",
+                TableName=self.table,
+                Key={"link_key": {"S": key}, "day": {"S": day}},
+                UpdateExpression="SET upto = :upto, expires_at = :exp ADD " + ", ".join(adds),
+                ConditionExpression="attribute_not_exists(upto) OR upto = :read",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except _ConditionFailed:
+            return False
+        return True
+
+    def days(self, key: str, first: str, last: str) -> dict[str, dict[str, Any]]:
+        """The rows of one link between two days (inclusive), by day."""
+        rows: dict[str, dict[str, Any]] = {}
+        kwargs: dict[str, Any] = {}
+        while True:
+            answer = _call(
+                "query",
+                TableName=self.table,
+                KeyConditionExpression="link_key = :k AND #day BETWEEN :a AND :b",
+                ExpressionAttributeNames={"#day": "day"},
+                ExpressionAttributeValues={":k": {"S": key}, ":a": {"S": first}, ":b": {"S": last}},
+                **kwargs,
+            )
+            for item in answer.get("Items", []):
+                row = {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+                rows[row["day"]] = row
+            if "LastEvaluatedKey" not in answer:
+                return rows
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-# Link-preview fetchers and crawlers: they follow links but are not people.
+# Link-preview fetchers and crawlers: they follow links but are not people. Plain HTTP
+# clients (curl, scripts) are counted: behind them there is usually someone.
 _BOT = re.compile(
     r"bot\b|crawler|spider|slurp|facebookexternalhit|facebookcatalog|whatsapp|telegrambot|slackbot|"
     r"slack-imgproxy|twitterbot|discordbot|linkedinbot|skypeuripreview|embedly|pinterest|redditbot|"
-    r"googlebot|bingbot|baiduspider|yandex|sogou|bytespider|petalbot|applebot|headlesschrome|"
-    r"python-requests|curl/|wget/|go-http-client|okhttp|axios|node-fetch|preview",
+    r"googlebot|bingbot|baiduspider|yandex|sogou|bytespider|petalbot|applebot|preview",
     re.IGNORECASE,
 )
 # In-app browsers that matter to users of Chinese short-link services, checked in order.

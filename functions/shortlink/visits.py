@@ -3,6 +3,7 @@ through, where it goes (per-platform target, forwarded query) and how long it ma
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .codes import looks_like_code
@@ -11,7 +12,7 @@ from .link import Link
 from .passwords import hash_password, retry_delay
 from .settings import Settings, domain_for_host
 from .store import LinkStore, VisitRefused
-from .useragent import target_kind
+from .useragent import in_app, is_bot, platform, target_kind
 
 # Browsers and proxies may reuse a redirect this long, but never past the link's
 # expiry: a visit served from a cache is also a visit the statistics never see.
@@ -35,20 +36,36 @@ def refusal(link: Link, now: int, *, password_given: bool) -> ShortLinkError:
     return PasswordRequired("this link is protected by a password")
 
 
+def visit_facts(user_agent: str | None, referer: str | None, request_id: str, now: int) -> dict[str, Any]:
+    """What the redirect records as last_visit: the stream hands it to the statistics."""
+    facts: dict[str, Any] = {"id": request_id, "at": now, "platform": platform(user_agent), "bot": is_bot(user_agent)}
+    app = in_app(user_agent)
+    if app:
+        facts["app"] = app
+    try:
+        host = urlsplit(referer).hostname if referer else None
+    except ValueError:
+        host = None
+    if host:
+        facts["referrer"] = host.lower()[:253]
+    return facts
+
+
 def follow(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *,
-           count: bool, password: str | None = None) -> Link:
-    """The link host/code leads to. GET counts a visit (one UpdateItem); HEAD only reads."""
+           facts: dict[str, Any] | None, password: str | None = None) -> Link:
+    """The link host/code leads to. A GET records its visit facts in one UpdateItem (bots
+    are recorded, not counted); HEAD (facts None) only reads."""
     domain = domain_for_host(settings, host)
     if not looks_like_code(code):
         raise LinkNotFound(f"no link {domain}/{code}")
-    if not count:
+    if facts is None:
         link = store.get(domain, code)
         if link.state(now) != "active" or link.password_hash is not None:
             raise refusal(link, now, password_given=False)
         return link
     candidate = hash_password(password, f"{domain}/{code}") if password is not None else None
     try:
-        return store.visit(domain, code, now, password_hash=candidate)
+        return store.visit(domain, code, now, facts, count=not facts["bot"], password_hash=candidate)
     except VisitRefused as refused:
         error = refusal(refused.link, now, password_given=password is not None)
         if isinstance(error, WrongPassword):

@@ -136,3 +136,18 @@ def test_importing_a_handler_makes_no_network_call_and_needs_no_settings() -> No
         )
         run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
+
+
+def test_every_answer_is_an_emf_metric(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    live, expired = seed(dynamodb), seed(dynamodb, expires_in=-1)
+    capsys.readouterr()
+    invoke(make_event("GET", f"/{live}"))
+    invoke(make_event("GET", f"/{live}", headers={"User-Agent": "facebookexternalhit/1.1"}))
+    invoke(make_event("GET", f"/{expired}"))
+    invoke(make_event("GET", "/nobody-made-this"))
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert [{k: v for k, v in line.items() if k not in ("_aws", "service")} for line in lines] == [
+        {"Redirects": 1}, {"Redirects": 1, "BotHits": 1}, {"ExpiredHits": 1}, {"NotFoundHits": 1}]
+    assert lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ShortLinks"
+    assert visits(dynamodb, live) == 1  # the preview bot was redirected but not counted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,8 +49,8 @@ def test_sam_build_produces_every_function_and_the_core_layer(tmp_path: Path) ->
 
 def _resource(value: Any) -> str:
     """GetAtt T.Arn -> 'T'; Sub '${T.Arn}/index/I' -> 'T/index/I' (local tables are named by logical id)."""
-    if "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
-        return value["Fn::GetAtt"][0]
+    if "Fn::GetAtt" in value and value["Fn::GetAtt"][1] in ("Arn", "StreamArn"):
+        return value["Fn::GetAtt"][0] + ("/stream" if value["Fn::GetAtt"][1] == "StreamArn" else "")
     if "Fn::Sub" in value and value["Fn::Sub"].startswith("${") and ".Arn}" in value["Fn::Sub"]:
         table, rest = value["Fn::Sub"][2:].split(".Arn}", 1)
         return table + rest
@@ -66,6 +67,11 @@ def _allowed(template: Template, function: str) -> set[tuple[str, str]]:
 # Powertools deletes its in-progress idempotency record when the wrapped function
 # raises; the batch turns every expected failure into a per-item result instead.
 ONLY_WHEN_A_HANDLER_CRASHES = {("dynamodb:DeleteItem", "IdempotencyTable")}
+# Used by Lambda's event source mapping on the function's behalf, not by its code.
+EVENT_SOURCE_MAPPING = {
+    *((f"dynamodb:{a}", "LinksTable/stream") for a in ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")),
+    ("sqs:SendMessage", "StatsFailureQueue"),
+}
 
 
 @contextmanager
@@ -84,12 +90,31 @@ def _sent(client: Any) -> Iterator[set[tuple[str, str]]]:
         client.meta.events.unregister("before-parameter-build.dynamodb.*", record)
 
 
+def _visit_record(code: str) -> dict[str, Any]:
+    """A stream batch with one visit of s.example.com/<code>, as the stream delivers it."""
+    image = {"link_id": {"S": f"s.example.com/{code}"}, "created_at": {"S": "2026-11-25T00:00:00.000Z"},
+             "visits": {"N": "1"}, "last_visit": {"M": {"id": {"S": "r1"}, "at": {"N": str(int(time.time()))},
+                                                         "platform": {"S": "ios"}, "bot": {"BOOL": False}}}}
+    old = {**image, "visits": {"N": "0"}}
+    del old["last_visit"]
+    return {"Records": [{"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
+        "Keys": {"link_id": image["link_id"]}, "NewImage": image, "OldImage": old, "SequenceNumber": "100",
+        "StreamViewType": "NEW_AND_OLD_IMAGES"}}]}
+
+
 def test_each_function_may_do_exactly_what_it_does(
     template: Template, invoke: Callable[[dict[str, Any]], dict[str, Any]], make_event: Callable[..., dict[str, Any]],
+    handlers: dict[str, Callable[..., dict[str, Any]]],
 ) -> None:
     """Run every route of each function (success and failure paths) while recording the
     DynamoDB requests sent; each policy must allow exactly those, on those tables."""
     alias, other, locked = ("lp-" + uuid.uuid4().hex[:8] for _ in range(3))
+
+    def stats_handler(event: dict[str, Any]) -> dict[str, Any]:
+        from devserver.gateway import LambdaContext
+
+        return handlers["StatsFunction"](event, LambdaContext("StatsFunction", "test"))
+
     once = {"Idempotency-Key": uuid.uuid4().hex}
     scenarios = {
         "CreateFunction": [
@@ -113,15 +138,19 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("POST", "/api/links/batch", {"links": [{"url": "https://example.com/b", "alias": other}]},
                        headers={"Idempotency-Key": uuid.uuid4().hex}),
             make_event("DELETE", f"/api/links/{other}"),
+            make_event("GET", f"/api/links/{alias}/stats"),
+            make_event("GET", f"/api/links/{alias}/qr?format=png"),
             make_event("GET", "/api/openapi.json"),
         ],
+        "StatsFunction": [_visit_record(alias)],
     }
     assert set(scenarios) == set(template.functions())
     for function, events in scenarios.items():
         with _sent(dynamodb_client()) as sent:
             for event in events:
-                assert invoke(event)["statusCode"] < 500
-        allowed = _allowed(template, function)
+                answer = invoke(event) if "Records" not in event else stats_handler(event)
+                assert answer.get("statusCode", 200) < 500 and not answer.get("batchItemFailures")
+        allowed = _allowed(template, function) - EVENT_SOURCE_MAPPING
         assert sent <= allowed, function
         assert allowed - sent <= ONLY_WHEN_A_HANDLER_CRASHES, function
     assert not {a for a, _ in _allowed(template, "RedirectFunction")} & {"dynamodb:PutItem", "dynamodb:DeleteItem"}

@@ -1,0 +1,90 @@
+"""Feeds the embedded table's stream to the functions subscribed to it in template.yaml,
+in the event shape Lambda's DynamoDB event source sends (`sam local generate-event
+dynamodb update`), and retries records a function reports as failed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from typing import Any, Callable
+
+import boto3
+
+from .dynamo import EMBEDDED_CREDENTIALS
+from .gateway import LambdaContext
+from .template import StreamSubscription
+
+log = logging.getLogger("devserver.streams")
+TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+MAX_ATTEMPTS = 3
+
+
+class StreamPump(threading.Thread):
+    def __init__(self, endpoint: str, client: Any, subscription: StreamSubscription,
+                 handler: Callable[[dict[str, Any], Any], dict[str, Any]], ttl_deleted: set[str],
+                 interval: float = 0.5) -> None:
+        super().__init__(name=f"stream-{subscription.function}", daemon=True)
+        self.streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, **EMBEDDED_CREDENTIALS)
+        self.subscription, self.handler, self.interval = subscription, handler, interval
+        self.ttl_deleted = ttl_deleted  # keys the TTL sweeper removed: their REMOVE records get its identity
+        self.arn = client.describe_table(TableName=subscription.table)["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard,
+                                                        ShardIteratorType="LATEST")["ShardIterator"]
+        self.stopped = threading.Event()
+        self.delivered = 0
+
+    def _event(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        shaped = []
+        for record in records:
+            record = {**record, "eventSourceARN": self.arn, "eventID": record.get("eventID") or uuid.uuid4().hex}
+            stamp = record["dynamodb"].get("ApproximateCreationDateTime")
+            if hasattr(stamp, "timestamp"):
+                record["dynamodb"] = {**record["dynamodb"], "ApproximateCreationDateTime": int(stamp.timestamp())}
+            key = str(record["dynamodb"].get("Keys"))
+            if record.get("eventName") == "REMOVE" and key in self.ttl_deleted:
+                self.ttl_deleted.discard(key)
+                record["userIdentity"] = TTL_IDENTITY
+            shaped.append(record)
+        return {"Records": shaped}
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        wanted = [r for r in records if not self.subscription.event_names or r["eventName"] in self.subscription.event_names]
+        for start in range(0, len(wanted), self.subscription.batch_size):
+            pending = wanted[start:start + self.subscription.batch_size]
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                context = LambdaContext(self.subscription.function, uuid.uuid4().hex, timeout_seconds=60)
+                try:
+                    answer = self.handler(self._event(pending), context) or {}
+                    failed = [f["itemIdentifier"] for f in answer.get("batchItemFailures", [])]
+                except Exception:  # a crashed invocation fails the whole batch, as on Lambda
+                    log.exception("%s raised", self.subscription.function)
+                    failed = [r["dynamodb"]["SequenceNumber"] for r in pending]
+                if not failed:
+                    break
+                # as Lambda does: retry from the first failed record on
+                first = min(i for i, r in enumerate(pending) if r["dynamodb"]["SequenceNumber"] in failed)
+                pending = pending[first:]
+                if attempt == MAX_ATTEMPTS:
+                    log.error("%s: %d stream record(s) failed %d times; dropped (AWS sends them to the "
+                              "failure queue)", self.subscription.function, len(pending), attempt)
+            self.delivered += len(wanted[start:start + self.subscription.batch_size])
+
+    def poll(self) -> None:
+        answer = self.streams.get_records(ShardIterator=self.iterator, Limit=1000)
+        self.iterator = answer.get("NextShardIterator", self.iterator)
+        if answer.get("Records"):
+            self._deliver(answer["Records"])
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                self.poll()
+            except Exception:  # keep the stream flowing after a failure; it is logged
+                log.exception("stream delivery to %s failed", self.subscription.function)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()

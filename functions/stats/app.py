@@ -1,0 +1,32 @@
+"""LinksTable stream -> per-day visit statistics in StatsTable, and expiry metrics."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shortlink.settings import load_settings
+from shortlink.statistics import read_batch, record_batch
+from shortlink.store import StatsStore
+
+logger = Logger()
+metrics = Metrics()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = load_settings()
+    batch = read_batch(event.get("Records", []))
+    for bad in batch.bad:
+        logger.error("unreadable stream record", extra={"sequence_number": bad.sequence_number, "reason": str(bad)})
+    failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), settings.stats_retention_days)
+    metrics.add_metric(name="VisitsCounted", unit=MetricUnit.Count, value=added)
+    metrics.add_metric(name="BotHits", unit=MetricUnit.Count, value=batch.bots)
+    metrics.add_metric(name="LinksExpiredByTTL", unit=MetricUnit.Count, value=batch.expired_removals)
+    if batch.expired_removals:
+        logger.info("links removed by TTL", extra={"count": batch.expired_removals})
+    # Partial batch response: Lambda retries from the first failed record; a record that
+    # keeps failing is split off (bisect) and, after the retries, sent to the failure queue.
+    return {"batchItemFailures": [{"itemIdentifier": s} for s in dict.fromkeys(failed)]}

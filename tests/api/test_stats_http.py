@@ -1,0 +1,66 @@
+"""Statistics end to end over HTTP: visits -> stream -> StatsFunction -> the stats route."""
+
+from __future__ import annotations
+
+import base64
+import json
+import io
+import time
+import uuid
+from collections import Counter
+
+import requests
+import zxingcpp
+from PIL import Image
+
+from conftest import Devserver
+
+USER_AGENTS = [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 13; V2183A) AppleWebKit/537.36 Mobile Safari/537.36 aweme_290000 Douyin",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "WhatsApp/2.24.1 A",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "TelegramBot (like TwitterBot)",
+]
+PLATFORM = ["ios", "ios", "android", "android", "windows", "macos", "linux"]
+
+
+def test_thirty_visits_ten_agents_three_bots_two_referrers(server: Devserver, api: requests.Session) -> None:
+    code = "stats-" + uuid.uuid4().hex[:8]
+    assert api.post(f"{server.url}/api/links", json={"url": "https://example.com/campaign", "alias": code}).status_code == 201
+    referrers = ["https://weibo.com/post/1", "https://www.google.com/search?q=x"]
+    humans, bots = USER_AGENTS[:7], USER_AGENTS[7:]
+    visits = [(bot, referrers[0]) for bot in bots] + [(humans[i % 7], referrers[i % 2]) for i in range(27)]
+    assert len(visits) == 30 and len({agent for agent, _ in visits}) == 10
+    for agent, referrer in visits:
+        answer = requests.get(f"{server.url}/{code}", headers={"User-Agent": agent, "Referer": referrer}, allow_redirects=False)
+        assert answer.status_code == 302  # bots are redirected too, just not counted
+    expected_platforms = dict(Counter(PLATFORM[humans.index(agent)] for agent, _ in visits if agent in humans))
+    expected_referrers = dict(Counter(referrer.split("/")[2] for agent, referrer in visits if agent in humans))
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        report = api.get(f"{server.url}/api/links/{code}/stats").json()
+        if report["total"] >= 27:
+            break
+        time.sleep(0.3)
+    assert report["total"] == 27, json.dumps(report)
+    assert report["days"] == [{"day": today, "visits": 27}]
+    assert report["platforms"] == expected_platforms == {"ios": 8, "android": 8, "windows": 4, "macos": 4, "linux": 3}
+    assert report["referrers"] == expected_referrers == {"weibo.com": 14, "www.google.com": 13}
+    assert report["apps"] == {"wechat": 4, "douyin": 4}
+    assert api.get(f"{server.url}/api/links/{code}").json()["visits"] == 27
+
+
+def test_qr_png_goes_through_the_gateway_as_bytes(server: Devserver, api: requests.Session) -> None:
+    made = api.post(f"{server.url}/api/links", json={"url": "https://example.com/qr"}).json()
+    png = api.get(f"{server.url}/api/links/{made['code']}/qr", params={"format": "png"}, headers={"Accept": "image/png"})
+    assert png.status_code == 200 and png.headers["Content-Type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG")
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))] == [made["short_url"]]
+    assert not png.content.startswith(base64.b64encode(b"\x89PNG"))

@@ -1,0 +1,147 @@
+"""StatsFunction on the sample stream batches, statistics and QR routes, against moto."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from typing import Any, Callable
+
+import pytest
+import resvg_py
+import zxingcpp
+from PIL import Image
+
+from conftest import dynamodb_requests, headers_of, load_event
+from devserver.gateway import LambdaContext
+from shortlink.store import dynamodb_client
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+MakeEvent = Callable[..., dict[str, Any]]
+SAMPLE_KEY = "s.example.com/spring-sale#2026-11-24T08:00:00.000Z"
+
+
+@pytest.fixture()
+def stats(handlers: dict[str, Callable[..., dict[str, Any]]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda event: handlers["StatsFunction"](event, LambdaContext("StatsFunction", uuid.uuid4().hex))
+
+
+def _row(dynamodb: Any, key: str, day: str) -> dict[str, Any]:
+    item = dynamodb.get_item(TableName="StatsTable", Key={"link_key": {"S": key}, "day": {"S": day}})["Item"]
+    return {k: next(iter(v.values())) for k, v in item.items()}
+
+
+def test_sample_batch_counts_visits_not_bots_or_patches_and_replays_change_nothing(stats: Any, dynamodb: Any) -> None:
+    dynamodb.delete_item(TableName="StatsTable", Key={"link_key": {"S": SAMPLE_KEY}, "day": {"S": "2026-11-25"}})
+    assert stats(load_event("stream-visits")) == {"batchItemFailures": []}
+    row = _row(dynamodb, SAMPLE_KEY, "2026-11-25")
+    assert row["total"] == "5" and row["upto"] == "5"
+    assert (row["platform:ios"], row["platform:android"], row["platform:windows"], row["platform:macos"]) == ("2", "1", "1", "1")
+    assert "platform:other" not in row  # the bot
+    assert row["app:wechat"] == "2"
+    assert (row["referrer:weixin.qq.com"], row["referrer:www.google.com"], row["referrer:(direct)"]) == ("2", "2", "1")
+    # TTL: 90 days (StatsRetentionDays) after the later of the day's end and the link's expiry
+    day_end = 1795651200  # 2026-11-26T00:00:00Z; the link expires at noon of 2026-11-25
+    assert int(row["expires_at"]) == max(day_end, 1795608000) + 90 * 86400
+    assert stats(load_event("stream-visits")) == {"batchItemFailures": []}
+    assert _row(dynamodb, SAMPLE_KEY, "2026-11-25") == row
+
+
+def test_a_partly_replayed_batch_adds_only_the_new_visits(stats: Any, dynamodb: Any) -> None:
+    dynamodb.delete_item(TableName="StatsTable", Key={"link_key": {"S": SAMPLE_KEY}, "day": {"S": "2026-11-25"}})
+    records = load_event("stream-visits")["Records"]
+    stats({"Records": records[:3]})
+    assert _row(dynamodb, SAMPLE_KEY, "2026-11-25")["total"] == "3"
+    stats({"Records": records[1:]})  # a retry from the second record on, with the rest after it
+    assert _row(dynamodb, SAMPLE_KEY, "2026-11-25")["total"] == "5"
+
+
+def test_poison_record_is_reported_alone(stats: Any) -> None:
+    event = load_event("stream-poison")
+    answer = stats(event)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["dynamodb"]["SequenceNumber"]}]}
+
+
+def test_ttl_removal_is_an_expiry_metric(stats: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert stats(load_event("stream-ttl-removal")) == {"batchItemFailures": []}
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert metrics, "no EMF metrics line was printed"
+    emitted = metrics[-1]["LinksExpiredByTTL"]
+    assert (emitted[0] if isinstance(emitted, list) else emitted) == 1
+
+
+def test_a_batch_of_100_visits_is_one_read_and_one_write(stats: Any) -> None:
+    template = load_event("stream-visits")["Records"][0]
+    key = uuid.uuid4().hex
+    records = []
+    for n in range(1, 101):
+        record = json.loads(json.dumps(template))
+        for image in ("NewImage", "OldImage"):
+            record["dynamodb"][image]["link_id"] = {"S": f"s.example.com/{key}"}
+        record["dynamodb"]["NewImage"]["visits"] = {"N": str(n)}
+        record["dynamodb"]["NewImage"]["last_visit"]["M"]["id"] = {"S": f"r{n}"}
+        record["dynamodb"]["SequenceNumber"] = str(1000 + n)
+        records.append(record)
+    with dynamodb_requests(dynamodb_client()) as sent:
+        assert stats({"Records": records}) == {"batchItemFailures": []}
+    assert sent == ["GetItem", "UpdateItem"]
+
+
+def _visit(invoke: Invoke, make_event: MakeEvent, code: str, ua: str, referer: str | None = None) -> None:
+    headers = {"User-Agent": ua, **({"Referer": referer} if referer else {})}
+    assert invoke(make_event("GET", f"/{code}", headers=headers))["statusCode"] == 302
+
+
+def test_stats_route_reports_days_platforms_referrers(invoke: Invoke, make_event: MakeEvent, stats: Any, dynamodb: Any) -> None:
+    code = "st-" + uuid.uuid4().hex[:8]
+    assert invoke(make_event("POST", "/api/links", {"url": "https://example.com/s", "alias": code}))["statusCode"] == 201
+    # feed the visits' stream records to the handler as the event source mapping would
+    arn = dynamodb.describe_table(TableName="LinksTable")["Table"]["LatestStreamArn"]
+    import boto3
+
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, region_name="us-east-1",
+                           aws_access_key_id="local", aws_secret_access_key="local")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    _visit(invoke, make_event, code, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)", "https://weibo.com/x")
+    _visit(invoke, make_event, code, "Mozilla/5.0 (Linux; Android 14)")
+    _visit(invoke, make_event, code, "facebookexternalhit/1.1")
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    for record in records:
+        record["dynamodb"]["ApproximateCreationDateTime"] = int(time.time())
+    assert stats({"Records": records}) == {"batchItemFailures": []}
+
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    answer = invoke(make_event("GET", f"/api/links/{code}/stats?from=2026-01-01&to={today}"))
+    assert answer["statusCode"] == 200, answer["body"]
+    report = json.loads(answer["body"])
+    assert report["total"] == 2 and report["days"][-1] == {"day": today, "visits": 2}
+    assert all(d["visits"] == 0 for d in report["days"][:-1]) and report["days"][0]["day"] == "2026-01-01"
+    assert report["platforms"] == {"ios": 1, "android": 1}
+    assert report["referrers"] == {"weibo.com": 1, "(direct)": 1}
+    default = json.loads(invoke(make_event("GET", f"/api/links/{code}/stats"))["body"])
+    assert [d["day"] for d in default["days"]] == [today]  # never before the link was made
+    bad = invoke(make_event("GET", f"/api/links/{code}/stats?from=2026-13-01"))
+    assert bad["statusCode"] == 422
+
+
+@pytest.mark.parametrize("image_format", ["png", "svg"])
+def test_qr_code_decodes_to_the_exact_short_url(invoke: Invoke, make_event: MakeEvent, image_format: str) -> None:
+    code = "qr-" + uuid.uuid4().hex[:8]
+    made = json.loads(invoke(make_event("POST", "/api/links", {"url": "https://example.com/q", "alias": code, "domain": "go.example.com"}))["body"])
+    answer = invoke(make_event("GET", f"/api/links/{code}/qr?domain=go.example.com&format={image_format}&size=300"))
+    assert answer["statusCode"] == 200
+    if image_format == "png":
+        assert answer["isBase64Encoded"] is True and headers_of(answer)["Content-Type"] == "image/png"
+        import base64
+
+        image = Image.open(io.BytesIO(base64.b64decode(answer["body"])))
+        assert 250 <= image.width <= 300
+    else:
+        assert headers_of(answer)["Content-Type"] == "image/svg+xml"
+        svg = answer["body"] if not answer.get("isBase64Encoded") else __import__("base64").b64decode(answer["body"]).decode()
+        image = Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg))))
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [made["short_url"]]
+    assert invoke(make_event("GET", f"/api/links/{code}/qr?domain=go.example.com&size=10"))["statusCode"] == 422
+    assert invoke(make_event("GET", f"/api/links/{code}/qr?domain=go.example.com&format=gif"))["statusCode"] == 422
