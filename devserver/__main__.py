@@ -50,6 +50,9 @@ def main() -> None:
     api_keys = _api_keys(data_dir)
     port = int(os.environ.get("PORT", "3000"))
 
+    # Locally the short links must be followable: the short domains are this server
+    # itself (http, as there is no TLS here) unless the shell names others.
+    os.environ.setdefault("SHORT_DOMAINS", f"127.0.0.1:{port},localhost:{port}")
     os.environ.update(local_environment(template))
     sys.path.insert(0, str(ROOT / "functions"))  # where Lambda finds the CoreLayer's shortlink package
 

@@ -98,6 +98,7 @@ class Devserver:
                 self.api_keys.append(line.split(":", 1)[1].strip())
             if line.startswith("Ready."):
                 self.api_key = self.api_keys[0]
+                self.domains = requests.get(f"{self.url}/api/domains", timeout=10).json()["domains"]
                 self._drain()
                 return self
         raise RuntimeError("devserver did not start:\n" + "".join(self.output))

@@ -44,7 +44,7 @@ class Checks:
 
 def url(value: str, settings: Settings, field: str = "url") -> str:
     try:
-        return normalize_url(value, settings.short_domains, settings.blocked_hosts)
+        return normalize_url(value, settings.own_hosts, settings.blocked_hosts)
     except InvalidInput as exc:
         raise InvalidInput([FieldError(field, e.message) for e in exc.errors]) from None
 

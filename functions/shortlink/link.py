@@ -12,8 +12,13 @@ def link_id(domain: str, code: str) -> str:
     return f"{domain}/{code}"
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
 def short_url(domain: str, code: str) -> str:
-    return f"https://{domain}/{code}"
+    """https, except for a loopback short domain (only `make run` has those): no TLS there."""
+    scheme = "http" if domain.rsplit(":", 1)[0] in LOOPBACK_HOSTS else "https"
+    return f"{scheme}://{domain}/{code}"
 
 
 @dataclass

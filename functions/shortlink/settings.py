@@ -24,6 +24,11 @@ class Settings:
     def default_domain(self) -> str:
         return self.short_domains[0]
 
+    @property
+    def own_hosts(self) -> tuple[str, ...]:
+        """The short domains' host names (a domain may carry a port: 127.0.0.1:3000)."""
+        return tuple(d.rsplit(":", 1)[0] if not d.endswith("]") else d for d in self.short_domains)
+
     def require_stats_table(self) -> str:
         if not self.stats_table:
             raise ConfigError("environment variable STATS_TABLE is not set (template.yaml sets it)")
@@ -62,6 +67,10 @@ def load_settings() -> Settings:
 
 
 def domain_for_host(settings: Settings, host: str | None) -> str:
-    """The short domain a request came in on; API Gateway's own host means the default."""
-    name = (host or "").split(":", 1)[0].strip().lower().rstrip(".")
+    """The short domain a request came in on; API Gateway's own host means the default.
+    A short domain may name its port (127.0.0.1:3000); otherwise any port matches."""
+    full = (host or "").strip().lower()
+    if full in settings.short_domains:
+        return full
+    name = full.split(":", 1)[0].rstrip(".")
     return name if name in settings.short_domains else settings.default_domain

@@ -47,7 +47,8 @@ def test_events_have_every_field_of_sam_generate_event(template: Template) -> No
 
 
 def test_links_and_the_generated_key_survive_a_restart(tmp_path: Path) -> None:
-    first = Devserver(tmp_path).start()
+    # the same short domain across restarts, whatever port each run gets
+    first = Devserver(tmp_path, SHORT_DOMAINS="keep.example").start()
     key = first.api_key
     assert len(key) >= 20 and (tmp_path / "api-key").read_text().strip() == key
     made = requests.post(f"{first.url}/api/links", json={"url": "https://example.com/kept", "alias": "kept-link"},
@@ -56,7 +57,7 @@ def test_links_and_the_generated_key_survive_a_restart(tmp_path: Path) -> None:
     assert first.stop() == 0  # SIGINT, as Ctrl-C sends
     assert first.output[-1] == "stopped\n"
 
-    second = Devserver(tmp_path).start()
+    second = Devserver(tmp_path, SHORT_DOMAINS="keep.example").start()
     try:
         assert second.api_key == key
         follow = requests.get(f"{second.url}/kept-link", allow_redirects=False)
