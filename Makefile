@@ -12,15 +12,25 @@ $(VENV)/.installed: $(REQS)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# axe-core for the accessibility check of the browser tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei
+
 run: $(VENV)/.installed
 	$(PY) -m devserver
 
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
-test: $(VENV)/.installed
+test: $(VENV)/.installed node_modules/.installed $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 1; fi; exit $$rc
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache test-output
+	rm -rf $(VENV) node_modules .aws-sam .pytest_cache test-output
 
 openapi: $(VENV)/.installed
 	$(PY) scripts/openapi.py

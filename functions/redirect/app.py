@@ -15,7 +15,16 @@ from typing import Any
 
 from shortlink.bodies import read_form_field
 from shortlink.emf import emit
-from shortlink.errors import PasswordRequired, ShortLinkError, TooManyAttempts
+from shortlink.errors import (
+    LinkGone,
+    LinkNotFound,
+    PasswordRequired,
+    ShortLinkError,
+    StoreUnavailable,
+    TooManyAttempts,
+    WrongPassword,
+)
+from shortlink.i18n import MESSAGES, language_of
 from shortlink.problems import problem_headers, problem_response
 from shortlink.settings import load_settings
 from shortlink.store import LinkStore
@@ -24,7 +33,12 @@ from shortlink.visits import destination, follow, redirect_cache_control, visit_
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 _OUTCOMES = {301: "Redirects", 302: "Redirects", 303: "Redirects", 307: "Redirects", 308: "Redirects",
              404: "NotFoundHits", 410: "ExpiredHits", 503: "StoreFaults"}
-PASSWORD_PAGE = Template((Path(__file__).parent / "pages" / "password.html").read_text(encoding="utf-8"))
+TEMPLATES = Path(__file__).parent / "templates"
+PAGE = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
+PASSWORD_FORM = Template((TEMPLATES / "password-form.html").read_text(encoding="utf-8"))
+# No form-action: browsers apply it to the redirect after the password post as well,
+# and that redirect goes to the link's own site.
+PAGE_CSP = "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 
 def _headers(event: dict[str, Any]) -> dict[str, str]:
@@ -40,16 +54,41 @@ def _request_id(event: dict[str, Any], context: Any) -> str:
     return (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "") or str(time.time_ns())
 
 
-def _password_page(error: ShortLinkError, code: str) -> dict[str, Any]:
-    page = PASSWORD_PAGE.substitute(
-        title="Protected link / 受保护的链接",
-        message=html.escape(error.detail),
-        message_class="" if type(error) is PasswordRequired else "error",
-        action=html.escape(code),
+def _page_texts(error: ShortLinkError) -> tuple[str, str, bool] | None:
+    """(page, message key, with the password form) for errors a browser gets as a page."""
+    if isinstance(error, (PasswordRequired, TooManyAttempts)):
+        key = {WrongPassword: "wrong", TooManyAttempts: "too_many"}.get(type(error), "body")
+        return "password", f"page.password.{key}", not isinstance(error, TooManyAttempts)
+    if isinstance(error, LinkGone):
+        return error.state, f"page.{error.state}.body", False
+    if isinstance(error, LinkNotFound):
+        return "not_found", "page.not_found.body", False
+    if isinstance(error, StoreUnavailable):
+        return "unavailable", "page.unavailable.body", False
+    return None
+
+
+def _error_response(error: ShortLinkError, headers: dict[str, str]) -> dict[str, Any]:
+    """A page in the visitor's language for browsers; problem+json for API clients."""
+    texts = _page_texts(error)
+    if texts is None or "text/html" not in headers.get("accept", ""):
+        return problem_response(error)
+    page, message_key, with_form = texts
+    lang = language_of(headers)
+    words = MESSAGES[lang]
+    form = PASSWORD_FORM.substitute(label=html.escape(words["page.password.label"]),
+                                    submit=html.escape(words["page.password.submit"])) if with_form else ""
+    body = PAGE.substitute(
+        lang=lang,
+        title=html.escape(words[f"page.{page}.title"]),
+        message=html.escape(words[message_key]),
+        message_class="form-error" if message_key.endswith(("wrong", "too_many")) else "",
+        form=form,
+        home=html.escape(words["page.home"]),
     )
-    headers = {**problem_headers(error), "Content-Type": "text/html; charset=utf-8",
-               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"}
-    return {"statusCode": error.status, "headers": headers, "body": page}
+    response_headers = {**problem_headers(error), "Content-Type": "text/html; charset=utf-8",
+                        "Content-Language": lang, "Content-Security-Policy": PAGE_CSP, "Vary": "Accept, Accept-Language"}
+    return {"statusCode": error.status, "headers": response_headers, "body": body}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -64,10 +103,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         password = (read_form_field(event, "password") or "") if method == "POST" else None
         link = follow(LinkStore(settings.links_table), settings, headers.get("host"), code, now,
                       facts=facts, password=password)
-    except (PasswordRequired, TooManyAttempts) as error:
-        response = _password_page(error, code) if "text/html" in headers.get("accept", "") else problem_response(error)
     except ShortLinkError as error:
-        response = problem_response(error)
+        response = _error_response(error, headers)
     else:
         response = {
             "statusCode": link.redirect_status if method != "POST" else 303,

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from conftest import Devserver
+from support import Devserver
 from devserver.gateway import build_event
 from devserver.template import Template
 

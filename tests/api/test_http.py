@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from conftest import Devserver
+from support import Devserver
 
 
 def _alias() -> str:

@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from conftest import Devserver
+from support import Devserver
 
 A, B = "owner-key-a-000000000000", "owner-key-b-000000000000"
 

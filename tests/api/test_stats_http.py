@@ -13,7 +13,7 @@ import requests
 import zxingcpp
 from PIL import Image
 
-from conftest import Devserver
+from support import Devserver
 
 USER_AGENTS = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 from botocore.stub import Stubber
 
-from conftest import headers_of
+from support import headers_of
 from shortlink.settings import load_settings
 from shortlink.store import dynamodb_client
 

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import EVENTS, dynamodb_requests, headers_of, load_event
+from support import EVENTS, dynamodb_requests, headers_of, load_event
 from devserver.template import Template
 from shortlink.store import dynamodb_client
 
@@ -25,6 +25,7 @@ INVOCATIONS = {
     "patch": "ManageFunction",
     "batch": "ManageFunction",
     "delete": "ManageFunction",
+    "web-page": "WebFunction",
     "stream-visits": "StatsFunction",
     "stream-ttl-removal": "StatsFunction",
     "stream-poison": "StatsFunction",
@@ -146,3 +147,9 @@ def test_unknown_code_event_is_a_404_problem(invoke: Callable[..., dict[str, Any
     assert answer["statusCode"] == 404
     assert headers_of(answer)["Content-Type"] == "application/problem+json"
     assert json.loads(answer["body"])["status"] == 404
+
+
+def test_web_page_event_renders_the_page_in_the_visitors_language(invoke: Callable[..., dict[str, Any]]) -> None:
+    answer = invoke(load_event("web-page"))
+    assert answer["statusCode"] == 200
+    assert '<html lang="zh-CN">' in answer["body"] and "短网址有效期" in answer["body"]

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import dynamodb_requests, headers_of
+from support import dynamodb_requests, headers_of
 from shortlink.store import dynamodb_client
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]

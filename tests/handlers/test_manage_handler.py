@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import OTHER_KEY, headers_of
+from support import OTHER_KEY, headers_of
 from devserver.template import Template
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -176,7 +176,7 @@ def test_committed_openapi_document_is_up_to_date() -> None:
 
 
 def test_a_list_page_is_one_query(invoke: Invoke, make_event: MakeEvent) -> None:
-    from conftest import dynamodb_requests
+    from support import dynamodb_requests
     from shortlink.store import dynamodb_client
 
     for _ in range(3):

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pytest
 from botocore.stub import Stubber
 
-from conftest import ROOT, dynamodb_requests, headers_of
+from support import ROOT, dynamodb_requests, headers_of
 from shortlink.store import dynamodb_client
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]

@@ -13,7 +13,7 @@ import resvg_py
 import zxingcpp
 from PIL import Image
 
-from conftest import dynamodb_requests, headers_of, load_event
+from support import dynamodb_requests, headers_of, load_event
 from devserver.gateway import LambdaContext
 from shortlink.store import dynamodb_client
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 
-from conftest import ROOT
+from support import ROOT
 from devserver.template import Template
 from shortlink.store import dynamodb_client
 
@@ -59,7 +59,7 @@ def _resource(value: Any) -> str:
 
 def _allowed(template: Template, function: str) -> set[tuple[str, str]]:
     """(action, table or index) pairs the function's policy allows."""
-    statements = [s for p in template.resources[function]["Properties"]["Policies"] for s in p["Statement"]]
+    statements = [s for p in template.resources[function]["Properties"].get("Policies", []) for s in p["Statement"]]
     assert all(s["Effect"] == "Allow" for s in statements)
     return {(action, _resource(s["Resource"])) for s in statements for action in s["Action"]}
 
@@ -143,6 +143,8 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("GET", "/api/openapi.json"),
         ],
         "StatsFunction": [_visit_record(alias)],
+        "WebFunction": [make_event("GET", "/"), make_event("GET", "/static/app.js"),
+                        make_event("GET", f"/qr?url=https://s.example.com/{alias}")],
     }
     assert set(scenarios) == set(template.functions())
     for function, events in scenarios.items():

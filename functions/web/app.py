@@ -1,0 +1,122 @@
+"""GET / (the shorten page), GET /static/{asset} and GET /qr (QR code of one of our short URLs)."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import mimetypes
+from pathlib import Path
+from string import Template
+from typing import Any
+from urllib.parse import urlsplit
+
+from shortlink.codes import looks_like_code
+from shortlink.errors import InvalidInput, RouteNotFound, ShortLinkError
+from shortlink.i18n import LANGUAGES, MESSAGES, language_of
+from shortlink.problems import problem_response
+from shortlink.qrcodes import qr_image
+from shortlink.settings import load_settings
+from shortlink.validity import PRESETS
+
+HERE = Path(__file__).parent
+INDEX = Template((HERE / "templates" / "index.html").read_text(encoding="utf-8"))
+# Every asset is read once per container; its content hash versions its URL, so browsers
+# may keep it for a year and still never run a stale script.
+ASSETS = {
+    path.name: (path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+    for path in (HERE / "static").iterdir()
+}
+VERSIONS = {name: hashlib.sha256(data).hexdigest()[:12] for name, (data, _) in ASSETS.items()}
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+QR_PIXELS = 240
+ONE_YEAR = 365 * 86400
+# The texts app.js needs; the page itself is rendered in one language, nothing mixed.
+SCRIPT_TEXTS = ("shorten", "shortening", "copied", "copy_failed", "never_expires")
+
+
+def _headers(event: dict[str, Any]) -> dict[str, str]:
+    return {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+
+
+def _options(values: list[tuple[str, str]], selected: str) -> str:
+    return "".join(
+        f'<option value="{html.escape(value)}"{" selected" if value == selected else ""}>{html.escape(label)}</option>'
+        for value, label in values
+    )
+
+
+def _index(event: dict[str, Any]) -> dict[str, Any]:
+    settings = load_settings()
+    headers = _headers(event)
+    query = event.get("queryStringParameters") or {}
+    lang = language_of(headers, query.get("lang"))
+    texts = MESSAGES[lang]
+    script_texts = {key: texts[key] for key in texts if key.startswith("error.") or key in SCRIPT_TEXTS}
+    page = INDEX.substitute(
+        {key.replace(".", "_"): html.escape(value) for key, value in texts.items()},
+        lang=lang,
+        language_label=html.escape(texts["language"]),
+        css_url=f"static/app.css?v={VERSIONS['app.css']}",
+        js_url=f"static/app.js?v={VERSIONS['app.js']}",
+        messages_json=html.escape(json.dumps(script_texts, ensure_ascii=False)),
+        zh_current='aria-current="page"' if lang == "zh-CN" else "",
+        en_current='aria-current="page"' if lang == "en" else "",
+        domain_options=_options([(d, d) for d in settings.short_domains], settings.default_domain),
+        validity_options=_options([(v, texts[f"validity.{v}"]) for v in PRESETS], settings.default_validity),
+    )
+    response_headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Language": lang,
+        "Cache-Control": "no-cache",
+        "Vary": "Accept-Language, Cookie",
+        "Content-Security-Policy": PAGE_CSP,
+        **SECURITY_HEADERS,
+    }
+    if query.get("lang") in LANGUAGES:
+        response_headers["Set-Cookie"] = f"lang={lang}; Path=/; Max-Age={ONE_YEAR}; SameSite=Lax"
+    return {"statusCode": 200, "headers": response_headers, "body": page}
+
+
+def _asset(event: dict[str, Any]) -> dict[str, Any]:
+    name = (event.get("pathParameters") or {}).get("asset", "")
+    if name not in ASSETS:
+        raise RouteNotFound(f"no asset {name}")
+    data, content_type = ASSETS[name]
+    etag = f'"{VERSIONS[name]}"'
+    headers = {"Content-Type": f"{content_type}; charset=utf-8", "ETag": etag,
+               "Cache-Control": f"public, max-age={ONE_YEAR}, immutable", **SECURITY_HEADERS}
+    if _headers(event).get("if-none-match") == etag:
+        return {"statusCode": 304, "headers": headers, "body": ""}
+    return {"statusCode": 200, "headers": headers, "body": data.decode("utf-8")}
+
+
+def _qr(event: dict[str, Any]) -> dict[str, Any]:
+    """QR code of a short URL of this service only: it is not a QR generator for anything."""
+    settings = load_settings()
+    url = (event.get("queryStringParameters") or {}).get("url", "")
+    parts = urlsplit(url)
+    code = parts.path[1:]
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() not in settings.short_domains \
+            or not looks_like_code(code) or parts.query or parts.fragment:
+        raise InvalidInput.single("url", "must be a short link of this service")
+    image, content_type = qr_image(url, "svg", QR_PIXELS)
+    return {"statusCode": 200, "headers": {"Content-Type": content_type, "Cache-Control": "public, max-age=86400",
+                                           **SECURITY_HEADERS}, "body": image.decode("utf-8")}
+
+
+ROUTES = {"/": _index, "/static/{asset}": _asset, "/qr": _qr}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    route = ROUTES.get(event.get("resource", ""))
+    try:
+        if route is None:
+            raise RouteNotFound(f"no page {event.get('path')}")
+        return route(event)
+    except ShortLinkError as error:
+        return problem_response(error)
+
+

@@ -1,0 +1,74 @@
+"""WebFunction: language choice, security headers, versioned assets, the QR route."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import pytest
+
+from support import headers_of
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+MakeEvent = Callable[..., dict[str, Any]]
+
+
+@pytest.mark.parametrize(
+    "accept, cookie, query, lang",
+    [
+        ("zh-CN,zh;q=0.9", None, "", "zh-CN"),
+        ("zh-TW", None, "", "zh-CN"),
+        ("en-GB,en;q=0.9", None, "", "en"),
+        ("fr-FR, zh;q=0.5, en;q=0.4", None, "", "zh-CN"),
+        ("de-DE", None, "", "en"),
+        ("zh-CN", "lang=en", "", "en"),
+        ("en", "lang=zh-CN", "?lang=en", "en"),
+        ("en", "broken=\"cookie", "", "en"),
+    ],
+)
+def test_language_comes_from_choice_cookie_then_accept_language(invoke: Invoke, make_event: MakeEvent, accept: str,
+                                                               cookie: str | None, query: str, lang: str) -> None:
+    headers = {"Accept-Language": accept, **({"Cookie": cookie} if cookie else {})}
+    answer = invoke(make_event("GET", f"/{query}", headers=headers))
+    assert answer["statusCode"] == 200
+    assert f'<html lang="{lang}">' in answer["body"] and headers_of(answer)["Content-Language"] == lang
+    other = "短网址有效期" if lang == "en" else "Valid for"
+    assert other not in answer["body"]  # one language per screen
+    if query:
+        assert headers_of(answer)["Set-Cookie"].startswith(f"lang={lang};")
+
+
+def test_page_has_a_strict_csp_and_no_inline_script(invoke: Invoke, make_event: MakeEvent) -> None:
+    answer = invoke(make_event("GET", "/"))
+    csp = headers_of(answer)["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", answer["body"], re.S)
+    assert scripts == [""]  # one script element, empty: the code comes from static/app.js
+    assert " style=" not in answer["body"] and "<style" not in answer["body"]
+    assert headers_of(answer)["Cache-Control"] == "no-cache"
+
+
+def test_assets_are_versioned_cached_and_revalidated(invoke: Invoke, make_event: MakeEvent) -> None:
+    page = invoke(make_event("GET", "/"))["body"]
+    js_url = re.search(r'src="(static/app\.js\?v=[0-9a-f]{12})"', page).group(1)
+    asset = invoke(make_event("GET", "/" + js_url))
+    assert asset["statusCode"] == 200 and "api/shorten" in asset["body"]
+    assert headers_of(asset)["Content-Type"].startswith("text/javascript")
+    assert "immutable" in headers_of(asset)["Cache-Control"]
+    again = invoke(make_event("GET", "/static/app.js", headers={"If-None-Match": headers_of(asset)["ETag"]}))
+    assert again["statusCode"] == 304
+    assert invoke(make_event("GET", "/static/secrets.py"))["statusCode"] == 404
+
+
+@pytest.mark.parametrize("url", ["https://evil.example/abc", "https://s.example.com/api", "javascript:alert(1)",
+                                 "https://s.example.com/abc?x=1", ""])
+def test_qr_route_only_draws_our_short_links(invoke: Invoke, make_event: MakeEvent, url: str) -> None:
+    from urllib.parse import quote
+
+    assert invoke(make_event("GET", f"/qr?url={quote(url)}"))["statusCode"] == 422
+
+
+def test_qr_route_draws_an_svg(invoke: Invoke, make_event: MakeEvent) -> None:
+    answer = invoke(make_event("GET", "/qr?url=https%3A%2F%2Fgo.example.com%2FAbc1234"))
+    assert answer["statusCode"] == 200 and headers_of(answer)["Content-Type"] == "image/svg+xml"
+    assert answer["body"].startswith("<svg")

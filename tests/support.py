@@ -1,0 +1,118 @@
+"""Helpers the tests share: paths, keys, the devserver process, events, request counting."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+for _path in (ROOT / "functions", ROOT):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from devserver.dynamo import local_client  # noqa: E402
+
+LOCAL_KEY = "test-key-a"
+
+OTHER_KEY = "test-key-b"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Devserver:
+    """`python -m devserver` in a child process, as `make run` starts it."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        inherited = {k: v for k, v in os.environ.items() if k not in ("DYNAMODB_ENDPOINT", "LINKS_TABLE", "LOCAL_API_KEY", "LOCAL_API_KEYS")}
+        self.env = {**inherited, "PORT": str(self.port), "DEVSERVER_DATA": str(data_dir), **env}
+        self.output: list[str] = []
+        self.api_keys: list[str] = []
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> Devserver:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "devserver"], cwd=ROOT, env=self.env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            if line.startswith("DynamoDB endpoint:"):
+                self.dynamodb = local_client(line.split(":", 1)[1].strip())
+            if line.startswith("Local API key"):
+                self.api_keys.append(line.split(":", 1)[1].strip())
+            if line.startswith("Ready."):
+                self.api_key = self.api_keys[0]
+                self.domains = requests.get(f"{self.url}/api/domains", timeout=10).json()["domains"]
+                self._drain()
+                return self
+        raise RuntimeError("devserver did not start:\n" + "".join(self.output))
+
+    def _drain(self) -> None:
+        """Keep reading the child's output so its pipe never fills and blocks it."""
+
+        def run() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.output.append(line)
+
+        self._reader = threading.Thread(target=run, daemon=True)
+        self._reader.start()
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)
+        code = self.proc.wait(timeout=30)
+        self._reader.join(timeout=5)
+        return code
+
+
+EVENTS = ROOT / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@contextmanager
+def dynamodb_requests(client: Any) -> Iterator[list[str]]:
+    """Record the operation name of every request this boto3 client sends meanwhile."""
+    seen: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        seen.append(model.name)
+
+    client.meta.events.register("before-call.dynamodb.*", record)
+    try:
+        yield seen
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.*", record)
+
+
+def headers_of(response: dict[str, Any]) -> dict[str, str]:
+    """A proxy response's headers, whichever of the two maps the handler used."""
+    merged = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
+    merged.update(response.get("headers") or {})
+    return merged
