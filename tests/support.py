@@ -116,3 +116,37 @@ def headers_of(response: dict[str, Any]) -> dict[str, str]:
     merged = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
     merged.update(response.get("headers") or {})
     return merged
+
+
+@contextmanager
+def store_faults(client: Any, operation: str, table: str | None = None, *, code: str = "InternalServerError",
+                 timeout: bool = False, times: int = 1_000_000) -> Iterator[list[str]]:
+    """Make the next `times` calls of `operation` (on `table`) fail as DynamoDB or the network
+    would: an error answer with `code`, or a read timeout. Yields the calls it failed."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ReadTimeoutError
+
+    failed: list[str] = []
+
+    def note_table(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["fault_table"] = params.get("TableName", "")
+
+    def fail(model: Any, context: dict[str, Any], **_: Any) -> Any:
+        if model.name != operation or len(failed) >= times:
+            return None
+        if table is not None and context.get("fault_table") != table:
+            return None
+        failed.append(context.get("fault_table", ""))
+        if timeout:
+            raise ReadTimeoutError(endpoint_url="https://dynamodb.local")
+        status = 400 if code in ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded") else 500
+        parsed = {"Error": {"Code": code, "Message": "injected fault"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse("https://dynamodb.local", status, {}, None), parsed
+
+    client.meta.events.register("before-parameter-build.dynamodb.*", note_table)
+    client.meta.events.register("before-call.dynamodb.*", fail)
+    try:
+        yield failed
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.*", fail)
+        client.meta.events.unregister("before-parameter-build.dynamodb.*", note_table)

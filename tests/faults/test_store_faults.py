@@ -1,0 +1,107 @@
+"""DynamoDB faults injected into every handler: 503 + Retry-After + problem+json, never a
+wrong 404, nothing half-written, and a retried create that succeeds exactly once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Callable
+
+import pytest
+
+from support import OTHER_KEY, headers_of, load_event, store_faults
+from devserver.gateway import LambdaContext
+from shortlink.store import dynamodb_client
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+MakeEvent = Callable[..., dict[str, Any]]
+FAULTS = [{"code": "ProvisionedThroughputExceededException"}, {"code": "ThrottlingException"},
+          {"code": "InternalServerError"}, {"code": "ServiceUnavailable"}, {"timeout": True}]
+
+
+def _unavailable(answer: dict[str, Any]) -> None:
+    assert answer["statusCode"] == 503, answer.get("body")
+    assert headers_of(answer)["Content-Type"] == "application/problem+json"
+    assert int(headers_of(answer)["Retry-After"]) >= 1
+    if answer["body"]:  # HEAD answers carry no body
+        assert json.loads(answer["body"])["status"] == 503
+
+
+@pytest.fixture()
+def link(invoke: Invoke, make_event: MakeEvent) -> str:
+    code = "f-" + uuid.uuid4().hex[:8]
+    assert invoke(make_event("POST", "/api/links", {"url": "https://example.com/f", "alias": code}))["statusCode"] == 201
+    return code
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.get("code", "timeout"))
+def test_every_route_answers_503_on_a_store_fault(invoke: Invoke, make_event: MakeEvent, link: str, fault: dict[str, Any]) -> None:
+    requests = [
+        ("PutItem", make_event("POST", "/api/links", {"url": "https://example.com/x"})),
+        ("PutItem", make_event("POST", "/api/shorten", {"url": "https://example.com/x"})),
+        ("UpdateItem", make_event("GET", f"/{link}")),
+        ("GetItem", make_event("HEAD", f"/{link}")),
+        ("Query", make_event("GET", "/api/links")),
+        ("GetItem", make_event("GET", f"/api/links/{link}")),
+        ("UpdateItem", make_event("PATCH", f"/api/links/{link}", {"title": "x"})),
+        ("DeleteItem", make_event("DELETE", f"/api/links/{link}")),
+        ("GetItem", make_event("GET", f"/api/links/{link}/stats")),
+        ("Query", make_event("GET", f"/api/links/{link}/stats")),
+        ("GetItem", make_event("GET", f"/api/links/{link}/qr")),
+    ]
+    for operation, event in requests:
+        with store_faults(dynamodb_client(), operation, **fault) as failed:
+            answer = invoke(event)
+        assert failed, f"{operation} was not called by {event['httpMethod']} {event['path']}"
+        _unavailable(answer)
+    # nothing was lost: the link is still there, unchanged
+    assert json.loads(invoke(make_event("GET", f"/api/links/{link}"))["body"])["title"] is None
+
+
+def test_a_faulted_redirect_is_never_a_404_even_for_browsers(invoke: Invoke, make_event: MakeEvent, link: str) -> None:
+    with store_faults(dynamodb_client(), "UpdateItem"):
+        answer = invoke(make_event("GET", f"/{link}", headers={"Accept": "text/html"}))
+    assert answer["statusCode"] == 503 and "Retry-After" in headers_of(answer)
+    assert "text/html" in headers_of(answer)["Content-Type"]
+
+
+def test_batch_items_fail_alone_on_a_fault(invoke: Invoke, make_event: MakeEvent) -> None:
+    items = [{"url": f"https://example.com/{i}"} for i in range(3)]
+    with store_faults(dynamodb_client(), "PutItem", "LinksTable", times=1):
+        answer = invoke(make_event("POST", "/api/links/batch", {"links": items}))
+    assert [r["status"] for r in json.loads(answer["body"])["results"]] == [503, 201, 201]
+
+
+def test_retried_create_after_a_fault_succeeds_exactly_once(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    body = {"url": "https://example.com/retry", "tags": [uuid.uuid4().hex[:8]]}
+    with store_faults(dynamodb_client(), "PutItem", "LinksTable", times=1):
+        _unavailable(invoke(make_event("POST", "/api/links", body, headers=key)))
+    first = invoke(make_event("POST", "/api/links", body, headers=key))
+    second = invoke(make_event("POST", "/api/links", body, headers=key))
+    assert first["statusCode"] == second["statusCode"] == 201
+    assert json.loads(first["body"])["code"] == json.loads(second["body"])["code"]
+    listed = json.loads(invoke(make_event("GET", f"/api/links?tag={body['tags'][0]}"))["body"])["links"]
+    assert len(listed) == 1
+
+
+def test_idempotency_store_fault_is_503_and_creates_nothing(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    before = dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
+    with store_faults(dynamodb_client(), "PutItem", "IdempotencyTable"):
+        _unavailable(invoke(make_event("POST", "/api/links", {"url": "https://example.com/i"},
+                                       headers={"Idempotency-Key": uuid.uuid4().hex})))
+    assert dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"] == before
+
+
+def test_stats_function_reports_the_batch_for_retry_on_a_fault(handlers: dict[str, Callable[..., dict[str, Any]]]) -> None:
+    event = load_event("stream-visits")
+    with store_faults(dynamodb_client(), "UpdateItem", "StatsTable"):
+        answer = handlers["StatsFunction"](event, LambdaContext("StatsFunction", "t"))
+    counted = [r["dynamodb"]["SequenceNumber"] for r in event["Records"][:6] if not r["dynamodb"]["NewImage"]["last_visit"]["M"]["bot"]["BOOL"]]
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == counted
+
+
+def test_another_owner_never_sees_a_fault_as_permission(invoke: Invoke, make_event: MakeEvent, link: str) -> None:
+    assert invoke(make_event("GET", f"/api/links/{link}", api_key=OTHER_KEY))["statusCode"] == 404
+    with store_faults(dynamodb_client(), "GetItem"):
+        _unavailable(invoke(make_event("GET", f"/api/links/{link}", api_key=OTHER_KEY)))
