@@ -24,7 +24,7 @@ def problem_body(error: ShortLinkError) -> dict[str, Any]:
 
 
 def problem_headers(error: ShortLinkError) -> dict[str, str]:
-    headers = {"Content-Type": PROBLEM_CONTENT_TYPE, "Cache-Control": "no-store"}
+    headers = {"Content-Type": PROBLEM_CONTENT_TYPE, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     retry_after = getattr(error, "retry_after_seconds", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)

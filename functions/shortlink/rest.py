@@ -29,7 +29,7 @@ def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | N
     return Response(
         status_code=status,
         content_type="application/json",
-        headers={"Cache-Control": "no-store", **(headers or {})},
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **(headers or {})},
         body=body,
     )
 

@@ -190,3 +190,22 @@ def test_functions_are_arm64_python311_with_settings_from_parameters(template: T
     assert env["PUBLIC_SHORTENING"] == {"Ref": "PublicShortening"}
     assert env["BLOCKED_HOSTS"] == {"Fn::Join": [",", {"Ref": "BlockedHosts"}]}
     assert env["LINKS_TABLE"] == {"Ref": "LinksTable"}
+
+
+def test_alarms_watch_errors_latency_throttles_and_the_failure_queue(template: Template) -> None:
+    alarms = {name: res["Properties"] for name, res in template.resources.items() if res["Type"] == "AWS::CloudWatch::Alarm"}
+    watched = set()
+    for props in alarms.values():
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        stats = [m["MetricStat"]["Metric"]["MetricName"] for m in props.get("Metrics", []) if "MetricStat" in m]
+        watched |= set(stats) | {props.get("MetricName")}
+    assert {"5XXError", "Duration", "ReadThrottleEvents", "WriteThrottleEvents", "ApproximateNumberOfMessagesVisible"} <= watched
+    latency = next(p for p in alarms.values() if p.get("MetricName") == "Duration")
+    assert latency["ExtendedStatistic"] == "p99" and latency["Dimensions"][0]["Value"] == {"Ref": "RedirectFunction"}
+
+
+def test_every_function_has_a_log_group_with_retention(template: Template) -> None:
+    groups = {res["Properties"]["LogGroupName"]["Fn::Sub"]: res["Properties"] for res in template.resources.values()
+              if res["Type"] == "AWS::Logs::LogGroup"}
+    for name in template.functions():
+        assert groups[f"/aws/lambda/${{{name}}}"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}

@@ -1,0 +1,87 @@
+"""Races over real HTTP, each with its invariant."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Callable
+
+import requests
+
+from support import Devserver
+
+
+def _together(count: int, work: Callable[[int], int]) -> list[int]:
+    """Run work(i) for i in range(count) at once (behind a barrier); their results."""
+    barrier = threading.Barrier(count)
+    results: list[int] = [0] * count
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_max_visits_under_100_concurrent_visits(server: Devserver, api: requests.Session) -> None:
+    code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/r", "max_visits": 25}).json()["code"]
+    statuses = _together(100, lambda i: requests.get(f"{server.url}/{code}", allow_redirects=False).status_code)
+    assert sorted(statuses) == [302] * 25 + [410] * 75
+    assert api.get(f"{server.url}/api/links/{code}").json()["visits"] == 25  # never over-counted
+
+
+def test_patch_against_delete_never_resurrects_a_link(server: Devserver, api: requests.Session) -> None:
+    for _ in range(10):
+        code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/p"}).json()["code"]
+
+        def act(i: int) -> int:
+            with requests.Session() as session:
+                session.headers["x-api-key"] = server.api_key
+                if i == 0:
+                    return session.delete(f"{server.url}/api/links/{code}").status_code
+                return session.patch(f"{server.url}/api/links/{code}", json={"title": f"t{i}"}).status_code
+
+        statuses = _together(6, act)
+        assert statuses[0] == 204
+        assert set(statuses[1:]) <= {200, 404}
+        # whatever interleaving happened, the delete won in the end: no PATCH recreated the item
+        assert api.get(f"{server.url}/api/links/{code}").status_code == 404
+        assert requests.get(f"{server.url}/{code}", allow_redirects=False).status_code == 404
+
+
+def test_expiry_at_the_exact_second_never_flaps(server: Devserver, api: requests.Session) -> None:
+    expires = int(time.time()) + 2
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
+    code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/e", "expires_at": stamp}).json()["code"]
+    seen: list[tuple[float, int, float]] = []
+    while time.time() < expires + 1:
+        before = time.time()
+        status = requests.get(f"{server.url}/{code}", allow_redirects=False).status_code
+        seen.append((before, status, time.time()))
+    statuses = [s for _, s, _ in seen]
+    assert set(statuses) <= {302, 410}
+    first_gone = statuses.index(410)
+    assert all(s == 410 for s in statuses[first_gone:])  # once expired, always expired
+    # the server decided inside [before, after]: no redirect after the second, no 410 before it
+    assert all(before < expires for before, s, _ in seen if s == 302)
+    assert all(after >= expires for _, s, after in seen if s == 410)
+
+
+def test_alias_created_by_two_owners_at_once_has_one_owner(server: Devserver) -> None:
+    alias = "race-" + uuid.uuid4().hex[:8]
+    keys = server.api_keys[:2]
+
+    def create(i: int) -> int:
+        return requests.post(f"{server.url}/api/links", json={"url": f"https://example.com/{i}", "alias": alias},
+                             headers={"x-api-key": keys[i % 2]}).status_code
+
+    statuses = _together(10, create)
+    assert sorted(statuses) == [201] + [409] * 9
+    owners = [requests.get(f"{server.url}/api/links/{alias}", headers={"x-api-key": k}).status_code for k in keys]
+    assert sorted(owners) == [200, 404]
