@@ -32,5 +32,8 @@ test: $(VENV)/.installed node_modules/.installed $(CHROMIUM)
 clean:
 	rm -rf $(VENV) node_modules .aws-sam .pytest_cache test-output
 
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench.py
+
 openapi: $(VENV)/.installed
 	$(PY) scripts/openapi.py

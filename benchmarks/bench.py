@@ -1,0 +1,298 @@
+"""`make bench`: the redirect's cold start and warm overhead measured side by side with a
+minimal baseline, DynamoDB requests per operation, devserver throughput, and the cost per
+million redirects those counts imply. Prints figures; passes or fails nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
+
+import boto3  # noqa: E402
+
+from devserver.dynamo import create_tables, local_client  # noqa: E402
+from devserver.gateway import LambdaContext, build_event, load_handler  # noqa: E402
+from devserver.template import Template, local_environment  # noqa: E402
+
+COLD_RUNS = 15
+WARM_REQUESTS = 400
+LOAD_THREADS, LOAD_REQUESTS = 8, 250
+ENV = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+# Published on-demand prices, us-east-1, as of 2026-11 (USD).
+PRICE_API_GATEWAY_REST_PER_MILLION = 3.50
+PRICE_LAMBDA_REQUESTS_PER_MILLION = 0.20
+PRICE_LAMBDA_ARM_GB_SECOND = 0.0000133334
+PRICE_DYNAMODB_WRITE_PER_MILLION = 0.625
+PRICE_DYNAMODB_READ_PER_MILLION = 0.125
+REDIRECT_MEMORY_GB = 0.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+# --- cold start -------------------------------------------------------------------------
+
+COLD_REDIRECT = """
+import sys, time, importlib.util
+sys.path.insert(0, {functions!r})
+t = time.perf_counter()
+spec = importlib.util.spec_from_file_location("app", {app!r})
+module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+imported = time.perf_counter() - t
+from shortlink.store import dynamodb_client
+dynamodb_client()
+print(imported, time.perf_counter() - t)
+"""
+COLD_BASELINE = """
+import time
+t = time.perf_counter()
+import boto3
+boto3.client("dynamodb")
+print(time.perf_counter() - t)
+"""
+
+
+def cold_start() -> dict[str, float]:
+    env = {**os.environ, **ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+    redirect_code = COLD_REDIRECT.format(functions=str(ROOT / "functions"), app=str(ROOT / "functions/redirect/app.py"))
+    imports, with_client, baseline = [], [], []
+    for _ in range(COLD_RUNS):  # alternate, so both see the same machine state
+        out = subprocess.run([sys.executable, "-c", redirect_code], env=env, capture_output=True, text=True, check=True).stdout.split()
+        imports.append(float(out[0]))
+        with_client.append(float(out[1]))
+        baseline.append(float(subprocess.run([sys.executable, "-c", COLD_BASELINE], env=env, capture_output=True,
+                                             text=True, check=True).stdout))
+    return {"redirect_import_ms": statistics.median(imports) * 1000,
+            "redirect_import_and_client_ms": statistics.median(with_client) * 1000,
+            "baseline_boto3_and_client_ms": statistics.median(baseline) * 1000}
+
+
+# --- warm overhead and request counts ---------------------------------------------------
+
+class MotoProcess:
+    """moto's server in its own process, so timing the handler is not timing moto."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.proc = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("moto_server did not start")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+
+
+def counting(client: Any) -> list[str]:
+    seen: list[str] = []
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: seen.append(model.name))
+    return seen
+
+
+def warm(template: Template, endpoint: str) -> dict[str, Any]:
+    os.environ["LOG_LEVEL"] = "WARNING"  # the functions' info lines are not figures
+    warnings.filterwarnings("ignore", "No application metrics to publish")
+    os.environ.update(local_environment(template))
+    os.environ.update({**ENV, "DYNAMODB_ENDPOINT": endpoint})
+    create_tables(local_client(endpoint), template.tables())
+    functions = template.functions()
+    redirect = load_handler(functions["RedirectFunction"])
+    create = load_handler(functions["CreateFunction"])
+    manage = load_handler(functions["ManageFunction"])
+    routes = {(r.method, r.path): r for r in template.routes()}
+    binary = template.binary_media_types()
+
+    def event(method: str, route: str, path: str, body: Any = None, key: str | None = None, **headers: str) -> dict[str, Any]:
+        pairs = [("Host", "bench.execute-api.us-east-1.amazonaws.com"), ("User-Agent", "Mozilla/5.0 (iPhone)"),
+                 *(("Content-Type", "application/json"),) * (body is not None), *headers.items()]
+        return build_event(routes[(method, route)], method, path, pairs, json.dumps(body).encode() if body is not None else b"",
+                           "127.0.0.1", key, binary)
+
+    from shortlink.store import dynamodb_client
+
+    client = dynamodb_client()
+    sent = counting(client)
+    code = "bench-" + uuid.uuid4().hex[:6]
+    ctx = LambdaContext("bench", "bench")
+    quiet = contextlib.redirect_stdout(open(os.devnull, "w"))  # the redirect's EMF lines are not figures either
+    quiet.__enter__()
+    sent.clear()
+    assert create(event("POST", "/api/links", "/api/links", {"url": "https://example.com/b", "alias": code, "validity": "permanent"}, "k"), ctx)["statusCode"] == 201
+    per_create = list(sent)
+    sent.clear()
+    create(event("POST", "/api/links", "/api/links", {"url": "https://example.com/i"}, "k", **{"Idempotency-Key": uuid.uuid4().hex}), ctx)
+    per_idempotent_create = list(sent)
+    for _ in range(60):
+        create(event("POST", "/api/links", "/api/links", {"url": "https://example.com/l"}, "k"), ctx)
+    sent.clear()
+    page = manage(event("GET", "/api/links", "/api/links?limit=50", key="k"), ctx)
+    assert len(json.loads(page["body"])["links"]) == 50
+    per_list_page = list(sent)
+
+    follow = event("GET", "/{code}", f"/{code}")
+    sent.clear()
+    assert redirect(follow, ctx)["statusCode"] == 302
+    per_redirect = list(sent)
+
+    baseline_client = boto3.client("dynamodb", endpoint_url=endpoint)
+    key = {"link_id": {"S": f"s.example.com/{code}"}}
+
+    def minimal_handler(_event: dict[str, Any], _context: Any) -> dict[str, Any]:
+        item = baseline_client.get_item(TableName="LinksTable", Key=key)["Item"]
+        return {"statusCode": 302, "headers": {"Location": item["url"]["S"]}}
+
+    # The same UpdateItem the redirect sends (condition, ALL_NEW), from a bare handler: what
+    # the embedded DynamoDB itself spends on the request, apart from the handler's own work.
+    same_request: dict[str, Any] = {}
+    client.meta.events.register("provide-client-params.dynamodb.UpdateItem", lambda params, **_: same_request.update(params))
+    redirect(follow, ctx)
+
+    def same_request_handler(_event: dict[str, Any], _context: Any) -> dict[str, Any]:
+        item = baseline_client.update_item(**same_request)["Attributes"]
+        return {"statusCode": 302, "headers": {"Location": item["url"]["S"]}}
+
+    handlers = {"redirect": redirect, "baseline": minimal_handler, "same_request": same_request_handler}
+    timings: dict[str, list[float]] = {name: [] for name in handlers}
+    for _ in range(20):  # warm all
+        for run in handlers.values():
+            run(follow, ctx)
+    for _ in range(WARM_REQUESTS):  # interleaved, so drift hits all equally
+        for name, run in handlers.items():
+            t = time.perf_counter()
+            run(follow, ctx)
+            timings[name].append(time.perf_counter() - t)
+    quiet.__exit__(None, None, None)
+    return {
+        "timings": timings,
+        "per_redirect": per_redirect,
+        "per_create": per_create,
+        "per_idempotent_create": per_idempotent_create,
+        "per_list_page": per_list_page,
+    }
+
+
+# --- devserver throughput ---------------------------------------------------------------
+
+def throughput(tmp: Path) -> dict[str, float]:
+    import requests
+
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port), "DEVSERVER_DATA": str(tmp), "LOCAL_API_KEY": "bench-key", "LOG_LEVEL": "WARNING"}
+    for name in ("DYNAMODB_ENDPOINT", "LINKS_TABLE", "SHORT_DOMAINS"):
+        env.pop(name, None)
+    proc = subprocess.Popen([sys.executable, "-m", "devserver"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("Ready."):
+            break
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    code = requests.post(f"{base}/api/links", json={"url": "https://example.com/t"}, headers={"x-api-key": "bench-key"}).json()["code"]
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def load() -> None:
+        with requests.Session() as session:
+            for _ in range(LOAD_REQUESTS):
+                status = session.get(f"{base}/{code}", allow_redirects=False).status_code
+                with lock:
+                    statuses.append(status)
+
+    threads = [threading.Thread(target=load) for _ in range(LOAD_THREADS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+    return {"requests": len(statuses), "ok": sum(s == 302 for s in statuses), "seconds": elapsed,
+            "per_second": len(statuses) / elapsed}
+
+
+def main() -> None:
+    import tempfile
+
+    template = Template()
+    print("== redirect cold start (fresh process, median of %d)" % COLD_RUNS)
+    cold = cold_start()
+    ratio_import = cold["redirect_import_ms"] / cold["baseline_boto3_and_client_ms"]
+    ratio_client = cold["redirect_import_and_client_ms"] / cold["baseline_boto3_and_client_ms"]
+    print(f"  baseline: import boto3 + create DynamoDB client   {cold['baseline_boto3_and_client_ms']:7.1f} ms")
+    print(f"  redirect: import handler module                   {cold['redirect_import_ms']:7.1f} ms   ratio {ratio_import:.3f}")
+    print(f"  redirect: import handler + create its client      {cold['redirect_import_and_client_ms']:7.1f} ms   ratio {ratio_client:.3f}  (target <= 1.15)")
+
+    moto = MotoProcess()
+    try:
+        result = warm(template, moto.endpoint)
+    finally:
+        moto.stop()
+    redirect_t, baseline_t = result["timings"]["redirect"], result["timings"]["baseline"]
+    p50r, p99r = _percentile(redirect_t, 50) * 1000, _percentile(redirect_t, 99) * 1000
+    p50b, p99b = _percentile(baseline_t, 50) * 1000, _percentile(baseline_t, 99) * 1000
+    same_t = result["timings"]["same_request"]
+    p50s, p99s = _percentile(same_t, 50) * 1000, _percentile(same_t, 99) * 1000
+    print(f"== redirect warm, {WARM_REQUESTS} requests each, interleaved, against moto_server in its own process")
+    print(f"  minimal handler (one GetItem)   p50 {p50b:6.2f} ms   p99 {p99b:6.2f} ms")
+    print(f"  redirect handler                p50 {p50r:6.2f} ms   p99 {p99r:6.2f} ms")
+    print(f"  ratio p50 {p50r / p50b:.3f} (target <= 1.3)   ratio p99 {p99r / p99b:.3f}")
+    print(f"  bare handler, the redirect's own UpdateItem p50 {p50s:6.2f} ms   p99 {p99s:6.2f} ms")
+    print(f"  redirect vs the same request from a bare handler: ratio p50 {p50r / p50s:.3f}   p99 {p99r / p99s:.3f}")
+    print("== DynamoDB requests (counted through botocore events)")
+    for label, key in (("per redirect", "per_redirect"), ("per create", "per_create"),
+                       ("per create with Idempotency-Key", "per_idempotent_create"), ("per list page (50 links)", "per_list_page")):
+        print(f"  {label:34s} {len(result[key])}  {result[key]}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        load = throughput(Path(tmp))
+    print(f"== devserver throughput, redirects, {LOAD_THREADS} clients x {LOAD_REQUESTS} on 127.0.0.1, {os.cpu_count()} cores")
+    print(f"  {load['requests']} requests ({load['ok']} x 302) in {load['seconds']:.2f} s = {load['per_second']:.0f} req/s")
+
+    writes = len(result["per_redirect"])
+    compute_gb_s = REDIRECT_MEMORY_GB * max(p50r, 1.0) / 1000  # billed per ms; p50 of the handler as measured here
+    cost = {
+        "API Gateway REST requests": PRICE_API_GATEWAY_REST_PER_MILLION,
+        "Lambda requests": PRICE_LAMBDA_REQUESTS_PER_MILLION,
+        "Lambda compute (512 MB arm64, measured p50)": compute_gb_s * 1_000_000 * PRICE_LAMBDA_ARM_GB_SECOND,
+        f"DynamoDB writes ({writes} UpdateItem, item < 1 KB)": writes * PRICE_DYNAMODB_WRITE_PER_MILLION,
+    }
+    print("== cost per million redirects (us-east-1 on-demand prices, 2026-11)")
+    for item, dollars in cost.items():
+        print(f"  {item:48s} ${dollars:6.3f}")
+    print(f"  {'total':48s} ${sum(cost.values()):6.3f}")
+
+
+if __name__ == "__main__":
+    main()
