@@ -17,7 +17,7 @@ import time
 import uuid
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
@@ -147,7 +147,8 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
     quiet = contextlib.redirect_stdout(open(os.devnull, "w"))  # the redirect's EMF lines are not figures either
     quiet.__enter__()
     sent.clear()
-    assert create(event("POST", "/api/links", "/api/links", {"url": "https://example.com/b", "alias": code, "validity": "permanent"}, "k"), ctx)["statusCode"] == 201
+    made = create(event("POST", "/api/links", "/api/links", {"url": "https://example.com/b", "alias": code, "validity": "permanent"}, "k"), ctx)
+    assert made["statusCode"] == 201
     per_create = list(sent)
     sent.clear()
     create(event("POST", "/api/links", "/api/links", {"url": "https://example.com/i"}, "k", **{"Idempotency-Key": uuid.uuid4().hex}), ctx)

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .template import ROOT, Function, Route, Template
+from .template import Function, Route, Template
 
 log = logging.getLogger("devserver.gateway")
 STAGE = "prod"

@@ -61,7 +61,7 @@ class Route:
         if len(parts) != len(self.segments):
             return None
         params: dict[str, str] = {}
-        for pattern, part in zip(self.segments, parts):
+        for pattern, part in zip(self.segments, parts, strict=True):
             if pattern.startswith("{") and pattern.endswith("}"):
                 params[pattern[1:-1]] = part
             elif pattern != part:

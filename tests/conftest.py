@@ -4,7 +4,6 @@ devserver process for HTTP tests. Both read template.yaml, as production does.""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -100,19 +99,3 @@ def invoke(handlers: dict[str, Callable[..., dict[str, Any]]], template: Templat
         return handlers[route.function](event, LambdaContext(route.function, "test-request"))
 
     return run
-
-
-def dynamodb_requests(client: Any) -> Iterator[list[str]]:
-    """Record the operation name of every request this boto3 client sends meanwhile."""
-    seen: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        seen.append(model.name)
-
-    client.meta.events.register("before-call.dynamodb.*", record)
-    try:
-        yield seen
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.*", record)
-
-

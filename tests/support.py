@@ -22,6 +22,7 @@ for _path in (ROOT / "functions", ROOT):
         sys.path.insert(0, str(_path))
 
 from devserver.dynamo import local_client  # noqa: E402
+from devserver.template import Template, local_environment  # noqa: E402
 
 LOCAL_KEY = "test-key-a"
 
@@ -41,7 +42,9 @@ class Devserver:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
-        inherited = {k: v for k, v in os.environ.items() if k not in ("DYNAMODB_ENDPOINT", "LINKS_TABLE", "LOCAL_API_KEY", "LOCAL_API_KEYS")}
+        # what the devserver works out itself: not whatever another fixture put into this process
+        own = {"DYNAMODB_ENDPOINT", "LOCAL_API_KEY", "LOCAL_API_KEYS", *local_environment(Template())}
+        inherited = {k: v for k, v in os.environ.items() if k not in own}
         self.env = {**inherited, "PORT": str(self.port), "DEVSERVER_DATA": str(data_dir), **env}
         self.output: list[str] = []
         self.api_keys: list[str] = []

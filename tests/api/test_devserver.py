@@ -64,3 +64,29 @@ def test_links_and_the_generated_key_survive_a_restart(tmp_path: Path) -> None:
         assert follow.status_code == 302 and follow.headers["Location"] == "https://example.com/kept"
     finally:
         assert second.stop() == 0
+
+
+def test_stream_events_have_every_field_of_sam_generate_event(template: Template, dynamodb: Any) -> None:
+    from devserver.streams import StreamPump
+
+    sample = subprocess.run(
+        [str(BIN / "sam"), "local", "generate-event", "dynamodb", "update"],
+        capture_output=True, text=True, env={**os.environ, "SAM_CLI_TELEMETRY": "0"}, check=True,
+    )
+    reference = json.loads(sample.stdout[sample.stdout.index("{"):])["Records"][1]  # the MODIFY record
+    delivered: list[dict[str, Any]] = []
+    subscription = next(s for s in template.stream_subscriptions() if s.function == "StatsFunction")
+    pump = StreamPump(dynamodb.meta.endpoint_url, dynamodb, subscription,
+                      lambda event, context: delivered.append(event) or {"batchItemFailures": []}, set())
+    key = {"link_id": {"S": "s.example.com/stream-shape"}}
+    dynamodb.put_item(TableName="LinksTable", Item={**key, "visits": {"N": "0"}})
+    dynamodb.update_item(TableName="LinksTable", Key=key, UpdateExpression="ADD visits :one",
+                         ExpressionAttributeValues={":one": {"N": "1"}})
+    pump.poll()
+    records = [r for event in delivered for r in event["Records"]]
+    assert [r["eventName"] for r in records] == ["MODIFY"]  # the template's filter drops the INSERT
+    images = ("dynamodb.Keys.", "dynamodb.NewImage.", "dynamodb.OldImage.")
+    missing = {k for k in _keys(reference) - _keys(records[0]) if not k.startswith(images)}
+    assert not missing
+    assert isinstance(records[0]["dynamodb"]["ApproximateCreationDateTime"], int)
+    assert records[0]["dynamodb"]["NewImage"]["visits"] == {"N": "1"}

@@ -40,7 +40,7 @@ def test_patch_against_delete_never_resurrects_a_link(server: Devserver, api: re
     for _ in range(10):
         code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/p"}).json()["code"]
 
-        def act(i: int) -> int:
+        def act(i: int, code: str = code) -> int:
             with requests.Session() as session:
                 session.headers["x-api-key"] = server.api_key
                 if i == 0:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-import pytest
 
 from support import EVENTS, dynamodb_requests, headers_of, load_event
 from devserver.template import Template

@@ -10,10 +10,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-import yaml
 
 from support import ROOT, load_event
 
