@@ -39,7 +39,7 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     name = ""
     for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name or str(loc[0])
+    return name or (str(loc[0]) if loc else "body")
 
 
 def _message(error: dict[str, Any]) -> str:

@@ -7,7 +7,15 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .codes import looks_like_code
-from .errors import LinkGone, LinkNotFound, PasswordRequired, ShortLinkError, TooManyAttempts, WrongPassword
+from .errors import (
+    LinkGone,
+    LinkNotFound,
+    PasswordRequired,
+    ShortLinkError,
+    StoreUnavailable,
+    TooManyAttempts,
+    WrongPassword,
+)
 from .link import Link
 from .passwords import hash_password, retry_delay
 from .settings import Settings, domain_for_host
@@ -28,7 +36,9 @@ def refusal(link: Link, now: int, *, password_given: bool) -> ShortLinkError:
     if state != "active":
         return LinkGone(f"{name} is {state}", state)
     if link.password_hash is None:
-        return LinkNotFound(f"no link {name}")  # refused for a reason that no longer holds: a race with a PATCH
+        # The condition refused an item that looks followable: it must have changed in between
+        # (a PATCH). Retrying is right; a 404 would be a lie.
+        return StoreUnavailable(f"{name} changed while it was being followed; retry")
     if link.password_retry_at is not None and link.password_retry_at > now:
         return TooManyAttempts("too many wrong passwords; wait before trying again", link.password_retry_at - now)
     if password_given:

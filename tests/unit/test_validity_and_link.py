@@ -46,3 +46,19 @@ def test_redirect_cache_never_outlives_the_link() -> None:
     assert redirect_cache_control(_link(), NOW) == "private, max-age=60"
     assert redirect_cache_control(_link(expires_at=NOW + 5), NOW) == "private, max-age=5"
     assert redirect_cache_control(_link(expires_at=NOW), NOW) == "no-store"
+
+
+def test_refusals_say_why_and_never_hide_a_race_as_404() -> None:
+    from shortlink.errors import LinkGone, LinkNotFound, PasswordRequired, StoreUnavailable, TooManyAttempts, WrongPassword
+    from shortlink.visits import refusal
+
+    assert isinstance(refusal(_link(valid_since=NOW + 5), NOW, password_given=False), LinkNotFound)
+    gone = refusal(_link(max_visits=2, visits=2), NOW, password_given=False)
+    assert isinstance(gone, LinkGone) and gone.state == "exhausted" and gone.status == 410
+    assert isinstance(refusal(_link(disabled=True), NOW, password_given=False), LinkGone)
+    locked = _link(password_hash="scrypt$x")
+    assert type(refusal(locked, NOW, password_given=False)) is PasswordRequired
+    assert isinstance(refusal(locked, NOW, password_given=True), WrongPassword)
+    throttled = refusal(_link(password_hash="scrypt$x", password_retry_at=NOW + 8), NOW, password_given=True)
+    assert isinstance(throttled, TooManyAttempts) and throttled.retry_after_seconds == 8
+    assert isinstance(refusal(_link(), NOW, password_given=False), StoreUnavailable)
