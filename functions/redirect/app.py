@@ -13,7 +13,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from shortlink.bodies import read_form_field
+from shortlink.bodies import read_form_field, request_headers
 from shortlink.emf import emit
 from shortlink.errors import (
     LinkGone,
@@ -39,10 +39,6 @@ PASSWORD_FORM = Template((TEMPLATES / "password-form.html").read_text(encoding="
 # No form-action: browsers apply it to the redirect after the password post as well,
 # and that redirect goes to the link's own site.
 PAGE_CSP = "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'"
-
-
-def _headers(event: dict[str, Any]) -> dict[str, str]:
-    return {key.lower(): value for key, value in (event.get("headers") or {}).items()}
 
 
 def _query(event: dict[str, Any]) -> list[tuple[str, str]]:
@@ -95,7 +91,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     now = int(time.time())
     method = event.get("httpMethod")
     code = (event.get("pathParameters") or {}).get("code") or ""
-    headers = _headers(event)
+    headers = request_headers(event)
     facts = None if method == "HEAD" else visit_facts(
         headers.get("user-agent"), headers.get("referer"), _request_id(event, context), now)
     try:

@@ -1,4 +1,4 @@
-"""Reading JSON request bodies from API Gateway proxy events, before any router sees them."""
+"""Reading request headers and bodies (JSON, forms) from API Gateway proxy events."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from .errors import BodyTooLarge, MalformedBody, UnsupportedMediaType
 MAX_BODY_BYTES = 64 * 1024
 
 
+def request_headers(event: dict[str, Any]) -> dict[str, str]:
+    """The request's headers with lower-case names (API Gateway keeps the client's spelling)."""
+    return {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+
+
 def _content_type(event: dict[str, Any]) -> str:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == "content-type" and value:
-            return value.split(";", 1)[0].strip().lower()
-    return ""
+    return (request_headers(event).get("content-type") or "").split(";", 1)[0].strip().lower()
 
 
 def _is_json_type(media_type: str) -> bool:

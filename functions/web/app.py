@@ -11,6 +11,7 @@ from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
+from shortlink.bodies import request_headers
 from shortlink.codes import looks_like_code
 from shortlink.errors import InvalidInput, RouteNotFound, ShortLinkError
 from shortlink.i18n import LANGUAGES, MESSAGES, language_of
@@ -37,10 +38,6 @@ ONE_YEAR = 365 * 86400
 SCRIPT_TEXTS = ("shorten", "shortening", "copied", "copy_failed", "never_expires")
 
 
-def _headers(event: dict[str, Any]) -> dict[str, str]:
-    return {key.lower(): value for key, value in (event.get("headers") or {}).items()}
-
-
 def _options(values: list[tuple[str, str]], selected: str) -> str:
     return "".join(
         f'<option value="{html.escape(value)}"{" selected" if value == selected else ""}>{html.escape(label)}</option>'
@@ -50,7 +47,7 @@ def _options(values: list[tuple[str, str]], selected: str) -> str:
 
 def _index(event: dict[str, Any]) -> dict[str, Any]:
     settings = load_settings()
-    headers = _headers(event)
+    headers = request_headers(event)
     query = event.get("queryStringParameters") or {}
     lang = language_of(headers, query.get("lang"))
     texts = MESSAGES[lang]
@@ -88,7 +85,7 @@ def _asset(event: dict[str, Any]) -> dict[str, Any]:
     etag = f'"{VERSIONS[name]}"'
     headers = {"Content-Type": f"{content_type}; charset=utf-8", "ETag": etag,
                "Cache-Control": f"public, max-age={ONE_YEAR}, immutable", **SECURITY_HEADERS}
-    if _headers(event).get("if-none-match") == etag:
+    if request_headers(event).get("if-none-match") == etag:
         return {"statusCode": 304, "headers": headers, "body": ""}
     return {"statusCode": 200, "headers": headers, "body": data.decode("utf-8")}
 
