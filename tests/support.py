@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -97,6 +98,22 @@ EVENTS = ROOT / "events"
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def seed_link(dynamodb: Any, *, domain: str = "s.example.com", code: str | None = None,
+              url: str = "https://example.com/target", expires_in: int | None = 3600, visits: int = 0) -> str:
+    """Put a link straight into the table and return its code. moto never deletes expired
+    items, so this is how tests get a link that expired but is still stored."""
+    code = code or "r-" + uuid.uuid4().hex[:10]
+    item = {
+        "link_id": {"S": f"{domain}/{code}"}, "domain": {"S": domain}, "code": {"S": code}, "url": {"S": url},
+        "created_at": {"S": "2026-01-01T00:00:00.000Z"}, "updated_at": {"S": "2026-01-01T00:00:00.000Z"},
+        "visits": {"N": str(visits)},
+    }
+    if expires_in is not None:
+        item["expires_at"] = {"N": str(int(time.time()) + expires_in)}
+    dynamodb.put_item(TableName="LinksTable", Item=item)
+    return code
 
 
 @contextmanager

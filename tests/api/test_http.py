@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from support import Devserver
+from support import Devserver, seed_link
 
 
 def _alias() -> str:
@@ -62,14 +62,7 @@ def test_anonymous_shorten_and_domains(server: Devserver) -> None:
 
 
 def test_seeded_expired_link_is_410_until_the_sweeper_deletes_it_then_404(server: Devserver) -> None:
-    code = _alias()
-    domain = server.domains[0]
-    server.dynamodb.put_item(TableName="LinksTable", Item={
-        "link_id": {"S": f"{domain}/{code}"}, "domain": {"S": domain}, "code": {"S": code},
-        "url": {"S": "https://example.com/old"}, "created_at": {"S": "2026-01-01T00:00:00.000Z"},
-        "updated_at": {"S": "2026-01-01T00:00:00.000Z"}, "visits": {"N": "0"},
-        "expires_at": {"N": str(int(time.time()) - 1)},
-    })
+    code = seed_link(server.dynamodb, domain=server.domains[0], code=_alias(), expires_in=-1)
     gone = requests.get(f"{server.url}/{code}", allow_redirects=False)
     _assert_problem(gone, 410)
     deadline = time.monotonic() + 20  # the sweeper runs every 1 s, 3 s after expiry

@@ -11,7 +11,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from support import ROOT, Devserver
+from support import ROOT, Devserver, seed_link
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -113,13 +113,7 @@ def test_network_failure_says_so_and_keeps_the_input(browser: Browser, server: D
 
 
 def test_expired_and_unknown_links_get_friendly_pages(browser: Browser, server: Devserver, alias: str, screenshots: Path) -> None:
-    domain = server.domains[0]
-    server.dynamodb.put_item(TableName="LinksTable", Item={
-        "link_id": {"S": f"{domain}/{alias}"}, "domain": {"S": domain}, "code": {"S": alias},
-        "url": {"S": "https://example.com/old"}, "created_at": {"S": "2026-01-01T00:00:00.000Z"},
-        "updated_at": {"S": "2026-01-01T00:00:00.000Z"}, "visits": {"N": "0"},
-        "expires_at": {"N": str(int(time.time()) - 1)},
-    })
+    seed_link(server.dynamodb, domain=server.domains[0], code=alias, expires_in=-1)
     page = _page(browser, server, "zh-CN")
     answer = page.goto(f"/{alias}")
     assert answer is not None and answer.status == 410

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 from botocore.stub import Stubber
 
-from support import headers_of
+from support import headers_of, seed_link
 from shortlink.settings import load_settings
 from shortlink.store import dynamodb_client
 
@@ -111,13 +111,7 @@ def test_taken_alias_is_409_and_the_first_link_is_untouched(invoke: Invoke, make
 
 def test_an_alias_whose_link_expired_can_be_taken_again_at_once(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
     alias = _alias()
-    # moto never runs TTL: seed a link that expired a minute ago and is still stored.
-    dynamodb.put_item(TableName="LinksTable", Item={
-        "link_id": {"S": f"s.example.com/{alias}"}, "domain": {"S": "s.example.com"}, "code": {"S": alias},
-        "url": {"S": "https://old.example/"}, "created_at": {"S": "2020-01-01T00:00:00.000Z"},
-        "updated_at": {"S": "2020-01-01T00:00:00.000Z"}, "visits": {"N": "3"},
-        "expires_at": {"N": str(int(__import__("time").time()) - 60)},
-    })
+    seed_link(dynamodb, code=alias, url="https://old.example/", expires_in=-60, visits=3)  # expired, still stored
     answer = invoke(make_event("POST", "/api/links", {"url": "https://new.example/", "alias": alias}))
     assert answer["statusCode"] == 201
     item = dynamodb.get_item(TableName="LinksTable", Key={"link_id": {"S": f"s.example.com/{alias}"}})["Item"]

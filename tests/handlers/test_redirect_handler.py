@@ -6,32 +6,15 @@ import json
 import os
 import subprocess
 import sys
-import time
-import uuid
 from typing import Any, Callable
 
 import pytest
 from botocore.stub import Stubber
 
-from support import ROOT, dynamodb_requests, headers_of
+from support import ROOT, dynamodb_requests, headers_of, seed_link
 from shortlink.store import dynamodb_client
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def seed(dynamodb: Any, *, domain: str = "s.example.com", url: str = "https://example.com/target",
-         expires_in: int | None = 3600, visits: int = 0) -> str:
-    """Put a link straight into the table (moto never deletes expired items, so tests seed them)."""
-    code = "r-" + uuid.uuid4().hex[:10]
-    item = {
-        "link_id": {"S": f"{domain}/{code}"}, "domain": {"S": domain}, "code": {"S": code}, "url": {"S": url},
-        "created_at": {"S": "2026-01-01T00:00:00.000Z"}, "updated_at": {"S": "2026-01-01T00:00:00.000Z"},
-        "visits": {"N": str(visits)},
-    }
-    if expires_in is not None:
-        item["expires_at"] = {"N": str(int(time.time()) + expires_in)}
-    dynamodb.put_item(TableName="LinksTable", Item=item)
-    return code
 
 
 def visits(dynamodb: Any, code: str, domain: str = "s.example.com") -> int:
@@ -41,7 +24,7 @@ def visits(dynamodb: Any, code: str, domain: str = "s.example.com") -> int:
 
 def test_redirect_is_one_update_item_to_the_exact_url(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
     url = "https://example.com/a%20b/%E4%B8%AD?x=1&y=%2F#top"
-    code = seed(dynamodb, url=url)
+    code = seed_link(dynamodb, url=url)
     with dynamodb_requests(dynamodb_client()) as sent:
         answer = invoke(make_event("GET", f"/{code}"))
     assert sent == ["UpdateItem"]
@@ -50,7 +33,7 @@ def test_redirect_is_one_update_item_to_the_exact_url(invoke: Invoke, make_event
 
 
 def test_expired_link_still_stored_answers_410_and_is_not_counted(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    code = seed(dynamodb, expires_in=-5, visits=7)
+    code = seed_link(dynamodb, expires_in=-5, visits=7)
     with dynamodb_requests(dynamodb_client()) as sent:
         answer = invoke(make_event("GET", f"/{code}"))
     assert sent == ["UpdateItem"]
@@ -68,18 +51,18 @@ def test_unknown_and_impossible_codes_are_404(invoke: Invoke, make_event: Callab
 
 
 def test_head_answers_like_get_without_counting(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    code = seed(dynamodb)
+    code = seed_link(dynamodb)
     answer = invoke(make_event("HEAD", f"/{code}"))
     assert answer["statusCode"] == 302 and headers_of(answer)["Location"] == "https://example.com/target"
     assert answer["body"] == ""
-    expired = seed(dynamodb, expires_in=-1)
+    expired = seed_link(dynamodb, expires_in=-1)
     assert invoke(make_event("HEAD", f"/{expired}"))["statusCode"] == 410
     assert invoke(make_event("HEAD", "/nothing-here"))["statusCode"] == 404
     assert visits(dynamodb, code) == 0
 
 
 def test_host_header_picks_the_short_domain(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    code = seed(dynamodb, domain="go.example.com")
+    code = seed_link(dynamodb, domain="go.example.com")
     on_go = invoke(make_event("GET", f"/{code}", headers={"Host": "go.example.com"}))
     assert on_go["statusCode"] == 302
     # API Gateway's own host (and any unknown host) means the default domain, where the code is unknown
@@ -88,16 +71,16 @@ def test_host_header_picks_the_short_domain(invoke: Invoke, make_event: Callable
 
 
 def test_codes_are_case_sensitive(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    code = seed(dynamodb)
+    code = seed_link(dynamodb)
     assert invoke(make_event("GET", f"/{code.upper()}"))["statusCode"] == 404
 
 
 def test_cache_never_outlives_the_link(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    soon = seed(dynamodb, expires_in=20)
+    soon = seed_link(dynamodb, expires_in=20)
     cache = headers_of(invoke(make_event("GET", f"/{soon}")))["Cache-Control"]
     max_age = int(cache.split("max-age=")[1])
     assert cache.startswith("private") and 0 < max_age <= 20
-    forever = seed(dynamodb, expires_in=None)
+    forever = seed_link(dynamodb, expires_in=None)
     assert headers_of(invoke(make_event("GET", f"/{forever}")))["Cache-Control"] == "private, max-age=60"
 
 
@@ -140,7 +123,7 @@ def test_importing_a_handler_makes_no_network_call_and_needs_no_settings() -> No
 
 def test_every_answer_is_an_emf_metric(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    live, expired = seed(dynamodb), seed(dynamodb, expires_in=-1)
+    live, expired = seed_link(dynamodb), seed_link(dynamodb, expires_in=-1)
     capsys.readouterr()
     invoke(make_event("GET", f"/{live}"))
     invoke(make_event("GET", f"/{live}", headers={"User-Agent": "facebookexternalhit/1.1"}))
