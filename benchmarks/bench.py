@@ -61,7 +61,7 @@ t = time.perf_counter()
 spec = importlib.util.spec_from_file_location("app", {app!r})
 module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 imported = time.perf_counter() - t
-from shortlink.store import dynamodb_client
+from shortlink.dynamodb import dynamodb_client
 dynamodb_client()
 print(imported, time.perf_counter() - t)
 """
@@ -138,13 +138,14 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
         return build_event(routes[(method, route)], method, path, pairs, json.dumps(body).encode() if body is not None else b"",
                            "127.0.0.1", key, binary)
 
-    from shortlink.store import dynamodb_client
+    from shortlink.dynamodb import dynamodb_client
 
     client = dynamodb_client()
     sent = counting(client)
     code = "bench-" + uuid.uuid4().hex[:6]
     ctx = LambdaContext("bench", "bench")
-    quiet = contextlib.redirect_stdout(open(os.devnull, "w"))  # the redirect's EMF lines are not figures either
+    devnull = open(os.devnull, "w")  # noqa: SIM115  (closed with the redirect below)
+    quiet = contextlib.redirect_stdout(devnull)  # the redirect's EMF lines are not figures either
     quiet.__enter__()
     sent.clear()
     made = create(event("POST", "/api/links", "/api/links", {"url": "https://example.com/b", "alias": code, "validity": "permanent"}, "k"), ctx)
@@ -193,6 +194,7 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
             run(follow, ctx)
             timings[name].append(time.perf_counter() - t)
     quiet.__exit__(None, None, None)
+    devnull.close()
     return {
         "timings": timings,
         "per_redirect": per_redirect,
@@ -247,7 +249,7 @@ def main() -> None:
     import tempfile
 
     template = Template()
-    print("== redirect cold start (fresh process, median of %d)" % COLD_RUNS)
+    print(f"== redirect cold start (fresh process, median of {COLD_RUNS})")
     cold = cold_start()
     ratio_import = cold["redirect_import_ms"] / cold["baseline_boto3_and_client_ms"]
     ratio_client = cold["redirect_import_and_client_ms"] / cold["baseline_boto3_and_client_ms"]

@@ -2,7 +2,8 @@
 
 Environment: PORT (3000), LOCAL_API_KEYS or LOCAL_API_KEY (else one generated and kept
 in the data directory), DEVSERVER_DATA (.devserver/), DYNAMODB_ENDPOINT (use that DynamoDB instead
-of the embedded one), TTL_SWEEP_INTERVAL / TTL_SWEEP_LAG (seconds: 10 / 60).
+of the embedded one), TTL_SWEEP_INTERVAL / TTL_SWEEP_LAG (seconds: 10 / 60),
+DEVSERVER_CLOCK (a file holding seconds to add to the wall clock: tests move time with it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -37,6 +39,19 @@ def _api_keys(data_dir: Path) -> list[str]:
     return [path.read_text(encoding="utf-8").strip()]
 
 
+class OffsetClock:
+    """The wall clock plus the seconds a file says (absent or empty: 0), read at every call."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self) -> float:
+        try:
+            return time.time() + float(self.path.read_text(encoding="utf-8") or 0)
+        except FileNotFoundError:
+            return time.time()
+
+
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -55,6 +70,10 @@ def main() -> None:
     os.environ.setdefault("SHORT_DOMAINS", f"127.0.0.1:{port},localhost:{port}")
     os.environ.update(local_environment(template))
     sys.path.insert(0, str(ROOT / "functions"))  # where Lambda finds the CoreLayer's shortlink package
+    from shortlink import clock
+
+    if os.environ.get("DEVSERVER_CLOCK"):
+        clock.use(OffsetClock(Path(os.environ["DEVSERVER_CLOCK"])))
 
     db: EmbeddedDynamoDB | None = None
     housekeeper: Housekeeper | None = None
@@ -72,7 +91,7 @@ def main() -> None:
         create_tables(client, tables)
         snapshot = Snapshot(data_dir / "dynamodb.json")
         log.info("embedded DynamoDB at %s, %d item(s) restored", os.environ["DYNAMODB_ENDPOINT"], snapshot.restore(client))
-        housekeeper = Housekeeper(client, tables, db, snapshot,
+        housekeeper = Housekeeper(client, tables, db, snapshot, clock.now,
                                   interval=float(os.environ.get("TTL_SWEEP_INTERVAL", "10")),
                                   lag=float(os.environ.get("TTL_SWEEP_LAG", "60")))
         housekeeper.start()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import boto3
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
@@ -161,9 +161,9 @@ class Housekeeper(threading.Thread):
     """Background loop: sweep expired items and save the snapshot when data changed."""
 
     def __init__(self, client: Any, tables: list[Table], db: EmbeddedDynamoDB, snapshot: Snapshot,
-                 interval: float, lag: float) -> None:
+                 now: Callable[[], float], interval: float, lag: float) -> None:
         super().__init__(name="housekeeper", daemon=True)
-        self.client, self.tables, self.db, self.snapshot = client, tables, db, snapshot
+        self.client, self.tables, self.db, self.snapshot, self.now = client, tables, db, snapshot, now
         self.interval, self.lag = interval, lag
         self.ttl = ttl_attributes(tables)
         self.ttl_deleted: set[str] = set()
@@ -171,7 +171,7 @@ class Housekeeper(threading.Thread):
         self._saved_at_writes = -1
 
     def tick(self) -> None:
-        swept = sweep_expired(self.client, self.ttl, time.time(), self.lag, self.ttl_deleted)
+        swept = sweep_expired(self.client, self.ttl, self.now(), self.lag, self.ttl_deleted)
         if swept:
             log.info("TTL sweeper deleted %d expired item(s)", swept)
         if self.db.writes != self._saved_at_writes:

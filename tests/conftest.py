@@ -1,18 +1,23 @@
-"""Shared fixtures: the embedded DynamoDB (moto server) for handler tests, and a real
-devserver process for HTTP tests. Both read template.yaml, as production does."""
+"""Shared fixtures: the embedded DynamoDB (moto server) for handler tests, emptied before each
+test that uses it; the handlers' clock, which tests move; and a real devserver process for the
+HTTP tests. Both read template.yaml, as production does."""
 
 from __future__ import annotations
 
+import json
 import os
-from typing import Any, Callable, Iterator
+import time
+from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
 
-from support import LOCAL_KEY, OTHER_KEY, Devserver  # noqa: F401  (also puts functions/ on sys.path)
+from support import LOCAL_KEY, OTHER_KEY, Devserver, FakeClock  # noqa: F401  (also puts functions/ on sys.path)
 from devserver.dynamo import EmbeddedDynamoDB, create_tables, local_client
-from devserver.gateway import load_handler
+from devserver.gateway import LambdaContext, build_event, load_handler
 from devserver.template import Template, local_environment
+from shortlink import clock as handler_clock
 
 
 @pytest.fixture(scope="session")
@@ -21,8 +26,8 @@ def template() -> Template:
 
 
 @pytest.fixture(scope="session")
-def dynamodb(template: Template) -> Iterator[Any]:
-    """moto in server mode on 127.0.0.1 with the template's tables; env as the template sets it."""
+def embedded_dynamodb(template: Template) -> Iterator[str]:
+    """moto in server mode on 127.0.0.1; the environment as the template sets it. Yields the endpoint."""
     db = EmbeddedDynamoDB()
     endpoint = db.start()
     saved = dict(os.environ)
@@ -33,16 +38,33 @@ def dynamodb(template: Template) -> Iterator[Any]:
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
     })
-    client = local_client(endpoint)
-    create_tables(client, template.tables())
-    yield client
+    yield endpoint
     db.stop()
     os.environ.clear()
     os.environ.update(saved)
 
 
+@pytest.fixture()
+def dynamodb(embedded_dynamodb: str, template: Template) -> Any:
+    """A client of the embedded DynamoDB, whose tables are new and empty for this test:
+    no test sees another's links, idempotency records or statistics, whatever the order."""
+    requests.post(f"{embedded_dynamodb}/moto-api/reset", timeout=10).raise_for_status()
+    client = local_client(embedded_dynamodb)
+    create_tables(client, template.tables())
+    return client
+
+
+@pytest.fixture()
+def clock() -> Iterator[FakeClock]:
+    """The handlers' clock, standing still at the real time until the test moves it."""
+    fake = FakeClock(time.time())
+    handler_clock.use(fake)
+    yield fake
+    handler_clock.use(time.time)
+
+
 @pytest.fixture(scope="session")
-def handlers(template: Template, dynamodb: Any) -> dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]]:
+def handlers(template: Template, embedded_dynamodb: str) -> dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]]:
     """Each function's handler, imported from its app.py exactly as the devserver does."""
     return {name: load_handler(fn) for name, fn in template.functions().items()}
 
@@ -66,10 +88,6 @@ def api(server: Devserver) -> requests.Session:
 @pytest.fixture(scope="session")
 def make_event(template: Template) -> Callable[..., dict[str, Any]]:
     """A proxy event for method/path routed by template.yaml, as API Gateway would send it."""
-    import json
-
-    from devserver.gateway import build_event
-
     routes = template.routes()
     binary_types = template.binary_media_types()
 
@@ -87,11 +105,11 @@ def make_event(template: Template) -> Callable[..., dict[str, Any]]:
     return make
 
 
-@pytest.fixture(scope="session")
-def invoke(handlers: dict[str, Callable[..., dict[str, Any]]], template: Template) -> Callable[..., dict[str, Any]]:
-    """Run the function that template.yaml routes the event to, with a Lambda-like context."""
-    from devserver.gateway import LambdaContext
-
+@pytest.fixture()
+def invoke(handlers: dict[str, Callable[..., dict[str, Any]]], template: Template, dynamodb: Any,
+           clock: FakeClock) -> Callable[..., dict[str, Any]]:
+    """Run the function that template.yaml routes the event to, with a Lambda-like context,
+    on empty tables and the test's clock."""
     routes = template.routes()
 
     def run(event: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Helpers the tests share: paths, keys, the devserver process, events, request counting."""
+"""Helpers the tests share: paths, keys, the devserver process, events, stored items,
+problem answers, request counting, store faults and the clock the tests move."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 import requests
 
@@ -26,8 +28,38 @@ from devserver.dynamo import local_client  # noqa: E402
 from devserver.template import Template, local_environment  # noqa: E402
 
 LOCAL_KEY = "test-key-a"
-
 OTHER_KEY = "test-key-b"
+DOMAIN = "s.example.com"  # the default short domain of the handler tests (local_environment)
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+MakeEvent = Callable[..., dict[str, Any]]
+
+
+class FakeClock:
+    """The handlers' clock in tests: it stands still until a test moves it."""
+
+    def __init__(self, start: float) -> None:
+        self.at = start
+
+    def __call__(self) -> float:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += seconds
+
+
+def new_link(**fields: Any) -> Any:
+    """A Link as the core holds it (the unit tests' factory); `fields` override the defaults."""
+    from shortlink.links.model import Link
+
+    defaults: dict[str, Any] = {"domain": DOMAIN, "code": "abc", "url": "https://example.com",
+                                "created_at": "2026-09-21T14:13:20.000Z", "updated_at": "2026-09-21T14:13:20.000Z"}
+    return Link(**{**defaults, **fields})
+
+
+def alias(prefix: str = "t") -> str:
+    """A fresh custom alias, so tests never meet each other's links."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def _free_port() -> int:
@@ -46,7 +78,9 @@ class Devserver:
         # what the devserver works out itself: not whatever another fixture put into this process
         own = {"DYNAMODB_ENDPOINT", "LOCAL_API_KEY", "LOCAL_API_KEYS", *local_environment(Template())}
         inherited = {k: v for k, v in os.environ.items() if k not in own}
-        self.env = {**inherited, "PORT": str(self.port), "DEVSERVER_DATA": str(data_dir), **env}
+        self.clock_file = data_dir / "clock"
+        self.env = {**inherited, "PORT": str(self.port), "DEVSERVER_DATA": str(data_dir),
+                    "DEVSERVER_CLOCK": str(self.clock_file), **env}
         self.output: list[str] = []
         self.api_keys: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
@@ -74,6 +108,15 @@ class Devserver:
                 return self
         raise RuntimeError("devserver did not start:\n" + "".join(self.output))
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the server's clock (its handlers and TTL sweeper) forward."""
+        offset = float(self.clock_file.read_text(encoding="utf-8") or 0) if self.clock_file.exists() else 0.0
+        self.clock_file.write_text(str(offset + seconds), encoding="utf-8")
+
+    def now(self) -> float:
+        offset = float(self.clock_file.read_text(encoding="utf-8") or 0) if self.clock_file.exists() else 0.0
+        return time.time() + offset
+
     def _drain(self) -> None:
         """Keep reading the child's output so its pipe never fills and blocks it."""
 
@@ -100,20 +143,70 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def seed_link(dynamodb: Any, *, domain: str = "s.example.com", code: str | None = None,
-              url: str = "https://example.com/target", expires_in: int | None = 3600, visits: int = 0) -> str:
+def seed_link(dynamodb: Any, *, domain: str = DOMAIN, code: str | None = None, url: str = "https://example.com/target",
+              expires_in: int | None = 3600, visits: int = 0, now: float | None = None) -> str:
     """Put a link straight into the table and return its code. moto never deletes expired
-    items, so this is how tests get a link that expired but is still stored."""
-    code = code or "r-" + uuid.uuid4().hex[:10]
+    items, so this is how tests get a link that expired but is still stored. `now` is the
+    clock of whoever follows it (the handlers' clock by default)."""
+    from shortlink import clock
+
+    code = code or alias("r")
     item = {
         "link_id": {"S": f"{domain}/{code}"}, "domain": {"S": domain}, "code": {"S": code}, "url": {"S": url},
         "created_at": {"S": "2026-01-01T00:00:00.000Z"}, "updated_at": {"S": "2026-01-01T00:00:00.000Z"},
         "visits": {"N": str(visits)},
     }
     if expires_in is not None:
-        item["expires_at"] = {"N": str(int(time.time()) + expires_in)}
+        item["expires_at"] = {"N": str(int(now if now is not None else clock.now()) + expires_in)}
     dynamodb.put_item(TableName="LinksTable", Item=item)
     return code
+
+
+def make_link(invoke: Invoke, make_event: MakeEvent, **fields: Any) -> dict[str, Any]:
+    """POST /api/links with the test key (a fresh alias unless `alias` is given); the link body."""
+    body = {"url": "https://example.com/dest?a=1", "alias": alias("l"), **fields}
+    answer = invoke(make_event("POST", "/api/links", body))
+    assert answer["statusCode"] == 201, answer["body"]
+    created: dict[str, Any] = json.loads(answer["body"])
+    return created
+
+
+def stored_item(dynamodb: Any, code: str, domain: str = DOMAIN) -> dict[str, Any] | None:
+    """The link's item as DynamoDB holds it (typed attribute values), or None."""
+    answer = dynamodb.get_item(TableName="LinksTable", Key={"link_id": {"S": f"{domain}/{code}"}}, ConsistentRead=True)
+    item: dict[str, Any] | None = answer.get("Item")
+    return item
+
+
+def visits_of(dynamodb: Any, code: str, domain: str = DOMAIN) -> int:
+    item = stored_item(dynamodb, code, domain)
+    assert item is not None, f"no link {domain}/{code}"
+    return int(item["visits"]["N"])
+
+
+def link_count(dynamodb: Any) -> int:
+    return int(dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"])
+
+
+def problem_of(answer: dict[str, Any] | requests.Response, status: int, field: str | None = None) -> dict[str, Any]:
+    """The problem+json body of a proxy response or an HTTP answer, checked: status, type,
+    title, detail, and `field` among its errors when given."""
+    if isinstance(answer, requests.Response):
+        got, content_type, body = answer.status_code, answer.headers.get("Content-Type"), answer.text
+    else:
+        got, content_type, body = answer["statusCode"], headers_of(answer).get("Content-Type"), answer["body"]
+    assert got == status, body
+    assert content_type == "application/problem+json", content_type
+    problem: dict[str, Any] = json.loads(body)
+    assert problem["status"] == status and problem["title"] and problem["detail"] and problem["type"].startswith("https://")
+    if field is not None:
+        assert field in {e["field"] for e in problem["errors"]}, problem
+    return problem
+
+
+def error_fields(answer: dict[str, Any]) -> set[str]:
+    """The fields a 422 answer names."""
+    return {e["field"] for e in problem_of(answer, 422)["errors"]}
 
 
 @contextmanager

@@ -1,6 +1,5 @@
 """POST /api/links (API key), POST /api/shorten (anonymous), GET /api/domains."""
 
-import time
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -10,14 +9,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shortlink.creating import create_from_request
+from shortlink import clock
+from shortlink.api.idempotency import once_per_key, register_context
+from shortlink.api.resolver import json_response, resolve, rest_api
+from shortlink.api.schemas import DomainsOut, LinkBody, LinkOut, ShortenBody
 from shortlink.errors import Forbidden
-from shortlink.idempotency import once_per_key, register_context
-from shortlink.rest import json_response, resolve, rest_api
-from shortlink.schemas import DomainsOut, LinkBody, LinkOut, ShortenBody, link_request
+from shortlink.links.create import create_link
+from shortlink.links.store import LinkStore
+from shortlink.links.validity import PRESETS
 from shortlink.settings import load_settings
-from shortlink.store import LinkStore
-from shortlink.validity import PRESETS
 
 logger = Logger()
 metrics = Metrics()
@@ -26,9 +26,9 @@ app = rest_api(logger)
 
 def _created(body: ShortenBody, owner: str | None) -> dict[str, Any]:
     settings = load_settings()
-    now = time.time()
-    link = create_from_request(LinkStore(settings.links_table), settings, link_request(body), owner, now)
-    logger.info("link created", extra={"link_id": link.link_id, "owned": owner is not None})
+    now = clock.now()
+    link = create_link(LinkStore(settings.links_table), settings, body.model_dump(), owner, now)
+    logger.info("link created", extra={"link_id": link.id.key, "owned": owner is not None})
     metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
     location = f"/api/links/{quote(link.code)}?domain={quote(link.domain)}" if owner else link.short_url
     return {"link": link.to_body(int(now)), "location": location}

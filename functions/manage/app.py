@@ -1,7 +1,6 @@
 """The management API of an API key's own links: list, read, change, delete, batch create,
 and the OpenAPI document of every /api route."""
 
-import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -12,18 +11,22 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from shortlink.creating import create_from_request
-from shortlink.editing import patch_link
+from shortlink import clock
+from shortlink.api.idempotency import once_per_key, register_context
+from shortlink.api.resolver import field_errors, json_response, resolve, rest_api
+from shortlink.api.schemas import BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, StatsOut
 from shortlink.errors import Forbidden, InvalidInput, ShortLinkError
-from shortlink.idempotency import once_per_key, register_context
-from shortlink.listing import MAX_LIMIT, list_links
-from shortlink.problems import problem_body
-from shortlink.rest import field_errors, json_response, resolve, rest_api
-from shortlink.schemas import BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, StatsOut, link_request
+from shortlink.http.problems import problem_body
+from shortlink.http.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
+from shortlink.links.create import create_link
+from shortlink.links.identity import LinkId
+from shortlink.links.listing import MAX_LIMIT, list_links
+from shortlink.links.model import State
+from shortlink.links.patch import patch_link
+from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
-from shortlink.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
-from shortlink.statistics import day_range, link_key, report
-from shortlink.store import LinkStore, StatsStore
+from shortlink.stats.aggregate import day_range, life_of, report
+from shortlink.stats.store import StatsStore
 
 logger = Logger()
 metrics = Metrics()
@@ -32,7 +35,6 @@ OPENAPI = Path(__file__).parent / "openapi.json"
 DOCS_PAGE = Path(__file__).parent / "docs.html"
 
 Domain = Annotated[str | None, Query(description="Short domain of the link; the default domain when absent.")]
-State = Literal["active", "scheduled", "expired", "exhausted", "disabled"]
 
 
 def _owner() -> str:
@@ -46,8 +48,8 @@ def _store() -> LinkStore:
     return LinkStore(load_settings().links_table)
 
 
-def _domain(domain: str | None) -> str:
-    return (domain or load_settings().default_domain).lower()
+def _link_id(code: str, domain: str | None) -> LinkId:
+    return LinkId((domain or load_settings().default_domain).lower(), code)
 
 
 @app.get("/api/links", summary="List the key's links, newest first")
@@ -58,7 +60,7 @@ def list_own_links(
     domain: Annotated[str | None, Query()] = None,
     state: Annotated[State | None, Query()] = None,
 ) -> Response[LinkPage]:
-    now = int(time.time())
+    now = int(clock.now())
     links, next_cursor = list_links(_store(), _owner(), limit=limit, cursor=cursor, now=now, tag=tag,
                                     domain=domain.lower() if domain else None, state=state)
     return json_response(200, {"links": [link.to_body(now) for link in links], "cursor": next_cursor})
@@ -66,8 +68,8 @@ def list_own_links(
 
 @app.get("/api/links/<code>", summary="Read one link")
 def read_link(code: str, domain: Domain = None) -> Response[LinkOut]:
-    link = _store().get_owned(_domain(domain), code, _owner())
-    return json_response(200, link.to_body(int(time.time())))
+    link = _store().get_owned(_link_id(code, domain), _owner())
+    return json_response(200, link.to_body(int(clock.now())))
 
 
 @app.get("/api/links/<code>/stats", summary="Visits per day, platform and referrer host (UTC)")
@@ -78,40 +80,41 @@ def link_stats(
     end: Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD (default: today).")] = None,
 ) -> Response[StatsOut]:
     settings = load_settings()
-    now = int(time.time())
-    link = _store().get_owned(_domain(domain), code, _owner())
+    now = int(clock.now())
+    link = _store().get_owned(_link_id(code, domain), _owner())
     days = day_range(link, start, end, now)
-    rows = StatsStore(settings.require_stats_table()).days(link_key(link.link_id, link.created_at), days[0], days[-1])
+    rows = StatsStore(settings.require_stats_table()).days(life_of(link.id.key, link.created_at), days[0], days[-1])
     return json_response(200, report(link, days, rows))
 
 
 # No return annotation: an image is not JSON for the response validator; `responses` documents it.
 @app.get("/api/links/<code>/qr", summary="QR code of the short URL", responses={
     200: {"description": "The QR code", "content": {"image/svg+xml": {}, "image/png": {}}}})
-def link_qr(  # noqa: ANN201
+def link_qr(  # type: ignore[no-untyped-def]
     code: str,
     domain: Domain = None,
     image_format: Annotated[Literal["svg", "png"], Query(alias="format")] = "svg",
     size: Annotated[int, Query(ge=MIN_SIZE, le=MAX_SIZE, description="Width in pixels.")] = DEFAULT_SIZE,
 ):
-    link = _store().get_owned(_domain(domain), code, _owner())
+    link = _store().get_owned(_link_id(code, domain), _owner())
     image, content_type = qr_image(link.short_url, image_format, size)
     return Response(200, content_type, image, headers={"Cache-Control": "private, max-age=86400"})
 
 
 @app.patch("/api/links/<code>", summary="Change a link (null clears a field)")
 def change_link(code: str, body: Annotated[PatchBody, Body()], domain: Domain = None) -> Response[LinkOut]:
-    now = time.time()
+    now = clock.now()
     changes = body.model_dump(exclude_unset=True)
-    link = patch_link(_store(), load_settings(), _domain(domain), code, _owner(), changes, now)
-    logger.info("link changed", extra={"link_id": link.link_id, "fields": sorted(changes)})
+    link = patch_link(_store(), load_settings(), _link_id(code, domain), _owner(), changes, now)
+    logger.info("link changed", extra={"link_id": link.id.key, "fields": sorted(changes)})
     return json_response(200, link.to_body(int(now)))
 
 
 @app.delete("/api/links/<code>", summary="Delete a link; its code is free at once")
 def delete_link(code: str, domain: Domain = None) -> Response[None]:
-    _store().delete_owned(_domain(domain), code, _owner())
-    logger.info("link deleted", extra={"link_id": f"{_domain(domain)}/{code}"})
+    link_id = _link_id(code, domain)
+    _store().delete_owned(link_id, _owner())
+    logger.info("link deleted", extra={"link_id": link_id.key})
     return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
@@ -122,7 +125,7 @@ def _create_one(item: dict[str, Any], owner: str, now: float) -> dict[str, Any]:
             body = LinkBody.model_validate(item)
         except ValidationError as invalid:
             raise InvalidInput(field_errors(invalid.errors())) from None
-        link = create_from_request(LinkStore(settings.links_table), settings, link_request(body), owner, now)
+        link = create_link(LinkStore(settings.links_table), settings, body.model_dump(), owner, now)
     except ShortLinkError as error:
         return {"status": error.status, "error": problem_body(error)}
     metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
@@ -135,7 +138,7 @@ def create_batch(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[BatchOut]:
     owner = _owner()
-    now = time.time()
+    now = clock.now()
 
     def produce() -> dict[str, Any]:
         return {"results": [_create_one(item, owner, now) for item in body.links]}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .errors import ConfigError
-from .validity import PRESETS
+from .links.validity import PRESETS
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortlink.settings import load_settings
-from shortlink.statistics import read_batch, record_batch
-from shortlink.store import StatsStore
+from shortlink.stats.aggregate import read_batch, record_batch
+from shortlink.stats.store import StatsStore
 
 logger = Logger()
 metrics = Metrics()

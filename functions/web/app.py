@@ -11,14 +11,14 @@ from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
-from shortlink.bodies import request_headers
-from shortlink.codes import looks_like_code
 from shortlink.errors import InvalidInput, RouteNotFound, ShortLinkError
-from shortlink.i18n import LANGUAGES, MESSAGES, language_of
-from shortlink.problems import problem_response
-from shortlink.qrcodes import qr_image
+from shortlink.http.i18n import LANGUAGES, MESSAGES, language_of
+from shortlink.http.problems import problem_response
+from shortlink.http.qrcodes import qr_image
+from shortlink.http.requests import request_headers
+from shortlink.links.codes import looks_like_code
+from shortlink.links.validity import PRESETS
 from shortlink.settings import load_settings
-from shortlink.validity import PRESETS
 
 HERE = Path(__file__).parent
 INDEX = Template((HERE / "templates" / "index.html").read_text(encoding="utf-8"))

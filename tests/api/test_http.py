@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from typing import Any
 
 import pytest
 import requests
 
-from support import Devserver, seed_link
-
-
-def _alias() -> str:
-    return "h-" + uuid.uuid4().hex[:10]
-
-
-def _count(server: Devserver) -> int:
-    return server.dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
-
-
-def _assert_problem(answer: requests.Response, status: int) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["Content-Type"] == "application/problem+json"
-    problem = answer.json()
-    assert problem["status"] == status and problem["title"] and problem["detail"]
-    return problem
+from support import Devserver, alias, link_count, problem_of, seed_link
 
 
 def test_create_with_the_key_then_follow_to_the_exact_url(server: Devserver, api: requests.Session) -> None:
@@ -62,16 +44,16 @@ def test_anonymous_shorten_and_domains(server: Devserver) -> None:
 
 
 def test_seeded_expired_link_is_410_until_the_sweeper_deletes_it_then_404(server: Devserver) -> None:
-    code = seed_link(server.dynamodb, domain=server.domains[0], code=_alias(), expires_in=-1)
+    code = seed_link(server.dynamodb, domain=server.domains[0], code=alias("h"), expires_in=-1, now=server.now())
     gone = requests.get(f"{server.url}/{code}", allow_redirects=False)
-    _assert_problem(gone, 410)
+    problem_of(gone, 410)
     deadline = time.monotonic() + 20  # the sweeper runs every 1 s, 3 s after expiry
     while time.monotonic() < deadline:
         answer = requests.get(f"{server.url}/{code}", allow_redirects=False)
         if answer.status_code != 410:
             break
         time.sleep(0.5)
-    _assert_problem(answer, 404)
+    problem_of(answer, 404)
 
 
 def test_a_link_expires_at_its_second(server: Devserver, api: requests.Session) -> None:
@@ -80,7 +62,7 @@ def test_a_link_expires_at_its_second(server: Devserver, api: requests.Session) 
     link = api.post(f"{server.url}/api/links", json={"url": "https://example.com/brief", "expires_at": stamp}).json()
     assert requests.get(f"{server.url}/{link['code']}", allow_redirects=False).status_code == 302
     time.sleep(max(0.0, expires + 1.2 - time.time()))
-    _assert_problem(requests.get(f"{server.url}/{link['code']}", allow_redirects=False), 410)
+    problem_of(requests.get(f"{server.url}/{link['code']}", allow_redirects=False), 410)
 
 
 @pytest.mark.parametrize(
@@ -95,20 +77,20 @@ def test_a_link_expires_at_its_second(server: Devserver, api: requests.Session) 
 )
 def test_bad_input_gets_a_problem_and_stores_nothing(server: Devserver, api: requests.Session, data: bytes,
                                                      headers: dict[str, str], status: int) -> None:
-    before = _count(server)
-    _assert_problem(api.post(f"{server.url}/api/links", data=data, headers=headers), status)
-    assert _count(server) == before
+    before = link_count(server.dynamodb)
+    problem_of(api.post(f"{server.url}/api/links", data=data, headers=headers), status)
+    assert link_count(server.dynamodb) == before
 
 
 def test_taken_alias_is_409(server: Devserver, api: requests.Session) -> None:
-    alias = _alias()
-    assert api.post(f"{server.url}/api/links", json={"url": "https://a.example/", "alias": alias}).status_code == 201
-    problem = _assert_problem(api.post(f"{server.url}/api/links", json={"url": "https://b.example/", "alias": alias}), 409)
-    assert alias in problem["detail"]
+    code = alias("h")
+    assert api.post(f"{server.url}/api/links", json={"url": "https://a.example/", "alias": code}).status_code == 201
+    problem = problem_of(api.post(f"{server.url}/api/links", json={"url": "https://b.example/", "alias": code}), 409)
+    assert code in problem["detail"]
 
 
 def test_twenty_concurrent_creates_of_one_alias_have_one_winner(server: Devserver) -> None:
-    alias = _alias()
+    code = alias("h")
     barrier = threading.Barrier(20)
     results: list[tuple[int, str]] = []
 
@@ -116,7 +98,7 @@ def test_twenty_concurrent_creates_of_one_alias_have_one_winner(server: Devserve
         url = f"https://racer-{i}.example/"
         with requests.Session() as session:
             barrier.wait()
-            answer = session.post(f"{server.url}/api/links", json={"url": url, "alias": alias},
+            answer = session.post(f"{server.url}/api/links", json={"url": url, "alias": code},
                                   headers={"x-api-key": server.api_key})
         results.append((answer.status_code, url))
 
@@ -128,4 +110,4 @@ def test_twenty_concurrent_creates_of_one_alias_have_one_winner(server: Devserve
     statuses = sorted(s for s, _ in results)
     assert statuses == [201] + [409] * 19
     winner = next(url for s, url in results if s == 201)
-    assert requests.get(f"{server.url}/{alias}", allow_redirects=False).headers["Location"] == winner
+    assert requests.get(f"{server.url}/{code}", allow_redirects=False).headers["Location"] == winner

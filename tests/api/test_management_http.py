@@ -5,20 +5,21 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
 
 from support import Devserver
 
-A, B = "owner-key-a-000000000000", "owner-key-b-000000000000"
+# A owns only the 150 links of the acceptance run; B is the other owner; C makes the rest.
+A, B, C = "owner-key-a-000000000000", "owner-key-b-000000000000", "owner-key-c-000000000000"
 
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devserver]:
-    """A devserver of its own, so key A owns exactly the links this module makes."""
-    dev = Devserver(tmp_path_factory.mktemp("manage"), LOCAL_API_KEYS=f"{A},{B}").start()
+    """A devserver of its own, so key A owns exactly the links the acceptance run makes."""
+    dev = Devserver(tmp_path_factory.mktemp("manage"), LOCAL_API_KEYS=f"{A},{B},{C}").start()
     yield dev
     dev.stop()
 
@@ -74,18 +75,19 @@ def test_two_owners_150_links_pages_and_isolation(fresh: Devserver) -> None:
 
 
 def test_patched_expiry_shows_on_the_next_redirect(fresh: Devserver) -> None:
-    a = _session(A)
+    a = _session(C)
     code = a.post(f"{fresh.url}/api/links", json={"url": "https://example.com/patched", "validity": "1d"}).json()["code"]
-    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(fresh.now() + 2))
     assert a.patch(f"{fresh.url}/api/links/{code}", json={"expires_at": soon}).status_code == 200
-    time.sleep(2.5)
+    assert requests.get(f"{fresh.url}/{code}", allow_redirects=False).status_code == 302
+    fresh.advance_clock(3)
     assert requests.get(f"{fresh.url}/{code}", allow_redirects=False).status_code == 410
     assert a.patch(f"{fresh.url}/api/links/{code}", json={"validity": "7d"}).json()["state"] == "active"
     assert requests.get(f"{fresh.url}/{code}", allow_redirects=False).status_code == 302
 
 
 def test_fifty_concurrent_visits_with_max_visits_ten(fresh: Devserver) -> None:
-    a = _session(A)
+    a = _session(C)
     code = a.post(f"{fresh.url}/api/links", json={"url": "https://example.com/limited", "max_visits": 10}).json()["code"]
     barrier = threading.Barrier(50)
     statuses: list[int] = []
@@ -105,7 +107,7 @@ def test_fifty_concurrent_visits_with_max_visits_ten(fresh: Devserver) -> None:
 
 
 def test_retried_create_with_one_idempotency_key_makes_one_link(fresh: Devserver) -> None:
-    a = _session(A)
+    a = _session(C)
     tag = uuid.uuid4().hex[:8]
     key = {"Idempotency-Key": uuid.uuid4().hex}
     answers = [a.post(f"{fresh.url}/api/links", json={"url": "https://example.com/once", "tags": [tag]}, headers=key)

@@ -4,36 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
-from support import headers_of, seed_link
+from support import Invoke, MakeEvent, alias, headers_of, link_count, problem_of, seed_link, stored_item
+from shortlink.dynamodb import dynamodb_client
 from shortlink.settings import load_settings
-from shortlink.store import dynamodb_client
-
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def _alias() -> str:
-    return "t-" + uuid.uuid4().hex[:10]
-
-
-def _count(dynamodb: Any) -> int:
-    return dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
-
-
-def _problem(answer: dict[str, Any], status: int) -> dict[str, Any]:
-    assert answer["statusCode"] == status, answer
-    assert headers_of(answer)["Content-Type"] == "application/problem+json"
-    body = json.loads(answer["body"])
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"]
-    return body
-
-
-def test_created_link_has_the_full_body_and_a_random_code(invoke: Invoke, make_event: Callable[..., dict[str, Any]]) -> None:
+def test_created_link_has_the_full_body_and_a_random_code(invoke: Invoke, make_event: MakeEvent) -> None:
     answer = invoke(make_event("POST", "/api/links", {"url": "https://example.com/x", "validity": "permanent", "domain": "go.example.com"}))
     assert answer["statusCode"] == 201
     body = json.loads(answer["body"])
@@ -45,11 +26,11 @@ def test_created_link_has_the_full_body_and_a_random_code(invoke: Invoke, make_e
     assert body["expires_at"] is None and body["visits"] == 0 and body["redirect_status"] == 302
 
 
-def test_expires_at_is_stored_as_the_ttl_number(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    alias = _alias()
-    answer = invoke(make_event("POST", "/api/links", {"url": "https://example.com/", "alias": alias, "expires_at": "2030-01-01T08:00:00+08:00"}))
+def test_expires_at_is_stored_as_the_ttl_number(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    code = alias()
+    answer = invoke(make_event("POST", "/api/links", {"url": "https://example.com/", "alias": code, "expires_at": "2030-01-01T08:00:00+08:00"}))
     assert json.loads(answer["body"])["expires_at"] == "2030-01-01T00:00:00Z"
-    item = dynamodb.get_item(TableName="LinksTable", Key={"link_id": {"S": f"s.example.com/{alias}"}})["Item"]
+    item = stored_item(dynamodb, code)
     assert item["expires_at"] == {"N": "1893456000"}
 
 
@@ -70,12 +51,11 @@ def test_expires_at_is_stored_as_the_ttl_number(invoke: Invoke, make_event: Call
     ],
 )
 def test_invalid_fields_get_422_naming_the_field_and_store_nothing(
-    invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any, body: dict[str, Any], field: str
+    invoke: Invoke, make_event: MakeEvent, dynamodb: Any, body: dict[str, Any], field: str
 ) -> None:
-    before = _count(dynamodb)
-    problem = _problem(invoke(make_event("POST", "/api/links", body)), 422)
-    assert field in {e["field"] for e in problem["errors"]}
-    assert _count(dynamodb) == before
+    before = link_count(dynamodb)
+    problem_of(invoke(make_event("POST", "/api/links", body)), 422, field)
+    assert link_count(dynamodb) == before
 
 
 @pytest.mark.parametrize(
@@ -93,66 +73,66 @@ def test_invalid_fields_get_422_naming_the_field_and_store_nothing(
     ],
 )
 def test_bodies_that_are_not_a_json_object_are_refused(
-    invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any, raw: bytes, content_type: str, status: int
+    invoke: Invoke, make_event: MakeEvent, dynamodb: Any, raw: bytes, content_type: str, status: int
 ) -> None:
-    before = _count(dynamodb)
+    before = link_count(dynamodb)
     event = make_event("POST", "/api/links", raw_body=raw, headers={"Content-Type": content_type} if content_type else {})
-    _problem(invoke(event), status)
-    assert _count(dynamodb) == before
+    problem_of(invoke(event), status)
+    assert link_count(dynamodb) == before
 
 
-def test_taken_alias_is_409_and_the_first_link_is_untouched(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    alias = _alias()
-    assert invoke(make_event("POST", "/api/links", {"url": "https://first.example/", "alias": alias}))["statusCode"] == 201
-    _problem(invoke(make_event("POST", "/api/links", {"url": "https://second.example/", "alias": alias})), 409)
-    item = dynamodb.get_item(TableName="LinksTable", Key={"link_id": {"S": f"s.example.com/{alias}"}})["Item"]
+def test_taken_alias_is_409_and_the_first_link_is_untouched(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    code = alias()
+    assert invoke(make_event("POST", "/api/links", {"url": "https://first.example/", "alias": code}))["statusCode"] == 201
+    problem_of(invoke(make_event("POST", "/api/links", {"url": "https://second.example/", "alias": code})), 409)
+    item = stored_item(dynamodb, code)
     assert item["url"] == {"S": "https://first.example/"}
 
 
-def test_an_alias_whose_link_expired_can_be_taken_again_at_once(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    alias = _alias()
-    seed_link(dynamodb, code=alias, url="https://old.example/", expires_in=-60, visits=3)  # expired, still stored
-    answer = invoke(make_event("POST", "/api/links", {"url": "https://new.example/", "alias": alias}))
+def test_an_alias_whose_link_expired_can_be_taken_again_at_once(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    code = alias()
+    seed_link(dynamodb, code=code, url="https://old.example/", expires_in=-60, visits=3)  # expired, still stored
+    answer = invoke(make_event("POST", "/api/links", {"url": "https://new.example/", "alias": code}))
     assert answer["statusCode"] == 201
-    item = dynamodb.get_item(TableName="LinksTable", Key={"link_id": {"S": f"s.example.com/{alias}"}})["Item"]
+    item = stored_item(dynamodb, code)
     assert item["url"] == {"S": "https://new.example/"} and item["visits"] == {"N": "0"}
 
 
 def test_shorten_takes_only_the_page_fields_and_can_be_turned_off(
-    invoke: Invoke, make_event: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    invoke: Invoke, make_event: MakeEvent, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    problem = _problem(invoke(make_event("POST", "/api/shorten", {"url": "https://example.com", "title": "no"})), 422)
+    problem = problem_of(invoke(make_event("POST", "/api/shorten", {"url": "https://example.com", "title": "no"})), 422)
     assert problem["errors"] == [{"field": "title", "message": "unknown field"}]
     monkeypatch.setenv("PUBLIC_SHORTENING", "false")
     load_settings.cache_clear()
     try:
-        _problem(invoke(make_event("POST", "/api/shorten", {"url": "https://example.com"})), 403)
+        problem_of(invoke(make_event("POST", "/api/shorten", {"url": "https://example.com"})), 403)
     finally:
         monkeypatch.undo()
         load_settings.cache_clear()
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"])
-def test_store_faults_are_503_with_retry_after(invoke: Invoke, make_event: Callable[..., dict[str, Any]], code: str) -> None:
+def test_store_faults_are_503_with_retry_after(invoke: Invoke, make_event: MakeEvent, code: str) -> None:
     with Stubber(dynamodb_client()) as stub:
         stub.add_client_error("put_item", service_error_code=code, http_status_code=500)
         answer = invoke(make_event("POST", "/api/links", {"url": "https://example.com"}))
-    _problem(answer, 503)
+    problem_of(answer, 503)
     assert headers_of(answer)["Retry-After"] == "1"
 
 
-def test_a_missing_setting_is_named_at_the_first_request(invoke: Invoke, make_event: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_setting_is_named_at_the_first_request(invoke: Invoke, make_event: MakeEvent, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LINKS_TABLE")
     load_settings.cache_clear()
     try:
-        problem = _problem(invoke(make_event("POST", "/api/links", {"url": "https://example.com"})), 500)
+        problem = problem_of(invoke(make_event("POST", "/api/links", {"url": "https://example.com"})), 500)
     finally:
         monkeypatch.undo()
         load_settings.cache_clear()
     assert "LINKS_TABLE" in problem["detail"]
 
 
-def test_bodies_arrive_base64_encoded_or_as_plain_text(invoke: Invoke, make_event: Callable[..., dict[str, Any]]) -> None:
+def test_bodies_arrive_base64_encoded_or_as_plain_text(invoke: Invoke, make_event: MakeEvent) -> None:
     """The stack's BinaryMediaTypes make API Gateway base64-encode bodies; a stage without
     them would send text. Both must work."""
     event = make_event("POST", "/api/links", {"url": "https://example.com/b64"})

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any
 
 
-from support import EVENTS, dynamodb_requests, headers_of, load_event
+from support import EVENTS, Invoke, MakeEvent, dynamodb_requests, headers_of, link_count, load_event, stored_item
 from devserver.template import Template
-from shortlink.store import dynamodb_client
+from shortlink.dynamodb import dynamodb_client
 
 # event file -> the function `sam local invoke` runs it with
 INVOCATIONS = {
@@ -43,12 +43,7 @@ def test_every_event_file_is_exercised_and_routed_to_its_function(template: Temp
                    for r in template.routes()), name
 
 
-def _item(client: Any, link_id: str) -> dict[str, Any] | None:
-    return client.get_item(TableName="LinksTable", Key={"link_id": {"S": link_id}}, ConsistentRead=True).get("Item")
-
-
-def test_create_then_follow_with_the_sample_events(invoke: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    dynamodb.delete_item(TableName="LinksTable", Key={"link_id": {"S": "s.example.com/spring-sale"}})
+def test_create_then_follow_with_the_sample_events(invoke: Invoke, dynamodb: Any) -> None:
     created = invoke(load_event("create"))
     assert created["statusCode"] == 201
     body = json.loads(created["body"])
@@ -56,18 +51,18 @@ def test_create_then_follow_with_the_sample_events(invoke: Callable[..., dict[st
     assert body["url"] == "https://example.com/spring-sale?utm_source=poster"
     assert body["title"] == "Spring sale" and body["tags"] == ["campaign"] and body["state"] == "active"
     assert headers_of(created)["Location"] == "/api/links/spring-sale?domain=s.example.com"
-    assert _item(dynamodb, "s.example.com/spring-sale")["owner"] == {"S": "k7x2pq9wz1"}
+    assert stored_item(dynamodb, "spring-sale")["owner"] == {"S": "k7x2pq9wz1"}
 
     head = invoke(load_event("redirect-head"))
     assert head["statusCode"] == 302 and headers_of(head)["Location"] == body["url"] and head["body"] == ""
-    assert _item(dynamodb, "s.example.com/spring-sale")["visits"] == {"N": "0"}
+    assert stored_item(dynamodb, "spring-sale")["visits"] == {"N": "0"}
 
     with dynamodb_requests(dynamodb_client()) as requests:
         follow = invoke(load_event("redirect"))
     assert follow["statusCode"] == 302
     assert headers_of(follow)["Location"] == "https://example.com/spring-sale?utm_source=poster"
     assert requests == ["UpdateItem"]  # exactly one DynamoDB request per redirect
-    assert _item(dynamodb, "s.example.com/spring-sale")["visits"] == {"N": "1"}
+    assert stored_item(dynamodb, "spring-sale")["visits"] == {"N": "1"}
 
     listed = invoke(load_event("list"))
     assert listed["statusCode"] == 200
@@ -86,8 +81,8 @@ def test_create_then_follow_with_the_sample_events(invoke: Callable[..., dict[st
     assert invoke(load_event("delete"))["statusCode"] == 404
 
 
-def test_batch_event_creates_each_good_item_and_replays_by_idempotency_key(invoke: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    before = dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
+def test_batch_event_creates_each_good_item_and_replays_by_idempotency_key(invoke: Invoke, dynamodb: Any) -> None:
+    before = link_count(dynamodb)
     first = invoke(load_event("batch"))
     assert first["statusCode"] == 200
     results = json.loads(first["body"])["results"]
@@ -96,29 +91,28 @@ def test_batch_event_creates_each_good_item_and_replays_by_idempotency_key(invok
     assert results[2]["link"]["expires_at"] is None
     again = invoke(load_event("batch"))
     assert json.loads(again["body"]) == json.loads(first["body"])
-    assert dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"] == before + 2
+    assert link_count(dynamodb) == before + 2
 
 
-def test_unlock_event_posts_the_password_form(invoke: Callable[..., dict[str, Any]], make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    dynamodb.delete_item(TableName="LinksTable", Key={"link_id": {"S": "s.example.com/members-only"}})
+def test_unlock_event_posts_the_password_form(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     made = invoke(make_event("POST", "/api/links", {"url": "https://example.com/members", "alias": "members-only", "password": "open sesame"}))
     assert made["statusCode"] == 201
     answer = invoke(load_event("unlock"))
     assert answer["statusCode"] == 303 and headers_of(answer)["Location"] == "https://example.com/members"
 
 
-def test_invalid_create_event_names_every_bad_field_and_stores_nothing(invoke: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
-    before = dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
+def test_invalid_create_event_names_every_bad_field_and_stores_nothing(invoke: Invoke, dynamodb: Any) -> None:
+    before = link_count(dynamodb)
     answer = invoke(load_event("create-invalid"))
     assert answer["statusCode"] == 422
     assert headers_of(answer)["Content-Type"] == "application/problem+json"
     problem = json.loads(answer["body"])
     assert problem["status"] == 422 and problem["title"] and problem["type"].startswith("https://")
     assert {e["field"] for e in problem["errors"]} == {"url", "alias", "validity"}
-    assert dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"] == before
+    assert link_count(dynamodb) == before
 
 
-def test_shorten_event_with_base64_body_creates_an_unowned_link(invoke: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+def test_shorten_event_with_base64_body_creates_an_unowned_link(invoke: Invoke, dynamodb: Any) -> None:
     event = load_event("shorten")
     assert event["isBase64Encoded"] is True
     answer = invoke(event)
@@ -126,10 +120,10 @@ def test_shorten_event_with_base64_body_creates_an_unowned_link(invoke: Callable
     body = json.loads(answer["body"])
     assert body["url"] == "https://example.com/%E6%96%87%E7%AB%A0/2026"
     assert headers_of(answer)["Location"] == body["short_url"]
-    assert "owner" not in _item(dynamodb, f"{body['domain']}/{body['code']}")
+    assert "owner" not in stored_item(dynamodb, body["code"], body["domain"])
 
 
-def test_domains_event_lists_domains_and_validity_presets(invoke: Callable[..., dict[str, Any]]) -> None:
+def test_domains_event_lists_domains_and_validity_presets(invoke: Invoke) -> None:
     answer = invoke(load_event("domains"))
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"]) == {
@@ -141,14 +135,14 @@ def test_domains_event_lists_domains_and_validity_presets(invoke: Callable[..., 
     }
 
 
-def test_unknown_code_event_is_a_404_problem(invoke: Callable[..., dict[str, Any]]) -> None:
+def test_unknown_code_event_is_a_404_problem(invoke: Invoke) -> None:
     answer = invoke(load_event("redirect-unknown"))
     assert answer["statusCode"] == 404
     assert headers_of(answer)["Content-Type"] == "application/problem+json"
     assert json.loads(answer["body"])["status"] == 404
 
 
-def test_web_page_event_renders_the_page_in_the_visitors_language(invoke: Callable[..., dict[str, Any]]) -> None:
+def test_web_page_event_renders_the_page_in_the_visitors_language(invoke: Invoke) -> None:
     answer = invoke(load_event("web-page"))
     assert answer["statusCode"] == 200
     assert '<html lang="zh-CN">' in answer["body"] and "短网址有效期" in answer["body"]

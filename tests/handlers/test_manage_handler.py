@@ -5,35 +5,21 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from support import OTHER_KEY, headers_of
+from support import OTHER_KEY, FakeClock, Invoke, MakeEvent, alias, dynamodb_requests, error_fields, headers_of, link_count, make_link
 from devserver.template import Template
-
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
-MakeEvent = Callable[..., dict[str, Any]]
-
-
-def _alias() -> str:
-    return "m-" + uuid.uuid4().hex[:10]
+from shortlink.dynamodb import dynamodb_client
 
 
 def _make(invoke: Invoke, make_event: MakeEvent, **fields: Any) -> dict[str, Any]:
-    body = {"url": "https://example.com/managed", "alias": _alias(), **fields}
-    answer = invoke(make_event("POST", "/api/links", body))
-    assert answer["statusCode"] == 201, answer["body"]
-    return json.loads(answer["body"])
+    return make_link(invoke, make_event, url="https://example.com/managed", **fields)
 
 
 def _status(answer: dict[str, Any]) -> int:
-    return answer["statusCode"]
-
-
-def _errors(answer: dict[str, Any]) -> set[str]:
-    assert answer["statusCode"] == 422, answer["body"]
-    return {e["field"] for e in json.loads(answer["body"])["errors"]}
+    return int(answer["statusCode"])
 
 
 def test_another_key_sees_404_for_read_patch_delete(invoke: Invoke, make_event: MakeEvent) -> None:
@@ -52,16 +38,16 @@ def test_anonymous_links_cannot_be_managed(invoke: Invoke, make_event: MakeEvent
     assert _status(invoke(make_event("DELETE", f"/api/links/{made['code']}"))) == 404
 
 
-def test_patch_changes_only_given_fields_and_null_clears(invoke: Invoke, make_event: MakeEvent) -> None:
+def test_patch_changes_only_given_fields_and_null_clears(invoke: Invoke, make_event: MakeEvent, clock: FakeClock) -> None:
     link = _make(invoke, make_event, title="old", tags=["a"], max_visits=5)
     path = f"/api/links/{link['code']}"
+    clock.advance(5)
     changed = json.loads(invoke(make_event("PATCH", path, {"title": "new", "max_visits": None, "expires_at": None}))["body"])
     assert changed["title"] == "new" and changed["tags"] == ["a"]
     assert changed["max_visits"] is None and changed["expires_at"] is None
     assert changed["updated_at"] > link["updated_at"] and changed["created_at"] == link["created_at"]
     extended = json.loads(invoke(make_event("PATCH", path, {"validity": "1d"}))["body"])
-    expected = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 86400))
-    assert extended["expires_at"].startswith(expected[:13])
+    assert extended["expires_at"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(clock()) + 86400))
 
 
 @pytest.mark.parametrize(
@@ -84,7 +70,7 @@ def test_patch_changes_only_given_fields_and_null_clears(invoke: Invoke, make_ev
 def test_bad_patches_are_422_and_change_nothing(invoke: Invoke, make_event: MakeEvent, body: dict[str, Any], fields: set[str]) -> None:
     link = _make(invoke, make_event)
     path = f"/api/links/{link['code']}"
-    assert fields <= _errors(invoke(make_event("PATCH", path, body)))
+    assert fields <= error_fields(invoke(make_event("PATCH", path, body)))
     assert json.loads(invoke(make_event("GET", path))["body"]) == link
 
 
@@ -104,15 +90,17 @@ def test_cursors_are_opaque_and_cannot_reach_another_owner(invoke: Invoke, make_
     as_other = json.loads(invoke(make_event("GET", f"/api/links?limit=2&cursor={first['cursor']}", api_key=OTHER_KEY))["body"])
     assert as_other["links"] == []
     for forged in ("not-a-cursor", "eyJhIjoxfQ", "W10"):
-        assert _errors(invoke(make_event("GET", f"/api/links?cursor={forged}"))) == {"cursor"}
-    assert _errors(invoke(make_event("GET", "/api/links?limit=101"))) == {"limit"}
-    assert _errors(invoke(make_event("GET", "/api/links?state=sleeping"))) == {"state"}
+        assert error_fields(invoke(make_event("GET", f"/api/links?cursor={forged}"))) == {"cursor"}
+    assert error_fields(invoke(make_event("GET", "/api/links?limit=101"))) == {"limit"}
+    assert error_fields(invoke(make_event("GET", "/api/links?state=sleeping"))) == {"state"}
 
 
-def test_list_filters_by_tag_domain_and_state(invoke: Invoke, make_event: MakeEvent) -> None:
+def test_list_filters_by_tag_domain_and_state(invoke: Invoke, make_event: MakeEvent, clock: FakeClock) -> None:
     tag = uuid.uuid4().hex[:8]
     on_go = _make(invoke, make_event, tags=[tag], domain="go.example.com")
+    clock.advance(1)
     on_s = _make(invoke, make_event, tags=[tag])
+    clock.advance(1)
     off = _make(invoke, make_event, tags=[tag])
     invoke(make_event("PATCH", f"/api/links/{off['code']}", {"disabled": True}))
 
@@ -125,11 +113,11 @@ def test_list_filters_by_tag_domain_and_state(invoke: Invoke, make_event: MakeEv
     assert codes("&state=active&limit=1") == [on_s["code"]]
 
 
-def test_batch_sizes_and_per_item_errors(invoke: Invoke, make_event: MakeEvent) -> None:
-    assert _errors(invoke(make_event("POST", "/api/links/batch", {"links": []}))) == {"links"}
+def test_batch_sizes_and_per_itemerror_fields(invoke: Invoke, make_event: MakeEvent) -> None:
+    assert error_fields(invoke(make_event("POST", "/api/links/batch", {"links": []}))) == {"links"}
     too_many = [{"url": f"https://example.com/{i}"} for i in range(101)]
-    assert _errors(invoke(make_event("POST", "/api/links/batch", {"links": too_many}))) == {"links"}
-    taken = _alias()
+    assert error_fields(invoke(make_event("POST", "/api/links/batch", {"links": too_many}))) == {"links"}
+    taken = alias("m")
     items = [{"url": "https://example.com/1", "alias": taken}, {"url": "https://example.com/2", "alias": taken},
              {"url": "https://example.com/3", "surprise": 1}, {"url": "https://example.com/4"}]
     results = json.loads(invoke(make_event("POST", "/api/links/batch", {"links": items}))["body"])["results"]
@@ -139,14 +127,14 @@ def test_batch_sizes_and_per_item_errors(invoke: Invoke, make_event: MakeEvent) 
 
 def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     key = {"Idempotency-Key": uuid.uuid4().hex}
-    before = dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"]
+    before = link_count(dynamodb)
     first = invoke(make_event("POST", "/api/links", {"url": "https://example.com/once"}, headers=key))
     second = invoke(make_event("POST", "/api/links", {"url": "https://example.com/once"}, headers=key))
     assert _status(first) == _status(second) == 201
     assert json.loads(first["body"]) == json.loads(second["body"])
     assert headers_of(second)["Location"] == headers_of(first)["Location"]
-    assert dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"] == before + 1
-    assert _errors(invoke(make_event("POST", "/api/links", {"url": "https://example.com/other"}, headers=key))) == {"Idempotency-Key"}
+    assert link_count(dynamodb) == before + 1
+    assert error_fields(invoke(make_event("POST", "/api/links", {"url": "https://example.com/other"}, headers=key))) == {"Idempotency-Key"}
     # the same key from another API key is another request
     assert _status(invoke(make_event("POST", "/api/links", {"url": "https://example.com/other"}, headers=key, api_key=OTHER_KEY))) == 201
 
@@ -176,9 +164,6 @@ def test_committed_openapi_document_is_up_to_date() -> None:
 
 
 def test_a_list_page_is_one_query(invoke: Invoke, make_event: MakeEvent) -> None:
-    from support import dynamodb_requests
-    from shortlink.store import dynamodb_client
-
     for _ in range(3):
         _make(invoke, make_event)
     with dynamodb_requests(dynamodb_client()) as sent:

@@ -6,33 +6,26 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
-from support import ROOT, dynamodb_requests, headers_of, seed_link
-from shortlink.store import dynamodb_client
-
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+from support import ROOT, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, seed_link, visits_of
+from shortlink.dynamodb import dynamodb_client
 
 
-def visits(dynamodb: Any, code: str, domain: str = "s.example.com") -> int:
-    item = dynamodb.get_item(TableName="LinksTable", Key={"link_id": {"S": f"{domain}/{code}"}}, ConsistentRead=True)["Item"]
-    return int(item["visits"]["N"])
-
-
-def test_redirect_is_one_update_item_to_the_exact_url(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+def test_redirect_is_one_update_item_to_the_exact_url(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     url = "https://example.com/a%20b/%E4%B8%AD?x=1&y=%2F#top"
     code = seed_link(dynamodb, url=url)
     with dynamodb_requests(dynamodb_client()) as sent:
         answer = invoke(make_event("GET", f"/{code}"))
     assert sent == ["UpdateItem"]
     assert answer["statusCode"] == 302 and headers_of(answer)["Location"] == url
-    assert visits(dynamodb, code) == 1
+    assert visits_of(dynamodb, code) == 1
 
 
-def test_expired_link_still_stored_answers_410_and_is_not_counted(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+def test_expired_link_still_stored_answers_410_and_is_not_counted(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     code = seed_link(dynamodb, expires_in=-5, visits=7)
     with dynamodb_requests(dynamodb_client()) as sent:
         answer = invoke(make_event("GET", f"/{code}"))
@@ -40,17 +33,17 @@ def test_expired_link_still_stored_answers_410_and_is_not_counted(invoke: Invoke
     assert answer["statusCode"] == 410
     assert headers_of(answer)["Content-Type"] == "application/problem+json"
     assert headers_of(answer)["Cache-Control"] == "no-store"
-    assert visits(dynamodb, code) == 7
+    assert visits_of(dynamodb, code) == 7
 
 
-def test_unknown_and_impossible_codes_are_404(invoke: Invoke, make_event: Callable[..., dict[str, Any]]) -> None:
+def test_unknown_and_impossible_codes_are_404(invoke: Invoke, make_event: MakeEvent) -> None:
     for path in ("/never-made", "/x", "/api", "/%E4%B8%AD%E6%96%87"):
         answer = invoke(make_event("GET", path))
         assert answer["statusCode"] == 404, path
         assert json.loads(answer["body"])["status"] == 404
 
 
-def test_head_answers_like_get_without_counting(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+def test_head_answers_like_get_without_counting(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     code = seed_link(dynamodb)
     answer = invoke(make_event("HEAD", f"/{code}"))
     assert answer["statusCode"] == 302 and headers_of(answer)["Location"] == "https://example.com/target"
@@ -58,10 +51,10 @@ def test_head_answers_like_get_without_counting(invoke: Invoke, make_event: Call
     expired = seed_link(dynamodb, expires_in=-1)
     assert invoke(make_event("HEAD", f"/{expired}"))["statusCode"] == 410
     assert invoke(make_event("HEAD", "/nothing-here"))["statusCode"] == 404
-    assert visits(dynamodb, code) == 0
+    assert visits_of(dynamodb, code) == 0
 
 
-def test_host_header_picks_the_short_domain(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+def test_host_header_picks_the_short_domain(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     code = seed_link(dynamodb, domain="go.example.com")
     on_go = invoke(make_event("GET", f"/{code}", headers={"Host": "go.example.com"}))
     assert on_go["statusCode"] == 302
@@ -70,22 +63,24 @@ def test_host_header_picks_the_short_domain(invoke: Invoke, make_event: Callable
     assert invoke(make_event("GET", f"/{code}", headers={"Host": "GO.example.com:443"}))["statusCode"] == 302
 
 
-def test_codes_are_case_sensitive(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+def test_codes_are_case_sensitive(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     code = seed_link(dynamodb)
     assert invoke(make_event("GET", f"/{code.upper()}"))["statusCode"] == 404
 
 
-def test_cache_never_outlives_the_link(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any) -> None:
+def test_cache_never_outlives_the_link(invoke: Invoke, make_event: MakeEvent, dynamodb: Any, clock: FakeClock) -> None:
     soon = seed_link(dynamodb, expires_in=20)
-    cache = headers_of(invoke(make_event("GET", f"/{soon}")))["Cache-Control"]
-    max_age = int(cache.split("max-age=")[1])
-    assert cache.startswith("private") and 0 < max_age <= 20
+    assert headers_of(invoke(make_event("GET", f"/{soon}")))["Cache-Control"] == "private, max-age=20"
+    clock.advance(15)
+    assert headers_of(invoke(make_event("GET", f"/{soon}")))["Cache-Control"] == "private, max-age=5"
+    clock.advance(5)
+    assert invoke(make_event("GET", f"/{soon}"))["statusCode"] == 410
     forever = seed_link(dynamodb, expires_in=None)
     assert headers_of(invoke(make_event("GET", f"/{forever}")))["Cache-Control"] == "private, max-age=60"
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "InternalServerError", "RequestLimitExceeded"])
-def test_store_faults_are_503_never_404(invoke: Invoke, make_event: Callable[..., dict[str, Any]], code: str) -> None:
+def test_store_faults_are_503_never_404(invoke: Invoke, make_event: MakeEvent, code: str) -> None:
     with Stubber(dynamodb_client()) as stub:
         stub.add_client_error("update_item", service_error_code=code, http_status_code=500)
         answer = invoke(make_event("GET", "/some-code"))
@@ -94,14 +89,14 @@ def test_store_faults_are_503_never_404(invoke: Invoke, make_event: Callable[...
     assert json.loads(answer["body"])["status"] == 503
 
 
-def test_unreachable_store_is_503(invoke: Invoke, make_event: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_store_is_503(invoke: Invoke, make_event: MakeEvent, monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
 
-    from shortlink import store
+    from shortlink import dynamodb
 
     # nothing listens on the discard port; the client keeps the store's retry and timeout settings
-    unreachable = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9", config=store.CLIENT_CONFIG)
-    monkeypatch.setattr(store, "dynamodb_client", lambda: unreachable)
+    unreachable = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9", config=dynamodb.CLIENT_CONFIG)
+    monkeypatch.setattr(dynamodb, "dynamodb_client", lambda: unreachable)
     answer = invoke(make_event("GET", "/some-code"))
     assert answer["statusCode"] == 503
     assert headers_of(answer)["Retry-After"] == "1"
@@ -121,7 +116,7 @@ def test_importing_a_handler_makes_no_network_call_and_needs_no_settings() -> No
         assert run.returncode == 0, run.stderr
 
 
-def test_every_answer_is_an_emf_metric(invoke: Invoke, make_event: Callable[..., dict[str, Any]], dynamodb: Any,
+def test_every_answer_is_an_emf_metric(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     live, expired = seed_link(dynamodb), seed_link(dynamodb, expires_in=-1)
     capsys.readouterr()
@@ -133,4 +128,4 @@ def test_every_answer_is_an_emf_metric(invoke: Invoke, make_event: Callable[...,
     assert [{k: v for k, v in line.items() if k not in ("_aws", "service")} for line in lines] == [
         {"Redirects": 1}, {"Redirects": 1, "BotHits": 1}, {"ExpiredHits": 1}, {"NotFoundHits": 1}]
     assert lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ShortLinks"
-    assert visits(dynamodb, live) == 1  # the preview bot was redirected but not counted
+    assert visits_of(dynamodb, live) == 1  # the preview bot was redirected but not counted

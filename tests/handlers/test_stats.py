@@ -6,24 +6,24 @@ import io
 import json
 import time
 import uuid
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 import resvg_py
 import zxingcpp
 from PIL import Image
 
-from support import dynamodb_requests, headers_of, load_event
+from support import FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, load_event
 from devserver.gateway import LambdaContext
-from shortlink.store import dynamodb_client
+from shortlink.dynamodb import dynamodb_client
 
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
-MakeEvent = Callable[..., dict[str, Any]]
 SAMPLE_KEY = "s.example.com/spring-sale#2026-11-24T08:00:00.000Z"
 
 
 @pytest.fixture()
-def stats(handlers: dict[str, Callable[..., dict[str, Any]]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def stats(handlers: dict[str, Callable[..., dict[str, Any]]], dynamodb: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """StatsFunction, fed stream events as the event source mapping would, on empty tables."""
     return lambda event: handlers["StatsFunction"](event, LambdaContext("StatsFunction", uuid.uuid4().hex))
 
 
@@ -33,7 +33,6 @@ def _row(dynamodb: Any, key: str, day: str) -> dict[str, Any]:
 
 
 def test_sample_batch_counts_visits_not_bots_or_patches_and_replays_change_nothing(stats: Any, dynamodb: Any) -> None:
-    dynamodb.delete_item(TableName="StatsTable", Key={"link_key": {"S": SAMPLE_KEY}, "day": {"S": "2026-11-25"}})
     assert stats(load_event("stream-visits")) == {"batchItemFailures": []}
     row = _row(dynamodb, SAMPLE_KEY, "2026-11-25")
     assert row["total"] == "5" and row["upto"] == "5"
@@ -49,7 +48,6 @@ def test_sample_batch_counts_visits_not_bots_or_patches_and_replays_change_nothi
 
 
 def test_a_partly_replayed_batch_adds_only_the_new_visits(stats: Any, dynamodb: Any) -> None:
-    dynamodb.delete_item(TableName="StatsTable", Key={"link_key": {"S": SAMPLE_KEY}, "day": {"S": "2026-11-25"}})
     records = load_event("stream-visits")["Records"]
     stats({"Records": records[:3]})
     assert _row(dynamodb, SAMPLE_KEY, "2026-11-25")["total"] == "3"
@@ -93,7 +91,8 @@ def _visit(invoke: Invoke, make_event: MakeEvent, code: str, ua: str, referer: s
     assert invoke(make_event("GET", f"/{code}", headers=headers))["statusCode"] == 302
 
 
-def test_stats_route_reports_days_platforms_referrers(invoke: Invoke, make_event: MakeEvent, stats: Any, dynamodb: Any) -> None:
+def test_stats_route_reports_days_platforms_referrers(invoke: Invoke, make_event: MakeEvent, stats: Any, dynamodb: Any,
+                                                      clock: FakeClock) -> None:
     code = "st-" + uuid.uuid4().hex[:8]
     assert invoke(make_event("POST", "/api/links", {"url": "https://example.com/s", "alias": code}))["statusCode"] == 201
     # feed the visits' stream records to the handler as the event source mapping would
@@ -109,10 +108,10 @@ def test_stats_route_reports_days_platforms_referrers(invoke: Invoke, make_event
     _visit(invoke, make_event, code, "facebookexternalhit/1.1")
     records = streams.get_records(ShardIterator=iterator)["Records"]
     for record in records:
-        record["dynamodb"]["ApproximateCreationDateTime"] = int(time.time())
+        record["dynamodb"]["ApproximateCreationDateTime"] = int(clock())
     assert stats({"Records": records}) == {"batchItemFailures": []}
 
-    today = time.strftime("%Y-%m-%d", time.gmtime())
+    today = time.strftime("%Y-%m-%d", time.gmtime(clock()))
     answer = invoke(make_event("GET", f"/api/links/{code}/stats?from=2026-01-01&to={today}"))
     assert answer["statusCode"] == 200, answer["body"]
     report = json.loads(answer["body"])

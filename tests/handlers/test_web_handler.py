@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
 
 import pytest
 
-from support import headers_of
+from support import Invoke, MakeEvent, headers_of
 
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
-MakeEvent = Callable[..., dict[str, Any]]
 
 
 @pytest.mark.parametrize(

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 import pytest
 import requests
 
-from support import OTHER_KEY, Devserver
+from support import Devserver, OTHER_KEY, problem_of
 
 LINKS = "/api/links"
-
-
-def _problem(answer: requests.Response, status: int, field: str | None = None) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["Content-Type"] == "application/problem+json"
-    problem = answer.json()
-    if field:
-        assert field in [e["field"] for e in problem["errors"]]
-    return problem
 
 
 @pytest.mark.parametrize(
@@ -40,16 +30,16 @@ def _problem(answer: requests.Response, status: int, field: str | None = None) -
     ],
 )
 def test_dangerous_urls_are_refused(server: Devserver, api: requests.Session, url: str) -> None:
-    _problem(api.post(server.url + LINKS, json={"url": url}), 422, "url")
+    problem_of(api.post(server.url + LINKS, json={"url": url}), 422, "url")
 
 
 def test_links_to_our_own_short_domains_are_refused(server: Devserver, api: requests.Session) -> None:
     for domain in server.domains:
-        _problem(api.post(server.url + LINKS, json={"url": f"http://{domain}/loop"}), 422, "url")
+        problem_of(api.post(server.url + LINKS, json={"url": f"http://{domain}/loop"}), 422, "url")
 
 
 def test_crlf_in_an_alias_is_refused_and_encoded_crlf_stays_encoded(server: Devserver, api: requests.Session) -> None:
-    _problem(api.post(server.url + LINKS, json={"url": "https://example.com", "alias": "a\r\nX-Injected: 1"}), 422, "alias")
+    problem_of(api.post(server.url + LINKS, json={"url": "https://example.com", "alias": "a\r\nX-Injected: 1"}), 422, "alias")
     made = api.post(server.url + LINKS, json={"url": "https://example.com/a%0D%0AX-Injected:%201"}).json()
     follow = requests.get(f"{server.url}/{made['code']}", allow_redirects=False)
     assert follow.headers["Location"] == "https://example.com/a%0D%0AX-Injected:%201"
@@ -63,14 +53,14 @@ def test_idn_homographs_are_stored_as_punycode(server: Devserver, api: requests.
 
 
 def test_huge_nested_and_mistyped_bodies(server: Devserver, api: requests.Session) -> None:
-    _problem(api.post(server.url + LINKS, data=b'{"url": "' + b"a" * (2 * 1024 * 1024) + b'"}',
+    problem_of(api.post(server.url + LINKS, data=b'{"url": "' + b"a" * (2 * 1024 * 1024) + b'"}',
                       headers={"Content-Type": "application/json"}), 413)
-    _problem(api.post(server.url + LINKS, data=b"[" * 30000 + b"]" * 30000, headers={"Content-Type": "application/json"}), 400)
-    _problem(api.post(server.url + LINKS, data=json.dumps({"url": "https://example.com"}), headers={"Content-Type": "text/xml"}), 415)
-    _problem(api.post(server.url + LINKS, data="url=https://example.com", headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
-    _problem(api.post(server.url + LINKS, json={"url": ["https://example.com"]}), 422, "url")
-    _problem(api.post(server.url + LINKS, json={"url": "https://example.com", "max_visits": "10"}), 422, "max_visits")
-    _problem(api.post(server.url + LINKS, json={"url": "https://example.com", "forward_query": "yes"}), 422, "forward_query")
+    problem_of(api.post(server.url + LINKS, data=b"[" * 30000 + b"]" * 30000, headers={"Content-Type": "application/json"}), 400)
+    problem_of(api.post(server.url + LINKS, data=json.dumps({"url": "https://example.com"}), headers={"Content-Type": "text/xml"}), 415)
+    problem_of(api.post(server.url + LINKS, data="url=https://example.com", headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
+    problem_of(api.post(server.url + LINKS, json={"url": ["https://example.com"]}), 422, "url")
+    problem_of(api.post(server.url + LINKS, json={"url": "https://example.com", "max_visits": "10"}), 422, "max_visits")
+    problem_of(api.post(server.url + LINKS, json={"url": "https://example.com", "forward_query": "yes"}), 422, "forward_query")
 
 
 def test_another_owners_code_and_forged_cursors(server: Devserver, api: requests.Session) -> None:
@@ -79,7 +69,7 @@ def test_another_owners_code_and_forged_cursors(server: Devserver, api: requests
     other.headers["x-api-key"] = OTHER_KEY
     for method in ("get", "patch", "delete"):
         kwargs = {"json": {"disabled": True}} if method == "patch" else {}
-        _problem(getattr(other, method)(f"{server.url}{LINKS}/{code}", **kwargs), 404)
+        problem_of(getattr(other, method)(f"{server.url}{LINKS}/{code}", **kwargs), 404)
     assert api.get(f"{server.url}{LINKS}/{code}").json()["disabled"] is False
     # a cursor is a position, never an owner: hand-made ones are refused or stay in the caller's own listing
     for cursor in ("", "AAAA", "eyJvd25lciI6ICJ0ZXN0LWtleS1hIn0", "W1swXSwgMV0", "../../etc/passwd", "🙂"):

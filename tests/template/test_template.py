@@ -8,12 +8,13 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 
 from support import ROOT
 from devserver.template import Template
-from shortlink.store import dynamodb_client
+from shortlink.dynamodb import dynamodb_client
 
 BIN = Path(sys.executable).parent
 
@@ -40,7 +41,9 @@ def test_sam_build_produces_every_function_and_the_core_layer(tmp_path: Path) ->
     result = _run(str(BIN / "sam"), "build", "--build-dir", str(build), "--cache-dir", str(tmp_path / "cache"))
     assert result.returncode == 0, result.stdout + result.stderr
     layer = build / "CoreLayer" / "python" / "shortlink"
-    assert {p.name for p in (ROOT / "functions" / "shortlink").glob("*.py")} == {p.name for p in layer.glob("*.py")}
+    source = ROOT / "functions" / "shortlink"
+    wanted = {p.relative_to(source) for pattern in ("**/*.py", "**/*.html") for p in source.glob(pattern) if "__pycache__" not in p.parts}
+    assert wanted == {p.relative_to(layer) for p in layer.rglob("*") if p.is_file()}
     assert (build / "RedirectFunction" / "app.py").exists()
     assert (build / "CreateFunction" / "aws_lambda_powertools").is_dir()
     # arm64 functions get aarch64 wheels, whatever machine builds them

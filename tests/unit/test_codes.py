@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from shortlink.codes import ALPHABET, CODE_LENGTH, RESERVED, check_alias, new_code
+from shortlink.links.codes import ALPHABET, CODE_LENGTH, RESERVED, check_alias, new_code
 from shortlink.errors import InvalidInput
 
 

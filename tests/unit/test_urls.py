@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from shortlink.errors import InvalidInput
-from shortlink.urls import MAX_URL_LENGTH, normalize_url
+from shortlink.links.urls import MAX_URL_LENGTH, normalize_url
 
 OWN = ("s.example.com", "go.example.com")
 BLOCKED = ("evil.example",)

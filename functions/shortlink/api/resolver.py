@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from .bodies import with_plain_json_body
-from .errors import FieldError, InvalidInput, MalformedBody, RouteNotFound, ShortLinkError
-from .problems import problem_body, problem_headers, problem_response
+from ..errors import FieldError, InvalidInput, MalformedBody, RouteNotFound, ShortLinkError
+from ..http.problems import problem_response
+from ..http.requests import with_plain_json_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def problem(error: ShortLinkError) -> Response:
-    return Response(
-        status_code=error.status,
-        headers=problem_headers(error),
-        body=json.dumps(problem_body(error), ensure_ascii=False),
-    )
+def problem(error: ShortLinkError) -> Response[str]:
+    """The router's form of the one problem+json answer (http/problems.py)."""
+    answer = problem_response(error)
+    return Response(status_code=answer["statusCode"], headers=answer["headers"], body=answer["body"])
 
 
-def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
     """A JSON answer; the router validates body against the route's response model."""
     return Response(
         status_code=status,
@@ -48,7 +46,7 @@ def _message(error: dict[str, Any]) -> str:
     return str(error.get("msg", "invalid value"))
 
 
-def field_errors(details: list[dict[str, Any]]) -> list[FieldError]:
+def field_errors(details: Sequence[Any]) -> list[FieldError]:
     """pydantic's error list as the problem's errors: [{field, message}]."""
     return [FieldError(_field_name(tuple(d.get("loc", ()))), _message(d)) for d in details]
 
@@ -57,23 +55,23 @@ def rest_api(logger: Logger) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
 
     @app.exception_handler(ShortLinkError)
-    def _known(error: ShortLinkError) -> Response:
+    def _known(error: ShortLinkError) -> Response[str]:
         return problem(error)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response:
+    def _invalid(error: RequestValidationError) -> Response[str]:
         details = error.errors()
         if any(d.get("type") == "json_invalid" for d in details):
             return problem(MalformedBody("the body is not valid JSON"))
         return problem(InvalidInput(field_errors(details)))
 
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
+    def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return problem(ShortLinkError("the request failed unexpectedly; it has been logged"))
 
     @app.not_found
-    def _no_route(_: Exception) -> Response:
+    def _no_route(_: Exception) -> Response[str]:
         return problem(RouteNotFound("no such API route"))
 
     return app

@@ -8,7 +8,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from .errors import BodyTooLarge, MalformedBody, UnsupportedMediaType
+from ..errors import BodyTooLarge, MalformedBody, UnsupportedMediaType
 
 MAX_BODY_BYTES = 64 * 1024
 

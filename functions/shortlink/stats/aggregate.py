@@ -11,30 +11,30 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import datetime, timedelta, UTC
+from typing import Any
+from collections.abc import Iterable
 
-from boto3.dynamodb.types import TypeDeserializer
+from ..dynamodb import plain
+from ..errors import InvalidInput, StoreUnavailable
+from ..links.model import Link
+from ..links.validity import DAY
+from .store import DayTotals, StatsStore
 
-from .errors import InvalidInput, StoreUnavailable
-from .link import Link
-from .store import StatsStore
-
-DAY = 86_400
 MAX_REFERRERS_PER_DAY = 20  # hosts beyond these are added up as "other"
 OTHER = "(other)"
 DIRECT = "(direct)"  # no Referer header
 MAX_RANGE_DAYS = 366
-_deserializer = TypeDeserializer()
 
 
-def link_key(link_id: str, created_at: str) -> str:
-    """Statistics belong to one life of a code: a re-created alias starts from zero."""
-    return f"{link_id}#{created_at}"
+def life_of(link_key: str, created_at: str) -> str:
+    """Statistics belong to one life of a code: a re-created alias starts from zero.
+    `link_key` is the links table's partition key (LinkId.key)."""
+    return f"{link_key}#{created_at}"
 
 
 def day_of(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d")
 
 
 @dataclass(frozen=True)
@@ -46,21 +46,10 @@ class Visit:
 
 
 @dataclass
-class DayTotals:
-    """What one day row gains: counts of the visits not yet added to it."""
-
-    total: int
-    last: int
-    platforms: Counter[str]
-    apps: Counter[str]
-    referrers: Counter[str]
-
-
-@dataclass
 class DayVisits:
     """The counted visits of one link on one day within a stream batch."""
 
-    link_key: str
+    life: str
     day: str
     expires_at: int | None
     visits: list[Visit] = field(default_factory=list)
@@ -89,8 +78,7 @@ class BadRecord(Exception):
 
 
 def _image(record: dict[str, Any], name: str) -> dict[str, Any]:
-    raw = record["dynamodb"].get(name) or {}
-    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+    return plain(record["dynamodb"].get(name) or {})
 
 
 def is_ttl_removal(record: dict[str, Any]) -> bool:
@@ -127,9 +115,9 @@ def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
                 continue
             visit = Visit(int(new["visits"]), str(facts.get("platform", "other")),
                           str(facts["app"]) if facts.get("app") else None, str(facts.get("referrer", DIRECT)))
-            key, day = link_key(new["link_id"], new["created_at"]), day_of(int(facts["at"]))
+            life, day = life_of(new["link_id"], new["created_at"]), day_of(int(facts["at"]))
             expires = int(new["expires_at"]) if "expires_at" in new else None
-            group = batch.days.setdefault((key, day), DayVisits(key, day, expires))
+            group = batch.days.setdefault((life, day), DayVisits(life, day, expires))
             group.visits.append(visit)
             group.sequence_numbers.append(sequence)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -154,22 +142,22 @@ def bound_referrers(counts: Counter[str], known: set[str]) -> Counter[str]:
 
 def retention_expiry(day: str, link_expires_at: int | None, retention_days: int) -> int:
     """A day row lives `retention_days` after its link expires (or after the day, if permanent)."""
-    start = int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
+    start = int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
     return max(start + DAY, link_expires_at or 0) + retention_days * DAY
 
 
 def parse_day(field_name: str, text: str) -> datetime:
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise InvalidInput.single(field_name, "must be a date like 2026-11-25 (UTC)") from None
 
 
 def day_range(link: Link, start: str | None, end: str | None, now: int) -> list[str]:
     """The days asked for: by default the last 30 days up to today, never before the link."""
-    last = parse_day("to", end) if end else datetime.fromtimestamp(now, tz=timezone.utc)
+    last = parse_day("to", end) if end else datetime.fromtimestamp(now, tz=UTC)
     first = parse_day("from", start) if start else last - timedelta(days=29)
-    created = datetime.strptime(link.created_at[:10], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    created = datetime.strptime(link.created_at[:10], "%Y-%m-%d").replace(tzinfo=UTC)
     first = max(first, created) if not start else first
     if first.date() > last.date():
         raise InvalidInput.single("from", "must not be after to")
@@ -215,13 +203,13 @@ def record_batch(batch: Batch, store: StatsStore, retention_days: int) -> tuple[
     added = 0
     for group in batch.days.values():
         try:
-            upto, hosts = store.day_progress(group.link_key, group.day)
+            upto, hosts = store.day_progress(group.life, group.day)
             totals = group.after(upto)
             if totals is None:
                 continue  # a replay: every visit here is already counted
             referrers = bound_referrers(totals.referrers, hosts)
             expires = retention_expiry(group.day, group.expires_at, retention_days)
-            if store.add_day(group.link_key, group.day, upto, totals, referrers, expires):
+            if store.add_day(group.life, group.day, upto, totals, referrers, expires):
                 added += totals.total
             else:
                 failed.extend(group.sequence_numbers)  # the row moved since the read: retry

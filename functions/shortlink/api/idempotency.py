@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -21,8 +22,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from .errors import ConfigError, InvalidInput, ShortLinkError, StoreUnavailable
-from .store import dynamodb_client
+from ..dynamodb import dynamodb_client
+from ..errors import ConfigError, InvalidInput, ShortLinkError, StoreUnavailable
 
 MAX_KEY_LENGTH = 255
 CONFIG = IdempotencyConfig(
@@ -59,7 +60,8 @@ def once_per_key(key: str | None, owner: str | None, body: Any, produce: Callabl
         return produce()
 
     try:
-        return run(request={"owner": owner or "anonymous", "key": key, "body": body})
+        answer: dict[str, Any] = run(request={"owner": owner or "anonymous", "key": key, "body": body})
+        return answer
     except IdempotencyValidationError:
         raise InvalidInput.single("Idempotency-Key", "was already used with a different body") from None
     except IdempotencyAlreadyInProgressError:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from .codes import looks_like_code
-from .errors import (
+from ..errors import (
     LinkGone,
     LinkNotFound,
     PasswordRequired,
@@ -16,9 +15,11 @@ from .errors import (
     TooManyAttempts,
     WrongPassword,
 )
-from .link import Link
+from ..settings import Settings, domain_for_host
+from .codes import looks_like_code
+from .identity import LinkId
+from .model import Link
 from .passwords import hash_password, retry_delay
-from .settings import Settings, domain_for_host
 from .store import LinkStore, VisitRefused
 from .useragent import in_app, is_bot, platform, target_kind
 
@@ -29,7 +30,7 @@ MAX_REDIRECT_CACHE_SECONDS = 60
 
 def refusal(link: Link, now: int, *, password_given: bool) -> ShortLinkError:
     """Why a stored link does not redirect this visit."""
-    name = link.link_id
+    name = link.id
     state = link.state(now)
     if state == "scheduled":
         return LinkNotFound(f"no link {name}")  # not yet valid: as if it did not exist yet
@@ -65,17 +66,17 @@ def follow(store: LinkStore, settings: Settings, host: str | None, code: str, no
            facts: dict[str, Any] | None, password: str | None = None) -> Link:
     """The link host/code leads to. A GET records its visit facts in one UpdateItem (bots
     are recorded, not counted); HEAD (facts None) only reads."""
-    domain = domain_for_host(settings, host)
+    link_id = LinkId(domain_for_host(settings, host), code)
     if not looks_like_code(code):
-        raise LinkNotFound(f"no link {domain}/{code}")
+        raise LinkNotFound(f"no link {link_id}")
     if facts is None:
-        link = store.get(domain, code)
+        link = store.get(link_id)
         if link.state(now) != "active" or link.password_hash is not None:
             raise refusal(link, now, password_given=False)
         return link
-    candidate = hash_password(password, f"{domain}/{code}") if password is not None else None
+    candidate = hash_password(password, link_id) if password is not None else None
     try:
-        return store.visit(domain, code, now, facts, count=not facts["bot"], password_hash=candidate)
+        return store.visit(link_id, now, facts, count=not facts["bot"], password_hash=candidate)
     except VisitRefused as refused:
         error = refusal(refused.link, now, password_given=password is not None)
         if isinstance(error, WrongPassword):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import InvalidInput, ShortLinkError
+from ..errors import InvalidInput, ShortLinkError
 
 PROBLEM_TYPE_BASE = "https://shortlink.dev/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"

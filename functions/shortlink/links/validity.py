@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 DAY = 86_400
 # None means permanent: the item carries no expires_at, so TTL never removes it.
@@ -53,4 +53,4 @@ def expiry_from_timestamp(text: str, now: int) -> int:
 def iso(epoch: int | float | None) -> str | None:
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

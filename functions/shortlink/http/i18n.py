@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from http.cookies import CookieError, SimpleCookie
 
 LANGUAGES = ("zh-CN", "en")
@@ -152,9 +153,7 @@ def language_of(headers: dict[str, str], chosen: str | None = None) -> str:
     """The page language: `chosen` (?lang=), then the lang cookie, then Accept-Language.
     `headers` are the request's, with lower-case names."""
     cookie: SimpleCookie = SimpleCookie()
-    try:
+    with suppress(CookieError):  # a malformed Cookie header only loses the remembered choice
         cookie.load(headers.get("cookie", ""))
-    except CookieError:
-        pass  # a malformed Cookie header only loses the remembered choice
     remembered = cookie["lang"].value if "lang" in cookie else None
     return pick_language(headers.get("accept-language"), chosen or remembered)

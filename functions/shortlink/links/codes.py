@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 # No 0/O, 1/l/I: codes get read aloud, typed from posters and printed in QR captions.
 ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"

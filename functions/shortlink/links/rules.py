@@ -1,13 +1,22 @@
-"""The rules for each field of a link, shared by create, batch and PATCH."""
+"""The rules for each field of a link, shared by create, batch and PATCH.
+
+Every rule has one shape, `rule(value, context) -> stored value`, and raises InvalidInput
+naming its field; `Checks` runs many and keeps every failure, so one answer names all
+bad fields. The limits stand beside the rule that enforces them.
+"""
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+from collections.abc import Callable
 
+from ..errors import FieldError, InvalidInput
+from ..settings import Settings
 from .codes import check_alias
-from .errors import FieldError, InvalidInput
-from .passwords import MAX_LENGTH, MIN_LENGTH
-from .settings import Settings
+from .identity import LinkId
+from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from .urls import normalize_url
 from .validity import expiry_from_timestamp, expiry_from_validity, parse_moment
 
@@ -19,6 +28,18 @@ REDIRECT_STATUSES = (301, 302, 307, 308)
 TARGET_KINDS = ("ios", "android", "desktop")
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What rules may depend on: the stack's settings, the time, and the link being written."""
+
+    settings: Settings
+    now: int
+    link_id: LinkId
+
+
+Rule = Callable[[Any, Context], Any]
 
 
 class Checks:
@@ -42,11 +63,15 @@ class Checks:
             raise InvalidInput(self.errors)
 
 
-def url(value: str, settings: Settings, field: str = "url") -> str:
+def _url_as(field: str, value: str, settings: Settings) -> str:
     try:
         return normalize_url(value, settings.own_hosts, settings.blocked_hosts)
     except InvalidInput as exc:
         raise InvalidInput([FieldError(field, e.message) for e in exc.errors]) from None
+
+
+def url(value: str, context: Context) -> str:
+    return _url_as("url", value, context.settings)
 
 
 def domain(value: str | None, settings: Settings) -> str:
@@ -72,19 +97,21 @@ def expiry(validity: str | None, expires_at: str | None, now: int) -> int | None
     return expiry_from_validity(validity, now)
 
 
-def valid_since(value: str) -> int:
+def expires_at(value: str, context: Context) -> int:
+    return expiry_from_timestamp(value, context.now)
+
+
+def valid_since(value: str, context: Context) -> int:
     return parse_moment("valid_since", value)
 
 
-def title(value: str | None) -> str | None:
-    if value is None:
-        return None
+def title(value: str, context: Context) -> str | None:
     if len(value) > MAX_TITLE:
         raise InvalidInput.single("title", f"must be at most {MAX_TITLE} characters")
     return value.strip() or None
 
 
-def tags(values: list[str]) -> list[str]:
+def tags(values: list[str], context: Context) -> list[str]:
     if len(values) > MAX_TAGS:
         raise InvalidInput.single("tags", f"at most {MAX_TAGS} tags")
     cleaned = [t.strip() for t in values]
@@ -93,30 +120,38 @@ def tags(values: list[str]) -> list[str]:
     return list(dict.fromkeys(cleaned))
 
 
-def max_visits(value: int) -> int:
+def max_visits(value: int, context: Context) -> int:
     if not 1 <= value <= MAX_VISITS_LIMIT:
         raise InvalidInput.single("max_visits", f"must be between 1 and {MAX_VISITS_LIMIT}")
     return value
 
 
-def redirect_status(value: int) -> int:
+def redirect_status(value: int, context: Context) -> int:
     if value not in REDIRECT_STATUSES:
         raise InvalidInput.single("redirect_status", f"must be one of {', '.join(map(str, REDIRECT_STATUSES))}")
     return value
 
 
-def targets(values: dict[str, str | None], settings: Settings) -> dict[str, str]:
+def targets(values: dict[str, str | None], context: Context) -> dict[str, str]:
     """Per-platform URLs under the same rules as url; a null entry is no target."""
-    unknown = set(values) - set(TARGET_KINDS)
-    if unknown:
-        raise InvalidInput.single("targets", f"keys must be among {', '.join(TARGET_KINDS)}")
-    return {kind: url(target, settings, field=f"targets.{kind}") for kind, target in values.items() if target is not None}
+    checks = Checks()
+    checked: dict[str, str] = {}
+    for kind, target in values.items():
+        if kind not in TARGET_KINDS:
+            checks.fail(f"targets.{kind}", f"unknown platform; use {', '.join(TARGET_KINDS)}")
+        elif target is not None:
+            url = checks.run(partial(_url_as, f"targets.{kind}", target, context.settings))
+            if url is not None:
+                checked[kind] = url
+    checks.raise_any()
+    return checked
 
 
-def password(value: str) -> str:
+def password(value: str, context: Context) -> str:
+    """The stored form of a password: its hash, salted with the link's id."""
     if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
         raise InvalidInput.single("password", f"must be {MIN_LENGTH} to {MAX_LENGTH} characters")
-    return value
+    return hash_password(value, context.link_id)
 
 
 def window(checks: Checks, since: int | None, until: int | None) -> None:

@@ -6,8 +6,8 @@ import base64
 import binascii
 import json
 
-from .errors import InvalidInput
-from .link import Link
+from ..errors import InvalidInput
+from .model import Link
 from .store import LinkStore
 
 MAX_LIMIT = 100
@@ -48,8 +48,9 @@ def list_links(store: LinkStore, owner: str, *, limit: int, cursor: str | None, 
                 page.append(link)
                 if len(page) == limit:
                     done = next_position is None and link is links[-1]
-                    return page, None if done else encode_cursor({"link_id": link.link_id, "created_at": link.created_at})
+                    return page, None if done else encode_cursor({"link_id": link.id.key, "created_at": link.created_at})
         if next_position is None:
             return page, None
         position = next_position
+    assert position is not None  # the loop only runs on while the index says there is more
     return page, encode_cursor(position)

@@ -6,7 +6,7 @@ import io
 
 import segno
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 MIN_SIZE, MAX_SIZE, DEFAULT_SIZE = 64, 2048, 256
 BORDER = 4  # the quiet zone the QR standard asks for

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from urllib.parse import quote, urlsplit
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 MAX_URL_LENGTH = 2048
 _SCHEME = re.compile(r"(?i)^(https?)://")

@@ -1,0 +1,118 @@
+"""The /api routes' bodies as pydantic models: types, required and unknown fields.
+
+The link fields' models (LinkBody, PatchBody, LinkOut) are built from the declarations
+in links/model.py, so a field is declared once. The rules beyond types (URL, alias,
+validity, ...) live in links/rules.py, so the web page, the API and the batch all report
+them the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ..links.model import DERIVED_SHOWN, GIVEN, SHOWN, default_of
+from ..links.rules import TARGET_KINDS
+from ..links.validity import PRESETS
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class ShortenBody(BaseModel):
+    """POST /api/shorten: what the anonymous web page may ask for."""
+
+    model_config = _STRICT
+
+    url: str = Field(description="The long URL (http or https).", examples=["https://example.com/a/long/path?x=1"])
+    domain: str | None = Field(default=None, description="One of GET /api/domains; the default domain when absent.")
+    alias: str | None = Field(default=None, description="Custom code: 3-64 of A-Z a-z 0-9 _ -.")
+    validity: str | None = Field(default=None, description=f"One of {', '.join(PRESETS)}; the stack default when absent.")
+
+
+# The per-platform targets as a closed object, so clients see (and are held to) its keys.
+Targets = create_model("Targets", __config__=_STRICT, __doc__="Per-platform destinations; visitors on other platforms get `url`.",
+                       **cast("dict[str, Any]", {kind: (str | None, None) for kind in TARGET_KINDS}))
+_API_TYPES: dict[str, Any] = {"targets": Targets}
+
+
+def _on_create(attr: str, json_type: Any, doc: str, clearable: bool) -> tuple[Any, Any]:
+    """A field a create may give: optional; absent or null (where null means nothing) is the model's default."""
+    if clearable:
+        return json_type | None, Field(default=None, description=doc or None)
+    return json_type, Field(default=default_of(attr), description=doc or None)
+
+
+_CREATE_FIELDS = {name: _on_create(attr, _API_TYPES.get(name, spec.json_type), spec.doc, spec.clearable)
+                  for attr, name, spec in GIVEN if spec.on_create and name not in ShortenBody.model_fields}
+_PATCH_FIELDS = {
+    "validity": (str | None, Field(default=None, description="Counted from now: extends or shortens the link.")),
+    **{name: (_API_TYPES.get(name, spec.json_type) | None, Field(default=None, description=spec.doc or None))
+       for _, name, spec in GIVEN},
+}
+_SHOWN_FIELDS = {
+    **{name: (spec.json_type, Field(description=spec.doc or None)) for _, name, spec in SHOWN},
+    **{name: (json_type, ...) for name, json_type in DERIVED_SHOWN.items()},
+}
+
+if TYPE_CHECKING:  # the checker's view of the models built below
+    class LinkBody(ShortenBody): ...
+
+    class PatchBody(BaseModel): ...
+
+    class LinkOut(BaseModel): ...
+else:
+    LinkBody = create_model("LinkBody", __base__=ShortenBody, __doc__="POST /api/links: a link owned by the calling API key.",
+                            **_CREATE_FIELDS)
+    PatchBody = create_model("PatchBody", __config__=_STRICT,
+                             __doc__="PATCH /api/links/{code}: only the fields given change; null clears a field.",
+                             **_PATCH_FIELDS)
+    LinkOut = create_model("LinkOut", __doc__="The link body every route returns (times are ISO 8601 UTC).", **_SHOWN_FIELDS)
+
+
+class BatchBody(BaseModel):
+    """POST /api/links/batch: 1 to 100 link bodies, each created or refused on its own."""
+
+    model_config = _STRICT
+
+    links: list[dict[str, Any]] = Field(min_length=1, max_length=100)
+
+
+class DomainsOut(BaseModel):
+    domains: list[str]
+    default_domain: str
+    validities: list[str]
+    default_validity: str
+    public_shortening: bool
+
+
+class LinkPage(BaseModel):
+    links: list[LinkOut]
+    cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
+
+
+class BatchResult(BaseModel):
+    status: int
+    link: LinkOut | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResult]
+
+
+class DayCount(BaseModel):
+    day: str
+    visits: int
+
+
+class StatsOut(BaseModel):
+    code: str
+    domain: str
+    from_: str = Field(alias="from")
+    to: str
+    total: int = Field(description="Visits in the range (bots and HEAD excluded).")
+    days: list[DayCount] = Field(description="Every day of the range, zero when nobody visited.")
+    platforms: dict[str, int] = Field(description="ios, android, windows, macos, linux, other.")
+    apps: dict[str, int] = Field(description="In-app browsers: wechat, qq, weibo, douyin, alipay.")
+    referrers: dict[str, int] = Field(description="Referrer hosts; (direct) without one, (other) past the top 20.")

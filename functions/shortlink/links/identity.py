@@ -1,0 +1,27 @@
+"""A link's identity: its short domain and its code, never a "domain/code" string built by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Only `make run` has loopback short domains, and there is no TLS there.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+@dataclass(frozen=True)
+class LinkId:
+    domain: str
+    code: str  # case-sensitive
+
+    @property
+    def key(self) -> str:
+        """The links table's partition key (`link_id`)."""
+        return f"{self.domain}/{self.code}"
+
+    @property
+    def short_url(self) -> str:
+        scheme = "http" if self.domain.rsplit(":", 1)[0] in LOOPBACK_HOSTS else "https"
+        return f"{scheme}://{self.domain}/{self.code}"
+
+    def __str__(self) -> str:
+        return self.key

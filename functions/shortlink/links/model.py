@@ -1,0 +1,137 @@
+"""The Link model. Each field is declared once, here: its type and default, how callers give
+it (JSON type, rule, on create and/or PATCH, whether null clears it) and how the link body
+shows it. The item mapping (links/store.py), create, PATCH and the API schemas
+(api/schemas.py) all follow from these declarations."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from collections.abc import Callable
+
+from . import rules
+from .identity import LinkId
+from .validity import iso
+
+State = Literal["active", "scheduled", "expired", "exhausted", "disabled"]
+
+
+def _same(value: Any) -> Any:
+    return value.copy() if isinstance(value, (list, dict)) else value
+
+
+@dataclass(frozen=True)
+class Given:
+    """How callers give a field: the JSON type they send and the rule that checks it."""
+
+    json_type: Any
+    rule: rules.Rule | None = None  # None: any value of json_type is stored as it is
+    doc: str = ""
+    name: str = ""  # the name callers use, when it is not the attribute's
+    on_create: bool = True  # False: only PATCH may set it
+    clearable: bool = False  # PATCH null clears it
+    resets: tuple[str, ...] = ()  # stored attributes that giving this field removes
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How the link body shows a field."""
+
+    json_type: Any
+    name: str = ""
+    show: Callable[[Any], Any] = _same
+    doc: str = ""
+
+
+def attribute(default: Any = dataclasses.MISSING, *, given: Given | None = None, shown: Shown | None = None,
+              factory: Callable[[], Any] | None = None) -> Any:
+    metadata = {"given": given, "shown": shown}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+_BACK_OFF = ("password_failures", "password_retry_at")
+
+
+@dataclass
+class Link:
+    domain: str = attribute(shown=Shown(str))
+    code: str = attribute(shown=Shown(str))
+    url: str = attribute(given=Given(str, rules.url, "The long URL (http or https)."), shown=Shown(str))
+    created_at: str = attribute(shown=Shown(str))
+    updated_at: str = attribute(shown=Shown(str))
+    owner: str | None = attribute(None)  # the API key id; None for links made on the page
+    expires_at: int | None = attribute(None, given=Given(
+        str, rules.expires_at, "ISO 8601 time with offset, instead of validity; null makes the link permanent.",
+        clearable=True), shown=Shown(str | None, show=iso, doc="null for a permanent link"))
+    valid_since: int | None = attribute(None, given=Given(
+        str, rules.valid_since, "ISO 8601 time with offset; 404 before it.", clearable=True), shown=Shown(str | None, show=iso))
+    max_visits: int | None = attribute(None, given=Given(
+        int, rules.max_visits, "The visit after this many answers 410.", clearable=True), shown=Shown(int | None))
+    visits: int = attribute(0, shown=Shown(int))
+    disabled: bool = attribute(False, given=Given(bool, doc="true answers 410 to every visit.", on_create=False),
+                               shown=Shown(bool))
+    redirect_status: int = attribute(302, given=Given(Literal[301, 302, 307, 308], rules.redirect_status), shown=Shown(int))
+    forward_query: bool = attribute(False, given=Given(bool, doc="Append the visitor's query string to the target."),
+                                    shown=Shown(bool))
+    title: str | None = attribute(None, given=Given(str, rules.title, "Up to 200 characters.", clearable=True),
+                                  shown=Shown(str | None))
+    tags: list[str] = attribute(factory=list, given=Given(list[str], rules.tags, "Up to 10 tags of 1-50 characters.",
+                                                          clearable=True), shown=Shown(list[str]))
+    password_hash: str | None = attribute(None, given=Given(
+        str, rules.password, "Visitors must enter it (4-128 characters); null removes it.", name="password",
+        clearable=True, resets=_BACK_OFF), shown=Shown(bool, name="password_protected", show=lambda h: h is not None))
+    targets: dict[str, str] = attribute(factory=dict, given=Given(
+        dict[str, str | None], rules.targets, "Per-platform URLs (ios, android, desktop); others get url.",
+        clearable=True), shown=Shown(dict[str, str]))
+    # The password back-off (only the redirect's store writes these).
+    password_failures: int = attribute(0)
+    password_retry_at: int | None = attribute(None)
+
+    @property
+    def id(self) -> LinkId:
+        return LinkId(self.domain, self.code)
+
+    @property
+    def short_url(self) -> str:
+        return self.id.short_url
+
+    def is_expired(self, now: int) -> bool:
+        # Valid while now < expires_at; the store's conditions use the same comparison.
+        return self.expires_at is not None and self.expires_at <= now
+
+    def state(self, now: int) -> State:
+        if self.disabled:
+            return "disabled"
+        if self.is_expired(now):
+            return "expired"
+        if self.max_visits is not None and self.visits >= self.max_visits:
+            return "exhausted"
+        if self.valid_since is not None and now < self.valid_since:
+            return "scheduled"
+        return "active"
+
+    def to_body(self, now: int) -> dict[str, Any]:
+        """The link body every route returns."""
+        body = {name: spec.show(getattr(self, attr)) for attr, name, spec in SHOWN}
+        return {**body, "short_url": self.short_url, "state": self.state(now)}
+
+
+def _declared(kind: str) -> list[tuple[str, str, Any]]:
+    """(attribute, name callers see, Given or Shown) of every field declared `kind`."""
+    return [(f.name, f.metadata[kind].name or f.name, f.metadata[kind])
+            for f in dataclasses.fields(Link) if f.metadata.get(kind) is not None]
+
+
+GIVEN: list[tuple[str, str, Given]] = _declared("given")
+SHOWN: list[tuple[str, str, Shown]] = _declared("shown")
+# Shown beside the declared fields: derived from them.
+DERIVED_SHOWN: dict[str, Any] = {"short_url": str, "state": State}
+
+
+def default_of(attr: str) -> Any:
+    """The value a new link has for `attr` when the caller does not give it."""
+    spec = next(f for f in dataclasses.fields(Link) if f.name == attr)
+    return spec.default_factory() if spec.default_factory is not dataclasses.MISSING else spec.default

@@ -1,0 +1,1 @@
+"""Visit statistics: aggregated off the hot path from the links table's stream."""
