@@ -94,10 +94,12 @@ def _qr(event: dict[str, Any]) -> dict[str, Any]:
     """QR code of a short URL of this service only: it is not a QR generator for anything."""
     settings = load_settings()
     url = (event.get("queryStringParameters") or {}).get("url", "")
-    parts = urlsplit(url)
-    code = parts.path[1:]
-    if parts.scheme not in ("http", "https") or parts.netloc.lower() not in settings.short_domains \
-            or not looks_like_code(code) or parts.query or parts.fragment:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ of an IPv6 address
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or parts.netloc.lower() not in settings.short_domains \
+            or not looks_like_code(parts.path[1:]) or parts.query or parts.fragment:
         raise InvalidInput.single("url", "must be a short link of this service")
     image, content_type = qr_image(url, "svg", QR_PIXELS)
     return {"statusCode": 200, "headers": {"Content-Type": content_type, "Cache-Control": "public, max-age=86400",

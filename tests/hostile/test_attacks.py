@@ -92,3 +92,61 @@ def test_markup_in_a_title_is_data_not_html(server: Devserver, api: requests.Ses
 def test_html_in_a_path_is_escaped_on_the_error_page(server: Devserver) -> None:
     answer = requests.get(f"{server.url}/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E", headers={"Accept": "text/html"})
     assert answer.status_code == 404 and "<img src=x" not in answer.text
+
+
+# Input that once reached a 5xx: each is bad input, so a 4xx problem naming the field.
+@pytest.mark.parametrize("body, status, field", [
+    ({"url": "http://[::1/x"}, 422, "url"),
+    ({"url": "http://[::1]:99999/x"}, 422, "url"),
+    ({"url": "https://example.com", "targets": {"ios": "http://[fe80::1/x"}}, 422, "targets.ios"),
+    ({"url": "https://example.com", "title": "bad \ud800 text"}, 422, "title"),
+    ({"url": "https://example.com", "tags": ["ok", "\udfff"]}, 422, "tags[1]"),
+    ({"url": "https://example.com/\ud83d"}, 422, "url"),
+    ({"url": "https://example.com", "expires_at": "9999-12-31T23:59:59-23:59"}, 422, "expires_at"),
+    ({"url": "https://example.com", "valid_since": "2026-02-30T00:00:00Z"}, 422, "valid_since"),
+    ({"url": "https://example.com", "password": "pass\udc00word"}, 422, "password"),
+    ({"url": "https://example.com", "\ud800": 1}, 422, "body"),
+])
+def test_input_that_once_broke_the_server_is_a_4xx(server: Devserver, api: requests.Session, body: dict[str, object],
+                                                   status: int, field: str) -> None:
+    data = json.dumps(body).encode()  # json escapes lone surrogates as \udxxx, as an attacker would send them
+    problem_of(api.post(server.url + LINKS, data=data, headers={"Content-Type": "application/json"}), status, field)
+
+
+def test_a_batch_with_bad_items_answers_each_alone(server: Devserver, api: requests.Session) -> None:
+    items = [{"url": "http://[::1/x"}, {"url": "https://example.com", "title": "\ud800"}, {"url": "https://example.com/ok"}]
+    answer = api.post(server.url + LINKS + "/batch", data=json.dumps({"links": items}), headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert [r["status"] for r in answer.json()["results"]] == [422, 422, 201]
+
+
+@pytest.mark.parametrize("query, field", [
+    ("to=0001-01-05", "to"),
+    ("from=0001-01-01&to=0001-01-02", "from"),
+    ("to=9999-12-31", "to"),
+    ("from=2026-02-30", "from"),
+])
+def test_stats_dates_out_of_range_are_422(server: Devserver, api: requests.Session, query: str, field: str) -> None:
+    code = api.post(server.url + LINKS, json={"url": "https://example.com/dates"}).json()["code"]
+    problem_of(api.get(f"{server.url}{LINKS}/{code}/stats?{query}"), 422, field)
+
+
+@pytest.mark.parametrize("cursor", [
+    "W" * 2 + "1s" * 3000,  # base64 of a deeply nested list
+    __import__("base64").urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode(),
+    __import__("base64").urlsafe_b64encode(b'["a/b", "\\ud800"]').decode(),
+])
+def test_crafted_cursors_are_422(server: Devserver, api: requests.Session, cursor: str) -> None:
+    problem_of(api.get(server.url + LINKS, params={"cursor": cursor}), 422, "cursor")
+
+
+@pytest.mark.parametrize("url", ["http%3A%2F%2F%5B%3A%3A1%2Fa", "http%3A%2F%2F%5Bzz%5D%2Fa", "%ED%A0%80"])
+def test_qr_of_a_broken_url_is_422(server: Devserver, url: str) -> None:
+    problem_of(requests.get(f"{server.url}/qr?url={url}"), 422, "url")
+
+
+# Our own short domains by other spellings of their address (the devserver's domain is 127.0.0.1:PORT).
+@pytest.mark.parametrize("host", ["2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1", "127.0.0.2",
+                                  "[::1]", "[::ffff:127.0.0.1]", "[0:0:0:0:0:ffff:7f00:1]", "localhost.", "LOCALHOST"])
+def test_own_domains_by_another_spelling_are_refused(server: Devserver, api: requests.Session, host: str) -> None:
+    problem_of(api.post(server.url + LINKS, json={"url": f"http://{host}:{server.port}/loop"}), 422, "url")

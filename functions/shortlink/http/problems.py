@@ -11,15 +11,20 @@ PROBLEM_TYPE_BASE = "https://shortlink.dev/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
+def _text(value: str) -> str:
+    """Echoed input (an unknown field's name) may hold a lone surrogate: never let it break the answer."""
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
 def problem_body(error: ShortLinkError) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + error.slug,
         "title": error.title,
         "status": error.status,
-        "detail": error.detail,
+        "detail": _text(error.detail),
     }
     if isinstance(error, InvalidInput):
-        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
+        body["errors"] = [{"field": _text(e.field), "message": _text(e.message)} for e in error.errors]
     return body
 
 

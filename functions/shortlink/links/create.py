@@ -30,6 +30,7 @@ def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now
     """Check every field given (reporting all bad ones together) and make the Link to store.
     `given` holds what the caller sent, by the names callers use; None means not given."""
     checks = rules.Checks()
+    given = rules.readable(checks, given)
     domain = checks.run(lambda: rules.domain(given.get("domain"), settings)) or settings.default_domain
     alias = checks.run(lambda: rules.alias(given["alias"])) if given.get("alias") is not None else None
     context = rules.Context(settings, int(now), LinkId(domain, code or alias or new_code()))

@@ -28,7 +28,8 @@ def decode_cursor(cursor: str) -> dict[str, str]:
         link_id, created_at = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not (isinstance(link_id, str) and isinstance(created_at, str) and "/" in link_id):
             raise ValueError
-    except (ValueError, TypeError, binascii.Error):
+        (link_id + created_at).encode("utf-8")  # a lone surrogate is no position of ours
+    except (ValueError, TypeError, binascii.Error, RecursionError):
         raise InvalidInput.single("cursor", "is not a cursor this API returned") from None
     return {"link_id": link_id, "created_at": created_at}
 

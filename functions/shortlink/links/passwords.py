@@ -15,7 +15,8 @@ def hash_password(password: str, link_id: LinkId) -> str:
     """The hash is salted with the link's id, so the redirect can check a password with
     one conditional UpdateItem (no read of the salt first) and equal passwords on two
     links never share a hash."""
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=f"shortlink:{link_id.key}".encode(), n=_N, r=_R, p=_P, dklen=32)
+    # surrogatepass: a guess that is not valid text is just a wrong guess
+    digest = hashlib.scrypt(password.encode("utf-8", "surrogatepass"), salt=f"shortlink:{link_id.key}".encode(), n=_N, r=_R, p=_P, dklen=32)
     return f"scrypt${_N}${_R}${_P}${digest.hex()}"
 
 

@@ -22,6 +22,7 @@ def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now
     if not changes:
         raise InvalidInput.single("body", "name at least one field to change")
     checks = rules.Checks()
+    changes = rules.readable(checks, changes)
     context = rules.Context(settings, int(now), link_id)
     declared = {name: (attr, spec) for attr, name, spec in GIVEN}
     sets: dict[str, Any] = {}

@@ -63,6 +63,35 @@ class Checks:
             raise InvalidInput(self.errors)
 
 
+def unreadable_text(value: Any, field: str) -> str | None:
+    """The field (with its [index] or .key) of the first string in `value` that is not valid
+    Unicode text: JSON can carry lone surrogates (\\ud800), which no store or page can hold."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return field
+        return None
+    if isinstance(value, list):
+        return next((bad for i, item in enumerate(value) if (bad := unreadable_text(item, f"{field}[{i}]"))), None)
+    if isinstance(value, dict):
+        return next((bad for key, item in value.items()
+                     if (bad := unreadable_text(key, field) or unreadable_text(item, f"{field}.{key}"))), None)
+    return None
+
+
+def readable(checks: Checks, given: dict[str, Any]) -> dict[str, Any]:
+    """The given fields that are valid text throughout; each other one is reported and left out."""
+    kept = {}
+    for name, value in given.items():
+        bad = unreadable_text(value, name)
+        if bad is None:
+            kept[name] = value
+        else:
+            checks.fail(bad, "must be valid Unicode text")
+    return kept
+
+
 def _url_as(field: str, value: str, settings: Settings) -> str:
     try:
         return normalize_url(value, settings.own_hosts, settings.blocked_hosts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from urllib.parse import quote, urlsplit
 
 from ..errors import InvalidInput
@@ -39,9 +40,46 @@ def _ascii_host(host: str) -> str:
     return ascii_host
 
 
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$")
+
+
+def address_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a host names, however it is spelled: browsers read 2130706433, 0177.0.0.1,
+    0x7f.1 and 127.1 as 127.0.0.1, and [::ffff:127.0.0.1] is that address too. None for names."""
+    if host.startswith("["):
+        try:
+            address = ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return None
+        return address.ipv4_mapped or address
+    if not _NUMERIC_HOST.match(host):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def _is_loopback(host: str) -> bool:
+    address = address_of(host)
+    return address.is_loopback if address is not None else host == "localhost" or host.endswith(".localhost")
+
+
 def host_matches(host: str, domains: tuple[str, ...]) -> bool:
-    """host is one of domains or a subdomain of one."""
-    return any(host == d or host.endswith("." + d) for d in domains)
+    """host is one of domains or a subdomain of one, comparing addresses however they are spelled."""
+    address = address_of(host)
+    for domain in domains:
+        if host == domain or host.endswith("." + domain):
+            return True
+        if address is not None and address == address_of(domain):
+            return True
+    return False
+
+
+def is_own_host(host: str, own_domains: tuple[str, ...]) -> bool:
+    """One of the service's own hosts; any loopback name or address counts when one of them is
+    loopback (`make run`), since every such spelling reaches this machine."""
+    return host_matches(host, own_domains) or (_is_loopback(host) and any(_is_loopback(d) for d in own_domains))
 
 
 def normalize_url(raw: str, own_domains: tuple[str, ...], blocked_hosts: tuple[str, ...]) -> str:
@@ -59,7 +97,10 @@ def normalize_url(raw: str, own_domains: tuple[str, ...], blocked_hosts: tuple[s
     match = _SCHEME.match(url)
     if not match:
         raise _fail("must start with http:// or https://")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ of an IPv6 address
+        raise _fail("has an invalid host") from None
     netloc = parts.netloc
     if "@" in netloc:
         raise _fail("must not contain a user name or password before the host")
@@ -71,7 +112,7 @@ def normalize_url(raw: str, own_domains: tuple[str, ...], blocked_hosts: tuple[s
     if not host_text:
         raise _fail("must name a host")
     host = _ascii_host(host_text)
-    if host_matches(host, own_domains):
+    if is_own_host(host, own_domains):
         raise _fail("must not point to one of this service's own short domains")
     if host_matches(host, blocked_hosts):
         raise _fail(f"points to a blocked host ({host})")

@@ -37,7 +37,10 @@ def parse_moment(field: str, text: str) -> int:
         raise InvalidInput.single(field, "must be an ISO 8601 time such as 2026-12-31T23:59:59+08:00") from None
     if moment.tzinfo is None:
         raise InvalidInput.single(field, "must include a UTC offset (Z or +08:00)")
-    return int(moment.timestamp())
+    try:
+        return int(moment.timestamp())
+    except (OverflowError, ValueError):  # the offset moves it past year 1 or 9999
+        raise InvalidInput.single(field, "must be a time between the years 1 and 9999") from None
 
 
 def expiry_from_timestamp(text: str, now: int) -> int:

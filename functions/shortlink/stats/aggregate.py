@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from collections.abc import Iterable
 
 from ..dynamodb import plain
 from ..errors import InvalidInput, StoreUnavailable
 from ..links.model import Link
+from ..links.rules import Checks
 from ..links.validity import DAY
 from .store import DayTotals, StatsStore
 
@@ -146,17 +148,25 @@ def retention_expiry(day: str, link_expires_at: int | None, retention_days: int)
     return max(start + DAY, link_expires_at or 0) + retention_days * DAY
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 9000  # no link has statistics outside these; bounds keep date arithmetic safe
+
+
 def parse_day(field_name: str, text: str) -> datetime:
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise InvalidInput.single(field_name, "must be a date like 2026-11-25 (UTC)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidInput.single(field_name, f"must be a date between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return day
 
 
 def day_range(link: Link, start: str | None, end: str | None, now: int) -> list[str]:
     """The days asked for: by default the last 30 days up to today, never before the link."""
-    last = parse_day("to", end) if end else datetime.fromtimestamp(now, tz=UTC)
-    first = parse_day("from", start) if start else last - timedelta(days=29)
+    checks = Checks()
+    last = (checks.run(partial(parse_day, "to", end)) if end else None) or datetime.fromtimestamp(now, tz=UTC)
+    first = (checks.run(partial(parse_day, "from", start)) if start else None) or last - timedelta(days=29)
+    checks.raise_any()
     created = datetime.strptime(link.created_at[:10], "%Y-%m-%d").replace(tzinfo=UTC)
     first = max(first, created) if not start else first
     if first.date() > last.date():

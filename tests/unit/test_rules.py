@@ -1,0 +1,98 @@
+"""links/rules.py (with create and patch): whatever a caller sends, the answer is a link or an
+InvalidInput naming fields, never another exception. Hypothesis generates the input, with the
+shapes that once broke the server: unclosed IPv6 brackets, lone surrogates, far-off dates."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from shortlink.errors import InvalidInput
+from shortlink.links.create import build_link
+from shortlink.links.identity import LinkId
+from shortlink.links.listing import decode_cursor
+from shortlink.links.patch import plan_patch
+from shortlink.settings import Settings
+from shortlink.stats.aggregate import day_range
+from support import new_link
+
+NOW = 1_790_000_000
+SETTINGS = Settings(links_table="LinksTable", short_domains=("s.example.com", "127.0.0.1:3000"), default_validity="30d",
+                    public_shortening=True, blocked_hosts=("blocked.example",), stats_table="StatsTable", stats_retention_days=90)
+# Text with everything JSON can carry: lone surrogates included.
+ANY_TEXT = st.text(st.characters(codec=None, categories=["L", "N", "P", "S", "Z", "Cs", "Cc"]), max_size=40)
+URLISH = st.builds(lambda scheme, host, rest: f"{scheme}://{host}{rest}",
+                   st.sampled_from(["http", "https", "HTTP", "ftp", ""]),
+                   st.text("[]:.@%0123456789abcdefx-", max_size=25) | st.sampled_from(["127.1", "2130706433", "[::1]", "s.example.com"]),
+                   st.text("/?#[]%:@", max_size=10) | ANY_TEXT)
+MOMENT = st.datetimes().map(lambda d: d.isoformat()) | st.builds(
+    lambda d, offset: d.isoformat() + offset, st.datetimes(), st.sampled_from(["Z", "+23:59", "-23:59", "+08:00"])) | ANY_TEXT
+FIELDS: dict[str, Any] = {
+    "url": URLISH | ANY_TEXT,
+    "domain": st.none() | st.sampled_from(["s.example.com", "S.EXAMPLE.COM", "x"]) | ANY_TEXT,
+    "alias": st.none() | ANY_TEXT,
+    "validity": st.none() | st.sampled_from(["1d", "permanent", "2d"]) | ANY_TEXT,
+    "expires_at": st.none() | MOMENT,
+    "valid_since": st.none() | MOMENT,
+    "max_visits": st.none() | st.integers(),
+    "redirect_status": st.sampled_from([301, 302, 303, 0]),
+    "forward_query": st.booleans(),
+    "title": st.none() | ANY_TEXT,
+    "tags": st.none() | st.lists(ANY_TEXT, max_size=12),
+    "password": st.none() | ANY_TEXT,
+    "targets": st.none() | st.dictionaries(st.sampled_from(["ios", "android", "desktop", "watch"]), st.none() | URLISH, max_size=3),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries(FIELDS))
+def test_create_answers_a_link_or_names_fields(given_fields: dict[str, Any]) -> None:
+    try:
+        link = build_link(given_fields, SETTINGS, "key", NOW)
+    except InvalidInput as invalid:
+        assert invalid.errors and all(e.field and e.message for e in invalid.errors)
+    else:
+        json.dumps(link.to_body(NOW), ensure_ascii=False).encode("utf-8")  # the body can be sent
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional={**{k: v for k, v in FIELDS.items() if k not in ("domain", "alias")},
+                                           "disabled": st.none() | st.booleans()}))
+def test_patch_answers_a_plan_or_names_fields(changes: dict[str, Any]) -> None:
+    try:
+        plan_patch(changes, SETTINGS, LinkId("s.example.com", "abc"), NOW)
+    except InvalidInput as invalid:
+        assert invalid.errors
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(ANY_TEXT, st.recursive(st.none() | st.text(max_size=5) | st.integers(), st.lists, max_leaves=50).map(
+    lambda v: base64.urlsafe_b64encode(json.dumps(v).encode()).decode()),
+    st.integers(0, 4000).map(lambda n: base64.urlsafe_b64encode(b"[" * n + b"]" * n).decode())))
+def test_cursors_decode_or_are_refused(cursor: str) -> None:
+    try:
+        decode_cursor(cursor)
+    except InvalidInput as invalid:
+        assert [e.field for e in invalid.errors] == ["cursor"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.none() | st.dates().map(str) | ANY_TEXT, st.none() | st.dates().map(str) | ANY_TEXT)
+def test_stats_ranges_are_days_or_refused(start: str | None, end: str | None) -> None:
+    try:
+        days = day_range(new_link(), start, end, NOW)
+    except InvalidInput as invalid:
+        assert {e.field for e in invalid.errors} <= {"from", "to"}
+    else:
+        assert 1 <= len(days) <= 366
+
+
+@pytest.mark.parametrize("url", ["http://2130706433:3000/x", "http://0x7f.1:3000/", "http://[::ffff:127.0.0.1]:3000/",
+                                 "http://127.0.0.9:3000/", "http://sub.s.example.com/", "https://S.Example.Com./x"])
+def test_own_domains_by_any_spelling_are_refused(url: str) -> None:
+    with pytest.raises(InvalidInput, match="own short domains"):
+        build_link({"url": url}, SETTINGS, None, NOW)
