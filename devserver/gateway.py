@@ -176,7 +176,10 @@ class Gateway:
         api_key = next((v for k, v in header_pairs if k.lower() == "x-api-key"), None)
         if route.api_key_required and api_key not in self.api_keys:
             return _gateway_error(403, "Forbidden")
-        event = build_event(route, method, raw_path, header_pairs, body, source_ip, api_key, self.binary_types)
+        # Behind CloudFront, API Gateway reports the client's address: the first X-Forwarded-For entry.
+        forwarded = next((v for k, v in header_pairs if k.lower() == "x-forwarded-for"), "")
+        client_ip = forwarded.split(",")[0].strip() or source_ip
+        event = build_event(route, method, raw_path, header_pairs, body, client_ip, api_key, self.binary_types)
         context = LambdaContext(route.function, event["requestContext"]["requestId"])
         try:
             result = self.handlers[route.function](event, context)

@@ -263,3 +263,30 @@ def store_faults(client: Any, operation: str, table: str | None = None, *, code:
     finally:
         client.meta.events.unregister("before-call.dynamodb.*", fail)
         client.meta.events.unregister("before-parameter-build.dynamodb.*", note_table)
+
+
+@contextmanager
+def lost_answers(client: Any, operation: str, table: str, *, times: int = 1) -> Iterator[list[str]]:
+    """The next `times` `operation` requests on `table` reach DynamoDB and are applied, but their
+    answers are lost (a read timeout), as when the network drops a response: botocore then
+    retries the request. Yields one entry per lost answer."""
+    from botocore.exceptions import ReadTimeoutError
+    from botocore.httpsession import URLLib3Session
+
+    lost: list[str] = []
+    session = URLLib3Session()
+
+    def send_then_lose(request: Any, **_: Any) -> Any:
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else target
+        if len(lost) >= times or not target.endswith("." + operation) or f'"TableName": "{table}"' not in request.body.decode():
+            return None
+        session.send(request)
+        lost.append(target)
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    client.meta.events.register("before-send.dynamodb", send_then_lose)
+    try:
+        yield lost
+    finally:
+        client.meta.events.unregister("before-send.dynamodb", send_then_lose)

@@ -16,7 +16,7 @@ from shortlink.errors import ShortLinkError
 from shortlink.http.metrics import emit
 from shortlink.http.pages import error_response
 from shortlink.http.requests import read_form_field, request_headers
-from shortlink.links.follow import destination, follow, redirect_cache_control, visit_facts
+from shortlink.links.follow import destination, follow, redirect_cache_control, unlock, visit_facts
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
 
@@ -28,6 +28,11 @@ _OUTCOMES = {301: "Redirects", 302: "Redirects", 303: "Redirects", 307: "Redirec
 def _query(event: dict[str, Any]) -> list[tuple[str, str]]:
     multi = event.get("multiValueQueryStringParameters") or {}
     return [(key, value) for key, values in multi.items() for value in values]
+
+
+def _source_ip(event: dict[str, Any]) -> str:
+    """The visitor's address as API Gateway reports it (the client's, behind CloudFront too)."""
+    return str(((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp") or "")
 
 
 def _request_id(event: dict[str, Any], context: Any) -> str:
@@ -43,9 +48,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         headers.get("user-agent"), headers.get("referer"), _request_id(event, context), now)
     try:
         settings = load_settings()
-        password = (read_form_field(event, "password") or "") if method == "POST" else None
-        link = follow(LinkStore(settings.links_table), settings, headers.get("host"), code, now,
-                      facts=facts, password=password)
+        store = LinkStore(settings.links_table)
+        if method == "POST":
+            assert facts is not None
+            link = unlock(store, settings, headers.get("host"), code, now, facts=facts,
+                          password=read_form_field(event, "password") or "", visitor=_source_ip(event))
+        else:
+            link = follow(store, settings, headers.get("host"), code, now, facts=facts)
     except ShortLinkError as error:
         response = error_response(error, headers)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class ShortLinkError(Exception):
     status = 500
     title = "Internal error"
     slug = "internal"
+    headers: ClassVar[dict[str, str]] = {}  # answer headers this error always carries
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -67,6 +69,23 @@ class Forbidden(ShortLinkError):
     slug = "forbidden"
 
 
+class PreviewWithheld(ShortLinkError):
+    """A bot or a HEAD asked for a visit-limited link: it is not counted, so it learns nothing."""
+
+    status = 403
+    title = "Open the link in a browser"
+    slug = "preview-withheld"
+
+
+class NoPasswordToEnter(ShortLinkError):
+    """A password was posted to a link that has none."""
+
+    status = 405
+    title = "Method not allowed"
+    slug = "no-password"
+    headers: ClassVar[dict[str, str]] = {"Allow": "GET, HEAD"}
+
+
 class LinkNotFound(ShortLinkError):
     status = 404
     title = "Link not found"
@@ -97,6 +116,10 @@ class PasswordRequired(ShortLinkError):
 class WrongPassword(PasswordRequired):
     title = "Wrong password"
     slug = "wrong-password"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after
 
 
 class TooManyAttempts(ShortLinkError):

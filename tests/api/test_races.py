@@ -85,3 +85,24 @@ def test_alias_created_by_two_owners_at_once_has_one_owner(server: Devserver) ->
     assert sorted(statuses) == [201] + [409] * 9
     owners = [requests.get(f"{server.url}/api/links/{alias}", headers={"x-api-key": k}).status_code for k in keys]
     assert sorted(owners) == [200, 404]
+
+
+def _guess(server: Devserver, code: str, password: str, source_ip: str) -> int:
+    return requests.post(f"{server.url}/{code}", data={"password": password}, allow_redirects=False,
+                         headers={"X-Forwarded-For": source_ip}).status_code
+
+
+def test_parallel_password_guesses_from_one_visitor_get_one_checked(server: Devserver, api: requests.Session) -> None:
+    for trial in range(3):
+        code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/vault", "password": "right-one"}).json()["code"]
+        guesses = ["right-one" if i == 7 else f"wrong-{i}" for i in range(16)]
+        statuses = _together(16, lambda i, code=code, guesses=guesses, trial=trial: _guess(server, code, guesses[i], f"198.51.100.{trial}"))
+        assert sorted(statuses).count(429) == 15, statuses  # one guess checked, fifteen refused unchecked
+        assert set(statuses) <= {401, 303, 429}
+
+
+def test_parallel_guesses_from_many_addresses_meet_the_link_ceiling(server: Devserver, api: requests.Session) -> None:
+    code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/vault", "password": "right-one"}).json()["code"]
+    server.advance_clock(60 - server.now() % 60 + 0.2)  # at the start of a minute: all 30 fall in one
+    statuses = _together(30, lambda i: _guess(server, code, f"wrong-{i}", f"203.0.113.{i}"))
+    assert statuses.count(401) <= 20 and statuses.count(401) + statuses.count(429) == 30, statuses

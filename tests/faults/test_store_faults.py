@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from support import OTHER_KEY, Invoke, MakeEvent, headers_of, link_count, load_event, problem_of, store_faults
+from support import OTHER_KEY, Invoke, MakeEvent, alias, headers_of, link_count, load_event, lost_answers, problem_of, store_faults, stored_item
 from devserver.gateway import LambdaContext
 from shortlink.dynamodb import dynamodb_client
 
@@ -104,3 +104,24 @@ def test_another_owner_never_sees_a_fault_as_permission(invoke: Invoke, make_eve
     assert invoke(make_event("GET", f"/api/links/{link}", api_key=OTHER_KEY))["statusCode"] == 404
     with store_faults(dynamodb_client(), "GetItem"):
         _unavailable(invoke(make_event("GET", f"/api/links/{link}", api_key=OTHER_KEY)))
+
+
+@pytest.mark.parametrize("lost", [1, 2])
+@pytest.mark.parametrize("with_alias", [True, False])
+def test_a_create_whose_answer_is_lost_stores_one_link_and_says_201(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                                   lost: int, with_alias: bool) -> None:
+    """The PutItem lands but its answer is lost: botocore's retry meets the first write. It must
+    recognise it (one link, a 201, never a false 409), also when the retry's answer is lost too."""
+    body = {"url": "https://example.com/lost", **({"alias": alias("lost")} if with_alias else {})}
+    with lost_answers(dynamodb_client(), "PutItem", "LinksTable", times=lost) as losses:
+        answer = invoke(make_event("POST", "/api/links", body))
+    assert len(losses) == lost
+    assert answer["statusCode"] == 201, answer["body"]
+    made = json.loads(answer["body"])
+    assert link_count(dynamodb) == 1 and stored_item(dynamodb, made["code"]) is not None
+
+
+def test_a_create_that_never_reached_the_store_is_503_and_stores_nothing(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    with store_faults(dynamodb_client(), "PutItem", "LinksTable", timeout=True, times=1):
+        _unavailable(invoke(make_event("POST", "/api/links", {"url": "https://example.com/never", "alias": alias("never")})))
+    assert link_count(dynamodb) == 0

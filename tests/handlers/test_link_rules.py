@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from urllib.parse import urlencode
 from typing import Any
 
 import pytest
@@ -95,27 +96,96 @@ def test_password_form_then_post_then_redirect(invoke: Invoke, make_event: MakeE
     api = _follow(invoke, make_event, f"/{code}")
     assert api["statusCode"] == 401 and headers_of(api)["Content-Type"] == "application/problem+json"
 
-    wrong = invoke(make_event("POST", f"/{code}", raw_body=b"password=nope", headers={**FORM, "Accept": "text/html"}))
+    wrong = _guess(invoke, make_event, code, "nope", accept="text/html")
     assert wrong["statusCode"] == 401 and "not right" in wrong["body"] and "<form" in wrong["body"]
-    throttled = invoke(make_event("POST", f"/{code}", raw_body=f"password={secret}".encode(), headers=FORM))
-    assert throttled["statusCode"] == 429 and int(headers_of(throttled)["Retry-After"]) >= 1
+    throttled = _guess(invoke, make_event, code, secret, accept="text/html")
+    assert throttled["statusCode"] == 429 and headers_of(throttled)["Retry-After"] == "1"
+    assert "<form" in throttled["body"] and "Try again in 1 s" in throttled["body"]  # the form stays, with when
     clock.advance(1)
-    opened = invoke(make_event("POST", f"/{code}", raw_body=f"password={secret.replace(' ', '+')}".encode(), headers=FORM))
+    opened = _guess(invoke, make_event, code, secret)
     assert opened["statusCode"] == 303 and headers_of(opened)["Location"] == "https://example.com/dest?a=1"
     assert visits_of(dynamodb, code) == 1
     assert secret not in capsys.readouterr().out
 
 
-def test_wrong_passwords_back_off_exponentially(invoke: Invoke, make_event: MakeEvent, dynamodb: Any, clock: FakeClock) -> None:
+def _guess(invoke: Invoke, make_event: MakeEvent, code: str, password: str, *, source_ip: str = "198.51.100.1",
+           accept: str = "application/json") -> dict[str, Any]:
+    """POST /{code} with a password form, from `source_ip` as API Gateway reports it."""
+    event = make_event("POST", f"/{code}", raw_body=urlencode({"password": password}).encode(), headers={**FORM, "Accept": accept})
+    event["requestContext"]["identity"]["sourceIp"] = source_ip
+    return invoke(event)
+
+
+def _guards(dynamodb: Any, code: str) -> dict[str, dict[str, Any]]:
+    item = stored_item(dynamodb, code)
+    assert item is not None
+    return {name: value["M"] for name, value in item.items() if name.startswith("guard:")}
+
+
+def test_wrong_passwords_back_off_exponentially_per_visitor(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                            clock: FakeClock) -> None:
     code = _make(invoke, make_event, password="s3cret-pass")
     delays = []
-    for _ in range(4):
-        item = stored_item(dynamodb, code)
-        assert item is not None
-        clock.at = max(clock(), int(item.get("password_retry_at", {"N": "0"})["N"]))  # wait out the back-off
-        answer = invoke(make_event("POST", f"/{code}", raw_body=b"password=guess", headers=FORM))
-        assert answer["statusCode"] == 401
-        item = stored_item(dynamodb, code)
-        assert item is not None
-        delays.append(int(item["password_retry_at"]["N"]) - int(clock()))
-    assert delays == [1, 2, 4, 8]
+    for _ in range(5):
+        assert _guess(invoke, make_event, code, "guess")["statusCode"] == 401
+        [guard] = _guards(dynamodb, code).values()
+        delays.append(int(guard["at"]["N"]) - int(clock()))
+        assert _guess(invoke, make_event, code, "s3cret-pass")["statusCode"] == 429  # even the right one waits
+        clock.at = int(guard["at"]["N"])
+    assert delays == [1, 2, 4, 8, 16]
+    # another visitor is not kept out by this one's guesses, and a right password forgives only its own
+    assert _guess(invoke, make_event, code, "s3cret-pass", source_ip="203.0.113.9")["statusCode"] == 303
+    assert len(_guards(dynamodb, code)) == 1 and visits_of(dynamodb, code) == 1
+    assert "198.51.100.1" not in json.dumps(stored_item(dynamodb, code))  # the address is never stored
+
+
+def test_a_link_checks_at_most_twenty_guesses_a_minute_from_everyone(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                                     clock: FakeClock) -> None:
+    code = _make(invoke, make_event, password="s3cret-pass")
+    clock.at = (int(clock()) // 60) * 60  # the start of a minute
+    answers = [_guess(invoke, make_event, code, f"guess-{i}", source_ip=f"203.0.113.{i}")["statusCode"] for i in range(25)]
+    assert answers == [401] * 20 + [429] * 5
+    rotated = _guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.77")
+    assert rotated["statusCode"] == 429 and headers_of(rotated)["Retry-After"] == "60"
+    clock.advance(60)
+    assert _guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.77")["statusCode"] == 303
+    # an hour after their back-off ended, old visitors are forgotten as others guess
+    clock.advance(2 * 3600)
+    assert _guess(invoke, make_event, code, "guess", source_ip="192.0.2.78")["statusCode"] == 401
+    assert len(_guards(dynamodb, code)) == 1
+
+
+def test_a_right_password_gives_its_guess_back(invoke: Invoke, make_event: MakeEvent, dynamodb: Any, clock: FakeClock) -> None:
+    """A crowd entering the right password is not stopped by the link's ceiling."""
+    code = _make(invoke, make_event, password="s3cret-pass")
+    clock.at = (int(clock()) // 60) * 60
+    answers = [_guess(invoke, make_event, code, "s3cret-pass", source_ip=f"203.0.113.{i}")["statusCode"] for i in range(40)]
+    assert answers == [303] * 40 and visits_of(dynamodb, code) == 40
+
+
+def test_a_post_to_a_link_without_password_or_to_no_link_is_a_4xx_without_hashing(
+        invoke: Invoke, make_event: MakeEvent, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shortlink.links import follow
+
+    plain = _make(invoke, make_event)
+    monkeypatch.setattr(follow, "hash_password", lambda *_: pytest.fail("a password was hashed"))
+    with dynamodb_requests(dynamodb_client()) as sent:
+        answer = _guess(invoke, make_event, plain, "anything")
+    assert answer["statusCode"] == 405 and headers_of(answer)["Allow"] == "GET, HEAD" and sent == ["GetItem"]
+    assert _guess(invoke, make_event, "nobody-made-this", "anything")["statusCode"] == 404
+    assert _guess(invoke, make_event, "x", "anything")["statusCode"] == 404
+
+
+@pytest.mark.parametrize("fields", [{"max_visits": 1}, {"password": "s3cret-pass"}])
+def test_bots_and_head_use_up_no_visit_and_learn_no_destination(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                                fields: dict[str, Any]) -> None:
+    code = _make(invoke, make_event, **fields)
+    bot = {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
+    answers = [invoke(make_event("GET", f"/{code}", headers=bot)) for _ in range(5)]
+    answers += [invoke(make_event("HEAD", f"/{code}")) for _ in range(5)]
+    assert {a["statusCode"] for a in answers} == ({403} if "max_visits" in fields else {401})
+    assert not any("Location" in headers_of(a) for a in answers)
+    assert visits_of(dynamodb, code) == 0
+    if "max_visits" in fields:
+        assert json.loads(answers[0]["body"])["type"].endswith("/preview-withheld")
+        assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302  # the one visit is still there

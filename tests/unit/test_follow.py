@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from support import new_link
-from shortlink.errors import LinkGone, LinkNotFound, PasswordRequired, ShortLinkError, StoreUnavailable, TooManyAttempts, WrongPassword
+from shortlink.errors import LinkGone, LinkNotFound, NoPasswordToEnter, PasswordRequired, ShortLinkError, StoreUnavailable
 from shortlink.links.follow import destination, redirect_cache_control, refusal, visit_facts
 
 NOW = 1_790_000_000  # 2026-09-21T14:13:20Z
@@ -29,9 +29,9 @@ def test_redirect_cache_never_outlives_the_link_or_skips_its_rules(fields: dict[
     ({"disabled": True}, False, LinkGone),
     ({"expires_at": NOW}, False, LinkGone),
     ({"password_hash": "scrypt$x"}, False, PasswordRequired),
-    ({"password_hash": "scrypt$x"}, True, WrongPassword),
-    ({"password_hash": "scrypt$x", "password_retry_at": NOW + 8}, True, TooManyAttempts),
+    ({"password_hash": "scrypt$x"}, True, PasswordRequired),
     ({}, False, StoreUnavailable),  # refused although followable: it changed meanwhile, never a 404
+    ({}, True, NoPasswordToEnter),
 ])
 def test_refusals_say_why_and_never_hide_a_race_as_404(fields: dict[str, int | str | bool], password_given: bool,
                                                       refused: type[ShortLinkError]) -> None:
@@ -42,8 +42,7 @@ def test_refusals_say_why_and_never_hide_a_race_as_404(fields: dict[str, int | s
 def test_refusal_details() -> None:
     gone = refusal(new_link(max_visits=2, visits=2), NOW, password_given=False)
     assert isinstance(gone, LinkGone) and gone.state == "exhausted" and gone.status == 410
-    throttled = refusal(new_link(password_hash="scrypt$x", password_retry_at=NOW + 8), NOW, password_given=True)
-    assert isinstance(throttled, TooManyAttempts) and throttled.retry_after_seconds == 8
+    assert NoPasswordToEnter.status == 405 and NoPasswordToEnter.headers == {"Allow": "GET, HEAD"}
 
 
 @pytest.mark.parametrize("query, location", [

@@ -36,7 +36,7 @@ def test_body_shows_declared_fields_and_derived_ones() -> None:
 def test_every_attribute_round_trips_through_the_stored_item() -> None:
     full = new_link(owner="key1", expires_at=NOW + 60, valid_since=NOW, max_visits=5, visits=2, disabled=True,
                     redirect_status=301, forward_query=True, title="T", tags=["a", "b"], password_hash="scrypt$x",
-                    targets={"ios": "https://apps.apple.com/x"}, password_failures=2, password_retry_at=NOW + 4)
+                    targets={"ios": "https://apps.apple.com/x"}, guess_window=NOW // 60, guess_count=3)
     assert {f.name for f in dataclasses.fields(Link)} - {k for k, v in vars(full).items() if v in (None, [], {})} \
         <= set(to_item(full))
     assert from_item(to_item(full)) == full

@@ -27,7 +27,7 @@ LINK = LinkId("s.example.com", "abc")
     ({"validity": "permanent"}, {}, ["expires_at"]),
     ({"validity": "1d"}, {"expires_at": NOW + 86_400}, []),
     ({"expires_at": "2026-09-22T14:13:20Z"}, {"expires_at": NOW + 86_400}, []),
-    ({"password": None}, {}, ["password_hash", "password_failures", "password_retry_at"]),
+    ({"password": None}, {}, ["password_hash", "guess_window", "guess_count"]),
     ({"targets": {"ios": "https://apps.apple.com/x", "android": None}}, {"targets": {"ios": "https://apps.apple.com/x"}}, []),
 ])
 def test_given_fields_become_sets_and_removes(changes: dict[str, Any], sets: dict[str, Any], removes: list[str]) -> None:
@@ -39,7 +39,7 @@ def test_given_fields_become_sets_and_removes(changes: dict[str, Any], sets: dic
 def test_a_new_password_is_stored_as_its_hash_and_resets_the_back_off() -> None:
     sets, removes = plan_patch({"password": "open sesame"}, SETTINGS, LINK, NOW)
     assert sets["password_hash"].startswith("scrypt$") and "open sesame" not in sets["password_hash"]
-    assert removes == ["password_failures", "password_retry_at"]
+    assert removes == ["guess_window", "guess_count"]
 
 
 @pytest.mark.parametrize("changes, fields", [

@@ -8,7 +8,16 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from ..errors import LinkGone, LinkNotFound, PasswordRequired, ShortLinkError, StoreUnavailable, TooManyAttempts, WrongPassword
+from ..errors import (
+    LinkGone,
+    LinkNotFound,
+    PasswordRequired,
+    PreviewWithheld,
+    ShortLinkError,
+    StoreUnavailable,
+    TooManyAttempts,
+    WrongPassword,
+)
 from .i18n import MESSAGES, language_of
 from .problems import problem_headers, problem_response
 
@@ -24,7 +33,9 @@ def _page_texts(error: ShortLinkError) -> tuple[str, str, bool] | None:
     """(page, message key, with the password form) for errors a browser gets as a page."""
     if isinstance(error, (PasswordRequired, TooManyAttempts)):
         key = {WrongPassword: "wrong", TooManyAttempts: "too_many"}.get(type(error), "body")
-        return "password", f"page.password.{key}", not isinstance(error, TooManyAttempts)
+        return "password", f"page.password.{key}", True  # the form stays, also while waiting
+    if isinstance(error, PreviewWithheld):
+        return "preview", "page.preview.body", False
     if isinstance(error, LinkGone):
         return error.state, f"page.{error.state}.body", False
     if isinstance(error, LinkNotFound):
@@ -48,7 +59,7 @@ def error_response(error: ShortLinkError, headers: dict[str, str]) -> dict[str, 
     body = PAGE.substitute(
         lang=lang,
         title=html.escape(words[f"page.{page}.title"]),
-        message=html.escape(words[message_key]),
+        message=html.escape(words[message_key].format(seconds=getattr(error, "retry_after_seconds", ""))),
         message_class="form-error" if message_key.endswith(("wrong", "too_many")) else "",
         form=form,
         home=html.escape(words["page.home"]),

@@ -29,7 +29,8 @@ def problem_body(error: ShortLinkError) -> dict[str, Any]:
 
 
 def problem_headers(error: ShortLinkError) -> dict[str, str]:
-    headers = {"Content-Type": PROBLEM_CONTENT_TYPE, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    headers = {"Content-Type": PROBLEM_CONTENT_TYPE, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+               **error.headers}
     retry_after = getattr(error, "retry_after_seconds", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -53,7 +55,8 @@ def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now
 def create_link(store: LinkStore, settings: Settings, given: dict[str, Any], owner: str | None, now: float) -> Link:
     """Check and store one requested link; a generated code that collides is drawn again
     (and the link built again, so a password is salted with its final code), an alias is not."""
-    link = build_link(given, settings, owner, now)
+    token = uuid.uuid4().hex
+    link = replace(build_link(given, settings, owner, now), create_token=token)
     for _ in range(CODE_ATTEMPTS - 1):
         try:
             store.put_new(link, int(now))
@@ -61,6 +64,6 @@ def create_link(store: LinkStore, settings: Settings, given: dict[str, Any], own
         except AliasTaken:
             if given.get("alias") is not None:
                 raise
-            link = build_link(given, settings, owner, now, code=new_code())
+            link = replace(build_link(given, settings, owner, now, code=new_code()), create_token=token)
     store.put_new(link, int(now))
     return link

@@ -3,13 +3,17 @@ through, where it goes (per-platform target, forwarded query) and how long it ma
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from ..errors import (
     LinkGone,
     LinkNotFound,
+    NoPasswordToEnter,
     PasswordRequired,
+    PreviewWithheld,
     ShortLinkError,
     StoreUnavailable,
     TooManyAttempts,
@@ -20,15 +24,21 @@ from .codes import looks_like_code
 from .identity import LinkId
 from .model import Link
 from .passwords import hash_password, retry_delay
-from .store import LinkStore, VisitRefused
+from .store import LinkStore, Unlock, VisitRefused
 from .useragent import in_app, is_bot, platform, target_kind
 
+# Password guesses: each visitor waits 1, 2, 4 … 300 s after each wrong one; a link checks at most
+# GUESSES_PER_MINUTE guesses from everyone together (a right one is given back), so many addresses
+# gain an attacker no speed. A visitor's back-off is forgotten an hour after it ends.
+GUESSES_PER_MINUTE = 20
+FORGIVE_AFTER = 3600
+FORGET_PER_GUESS = 20
 # Browsers and proxies may reuse a redirect this long, but never past the link's
 # expiry: a visit served from a cache is also a visit the statistics never see.
 MAX_REDIRECT_CACHE_SECONDS = 60
 
 
-def refusal(link: Link, now: int, *, password_given: bool) -> ShortLinkError:
+def refusal(link: Link, now: int, *, password_given: bool = False) -> ShortLinkError:
     """Why a stored link does not redirect this visit."""
     name = link.id
     state = link.state(now)
@@ -37,13 +47,11 @@ def refusal(link: Link, now: int, *, password_given: bool) -> ShortLinkError:
     if state != "active":
         return LinkGone(f"{name} is {state}", state)
     if link.password_hash is None:
+        if password_given:
+            return NoPasswordToEnter(f"{name} has no password; follow it with GET")
         # The condition refused an item that looks followable: it must have changed in between
         # (a PATCH). Retrying is right; a 404 would be a lie.
         return StoreUnavailable(f"{name} changed while it was being followed; retry")
-    if link.password_retry_at is not None and link.password_retry_at > now:
-        return TooManyAttempts("too many wrong passwords; wait before trying again", link.password_retry_at - now)
-    if password_given:
-        return WrongPassword("the password is not right")
     return PasswordRequired("this link is protected by a password")
 
 
@@ -63,25 +71,64 @@ def visit_facts(user_agent: str | None, referer: str | None, request_id: str, no
 
 
 def follow(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *,
-           facts: dict[str, Any] | None, password: str | None = None) -> Link:
+           facts: dict[str, Any] | None) -> Link:
     """The link host/code leads to. A GET records its visit facts in one UpdateItem (bots
-    are recorded, not counted); HEAD (facts None) only reads."""
-    link_id = LinkId(domain_for_host(settings, host), code)
-    if not looks_like_code(code):
-        raise LinkNotFound(f"no link {link_id}")
+    are recorded, not counted); HEAD (facts None) only reads. Neither a bot nor a HEAD,
+    which use up no visit, learns where a visit-limited link leads."""
+    link_id = _link_id(settings, host, code)
     if facts is None:
         link = store.get(link_id)
         if link.state(now) != "active" or link.password_hash is not None:
-            raise refusal(link, now, password_given=False)
-        return link
-    candidate = hash_password(password, link_id) if password is not None else None
+            raise refusal(link, now)
+    else:
+        try:
+            link = store.visit(link_id, now, facts, count=not facts["bot"])
+        except VisitRefused as refused:
+            raise refusal(refused.link, now) from None
+    if link.max_visits is not None and (facts is None or facts["bot"]):
+        raise PreviewWithheld(f"{link_id} counts its visits: open it in a browser")
+    return link
+
+
+def unlock(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *,
+           facts: dict[str, Any], password: str, visitor: str) -> Link:
+    """POST /{code} with a password. The link is read first (no hashing for a link that needs
+    none); then the right to check one guess is claimed atomically (per visitor, one guess per
+    back-off; per link, at most GUESSES_PER_MINUTE); only then is the guess hashed and compared;
+    a right one is followed like a GET, forgiving the visitor's back-off."""
+    link_id = _link_id(settings, host, code)
+    link, guards = store.get_with_guards(link_id)
+    if link.state(now) != "active" or link.password_hash is None:
+        raise refusal(link, now, password_given=True)
+    key = visitor_key(link_id, visitor)
+    guard = guards.get(key)
+    if guard is not None and guard.at > now:
+        raise TooManyAttempts("too many wrong passwords from here; wait before trying again", guard.at - now)
+    if link.guess_window == now // 60 and link.guess_count >= GUESSES_PER_MINUTE:
+        raise TooManyAttempts("too many password guesses on this link; wait a minute", 60 - now % 60)
+    delay = retry_delay((guard.n if guard else 0) + 1)
+    forget = [k for k, g in guards.items() if k != key and g.at + FORGIVE_AFTER < now][:FORGET_PER_GUESS]
+    if not store.claim_guess(link, key, guard, now, retry_at=now + delay, ceiling=GUESSES_PER_MINUTE, forget=forget):
+        raise TooManyAttempts("another guess is being checked; wait before trying again", 1)
+    candidate = hash_password(password, link_id)
+    if not hmac.compare_digest(candidate, link.password_hash):
+        raise WrongPassword("the password is not right", delay)
     try:
-        return store.visit(link_id, now, facts, count=not facts["bot"], password_hash=candidate)
+        return store.visit(link_id, now, facts, count=not facts["bot"], password=Unlock(candidate, key))
     except VisitRefused as refused:
-        error = refusal(refused.link, now, password_given=password is not None)
-        if isinstance(error, WrongPassword):
-            store.note_password_failure(refused.link, now + retry_delay(refused.link.password_failures + 1))
-        raise error from None
+        raise refusal(refused.link, now, password_given=True) from None
+
+
+def visitor_key(link_id: LinkId, source_ip: str) -> str:
+    """Who is guessing, as the link's item may keep it: a hash of the address, never the address."""
+    return hashlib.sha256(f"{link_id.key}|{source_ip}".encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def _link_id(settings: Settings, host: str | None, code: str) -> LinkId:
+    link_id = LinkId(domain_for_host(settings, host), code)
+    if not looks_like_code(code):
+        raise LinkNotFound(f"no link {link_id}")
+    return link_id
 
 
 def destination(link: Link, user_agent: str | None, query: list[tuple[str, str]]) -> str:

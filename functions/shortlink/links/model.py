@@ -52,7 +52,8 @@ def attribute(default: Any = dataclasses.MISSING, *, given: Given | None = None,
     return field(default=default, metadata=metadata)
 
 
-_BACK_OFF = ("password_failures", "password_retry_at")
+# A new or removed password starts the link's guess count afresh.
+_GUESSES = ("guess_window", "guess_count")
 
 
 @dataclass
@@ -82,13 +83,16 @@ class Link:
                                                           clearable=True), shown=Shown(list[str]))
     password_hash: str | None = attribute(None, given=Given(
         str, rules.password, "Visitors must enter it (4-128 characters); null removes it.", name="password",
-        clearable=True, resets=_BACK_OFF), shown=Shown(bool, name="password_protected", show=lambda h: h is not None))
+        clearable=True, resets=_GUESSES), shown=Shown(bool, name="password_protected", show=lambda h: h is not None))
     targets: dict[str, str] = attribute(factory=dict, given=Given(
         dict[str, str | None], rules.targets, "Per-platform URLs (ios, android, desktop); others get url.",
         clearable=True), shown=Shown(dict[str, str]))
-    # The password back-off (only the redirect's store writes these).
-    password_failures: int = attribute(0)
-    password_retry_at: int | None = attribute(None)
+    # The create request that stored this link: a retried PutItem recognises its own first write.
+    create_token: str | None = attribute(None)
+    # Password guesses checked in the current minute (written by the redirect's store only);
+    # each visitor's own back-off lives in the item as guard:<visitor> attributes (links/store.py).
+    guess_window: int | None = attribute(None)
+    guess_count: int = attribute(0)
 
     @property
     def id(self) -> LinkId:

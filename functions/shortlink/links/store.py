@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from ..dynamodb import ConditionFailed, call, plain, typed
-from ..errors import AliasTaken, LinkNotFound
+from ..errors import AliasTaken, LinkNotFound, StoreUnavailable
 from .identity import LinkId
 from .model import Link
 
@@ -26,6 +27,29 @@ def from_item(item: dict[str, Any]) -> Link:
     return Link(**{name: data[name] for name in _ATTRIBUTES if name in data})
 
 
+GUARD_PREFIX = "guard:"
+
+
+@dataclass(frozen=True)
+class Guard:
+    """One visitor's password back-off on one link: wrong guesses so far, and when the next may come."""
+
+    n: int
+    at: int
+
+
+@dataclass(frozen=True)
+class Unlock:
+    """A password checked right for a visitor: the hash the visit's condition compares."""
+
+    password_hash: str
+    visitor: str
+
+
+def guard_attribute(visitor: str) -> str:
+    return GUARD_PREFIX + visitor
+
+
 def _key(link_id: LinkId) -> dict[str, Any]:
     return {"link_id": {"S": link_id.key}}
 
@@ -39,8 +63,13 @@ class LinkStore:
     def put_new(self, link: Link, now: int) -> None:
         """Store a new link; the code may be reused only when its old link has expired.
 
-        Raises AliasTaken when a live link holds the code.
+        Exactly once: the link carries its request's create_token, so when botocore retries a
+        PutItem whose answer was lost, the retry recognises the first write as its own (the
+        condition fails, and the item it hands back holds the same token). When no answer comes
+        at all, one consistent read tells whether the write landed. Raises AliasTaken when
+        another live link holds the code, StoreUnavailable when nothing is known to be stored.
         """
+        assert link.create_token, "a new link carries its request's token"
         try:
             call(
                 "put_item",
@@ -48,31 +77,42 @@ class LinkStore:
                 Item=to_item(link),
                 ConditionExpression="attribute_not_exists(link_id) OR expires_at <= :now",
                 ExpressionAttributeValues={":now": {"N": str(now)}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except ConditionFailed:
-            raise AliasTaken(f"'{link.code}' is already in use on {link.domain}") from None
+        except ConditionFailed as failed:
+            if not (failed.old_item and plain(failed.old_item).get("create_token") == link.create_token):
+                raise AliasTaken(f"'{link.code}' is already in use on {link.domain}") from None
+        except StoreUnavailable:
+            with suppress(StoreUnavailable, LinkNotFound):
+                if self.get(link.id).create_token == link.create_token:
+                    return  # it landed; only the answers were lost
+            raise
 
     def visit(self, link_id: LinkId, now: int, facts: dict[str, Any], *, count: bool = True,
-              password_hash: str | None = None) -> Link:
+              password: Unlock | None = None) -> Link:
         """Record one visit (last_visit, and the count unless it is a bot) and return the
         link, in one conditional UpdateItem. The stream carries last_visit to statistics.
 
         The condition holds every rule of the link (exists, not expired, valid since,
         not disabled, visit limit, password). When it fails DynamoDB hands back the
         old item, from which the caller tells why (VisitRefused) - still one request.
+        With `password` (a checked, right one) the visitor's back-off is forgiven and the
+        guess given back to the link's count.
         """
         update = "SET last_visit = :facts" + (" ADD visits :one" if count else "")
         values = {":facts": typed(facts), ":now": {"N": str(now)}, ":true": {"BOOL": True}}
+        names: dict[str, str] = {}
         if count:
             values[":one"] = {"N": "1"}
         condition = VISIT_CONDITION
-        if password_hash is None:
+        if password is None:
             condition += " AND attribute_not_exists(password_hash)"
         else:
-            condition += (" AND password_hash = :pw"
-                          " AND (attribute_not_exists(password_retry_at) OR password_retry_at <= :now)")
-            update += " REMOVE password_failures, password_retry_at"
-            values[":pw"] = {"S": password_hash}
+            condition += " AND password_hash = :pw"
+            values[":pw"] = {"S": password.password_hash}
+            update += (", " if count else " ADD ") + "guess_count :minus REMOVE #guard"
+            values[":minus"] = {"N": "-1"}
+            names["#guard"] = guard_attribute(password.visitor)
         try:
             answer = call(
                 "update_item",
@@ -83,6 +123,7 @@ class LinkStore:
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
         except ConditionFailed as failed:
             if failed.old_item:
@@ -92,22 +133,55 @@ class LinkStore:
 
     def get(self, link_id: LinkId) -> Link:
         """The stored link, whatever its state (one strongly consistent GetItem)."""
+        return self.get_with_guards(link_id)[0]
+
+    def get_with_guards(self, link_id: LinkId) -> tuple[Link, dict[str, Guard]]:
+        """The stored link and its visitors' password back-offs (one strongly consistent GetItem)."""
         answer = call("get_item", TableName=self.table, Key=_key(link_id), ConsistentRead=True)
         if "Item" not in answer:
             raise LinkNotFound(f"no link {link_id}")
-        return from_item(answer["Item"])
+        item = answer["Item"]
+        guards = {name[len(GUARD_PREFIX):]: Guard(**plain(value["M"])) for name, value in item.items()
+                  if name.startswith(GUARD_PREFIX) and "M" in value}
+        return from_item(item), guards
 
-    def note_password_failure(self, link: Link, retry_at: int) -> None:
-        """Count a wrong password and refuse further tries until retry_at."""
-        with suppress(ConditionFailed):  # the password was removed meanwhile: nothing left to throttle
+    def claim_guess(self, link: Link, visitor: str, guard: Guard | None, now: int, *, retry_at: int,
+                    ceiling: int, forget: list[str]) -> bool:
+        """Take the right to check one password guess, atomically: only while the visitor's back-off
+        is what was read (so of parallel guesses one wins) and the link's guesses this minute are
+        under `ceiling`. Sets the visitor's next back-off before the guess is checked, and removes
+        the `forget` visitors' old back-offs. False when someone else claimed first."""
+        window = now // 60
+        names = {"#guard": guard_attribute(visitor), **{f"#f{i}": guard_attribute(v) for i, v in enumerate(forget)}}
+        values: dict[str, Any] = {":pw": {"S": link.password_hash or ""}, ":window": {"N": str(window)},
+                                  ":one": {"N": "1"}, ":guard": typed({"n": (guard.n if guard else 0) + 1, "at": retry_at})}
+        if link.guess_window == window:
+            update = "SET #guard = :guard ADD guess_count :one"
+            condition = "guess_window = :window AND guess_count < :ceiling"
+            values[":ceiling"] = {"N": str(ceiling)}
+        else:
+            update = "SET #guard = :guard, guess_window = :window, guess_count = :one"
+            condition = "(attribute_not_exists(guess_window) OR guess_window < :window)"
+        if guard is None:
+            condition += " AND attribute_not_exists(#guard)"
+        else:
+            condition += " AND #guard.n = :n"
+            values[":n"] = {"N": str(guard.n)}
+        if forget:
+            update += " REMOVE " + ", ".join(f"#f{i}" for i in range(len(forget)))
+        try:
             call(
                 "update_item",
                 TableName=self.table,
                 Key=_key(link.id),
-                UpdateExpression="ADD password_failures :one SET password_retry_at = :retry",
-                ConditionExpression="attribute_exists(password_hash)",
-                ExpressionAttributeValues={":one": {"N": "1"}, ":retry": {"N": str(retry_at)}},
+                UpdateExpression=update,
+                ConditionExpression="password_hash = :pw AND " + condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
+        except ConditionFailed:
+            return False
+        return True
 
     def get_owned(self, link_id: LinkId, owner: str) -> Link:
         link = self.get(link_id)
