@@ -159,6 +159,7 @@ class Gateway:
         self.functions = template.functions()
         self.binary_types = template.binary_media_types()
         self.api_keys = api_keys
+        self.gateway_responses = template.gateway_responses()
         self.handlers = {name: load_handler(fn) for name, fn in self.functions.items()
                          if any(r.function == name for r in self.routes)}
 
@@ -169,13 +170,13 @@ class Gateway:
                source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
         """One request in, one response out, with API Gateway's own answers for its own errors."""
         if len(body) > MAX_PAYLOAD:
-            return _gateway_error(413, "Request Too Long")
+            return self.gateway_error("REQUEST_TOO_LARGE", 413, "Request Too Long")
         route = self.find(method, unquote(urlsplit(raw_path).path))
         if route is None:
-            return _gateway_error(403, "Missing Authentication Token")
+            return self.gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
         api_key = next((v for k, v in header_pairs if k.lower() == "x-api-key"), None)
         if route.api_key_required and api_key not in self.api_keys:
-            return _gateway_error(403, "Forbidden")
+            return self.gateway_error("INVALID_API_KEY", 403, "Forbidden")
         # Behind CloudFront, API Gateway reports the client's address: the first X-Forwarded-For entry.
         forwarded = next((v for k, v in header_pairs if k.lower() == "x-forwarded-for"), "")
         client_ip = forwarded.split(",")[0].strip() or source_ip
@@ -185,12 +186,20 @@ class Gateway:
             result = self.handlers[route.function](event, context)
         except Exception:
             log.exception("%s raised", route.function)
-            return _gateway_error(502, "Internal server error")
+            return self.gateway_error("INTEGRATION_FAILURE", 502, "Internal server error")
         return _from_proxy_result(result)
 
-
-def _gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+    def gateway_error(self, kind: str, status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """API Gateway's own answer of this kind: the template's GatewayResponses (the type's own,
+        else DEFAULT_4XX/5XX), else API Gateway's default {"message": ...}."""
+        fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+        spec = self.gateway_responses.get(kind) or self.gateway_responses.get(fallback)
+        if spec is None:
+            return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+        headers = [(name, value.strip("'")) for name, value in spec.get("ResponseParameters", {}).get("Headers", {}).items()]
+        body = spec.get("ResponseTemplates", {}).get("application/json", "")
+        body = body.replace("$context.error.messageString", json.dumps(message)).replace("$context.error.message", message)
+        return int(spec.get("StatusCode", status)), headers, body.encode()
 
 
 def _from_proxy_result(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -162,6 +162,13 @@ class Template:
             types += [t.replace("~1", "/") for t in res["Properties"].get("BinaryMediaTypes", [])]
         return types
 
+    def gateway_responses(self) -> dict[str, dict[str, Any]]:
+        """GatewayResponses of the REST API by type (MISSING_AUTHENTICATION_TOKEN, DEFAULT_4XX, ...)."""
+        found: dict[str, dict[str, Any]] = {}
+        for res in self._of_type("AWS::Serverless::Api").values():
+            found.update(res["Properties"].get("GatewayResponses", {}))
+        return found
+
     def tables(self) -> list[Table]:
         return [Table(name, res["Properties"]) for name, res in self._of_type("AWS::DynamoDB::Table").items()]
 

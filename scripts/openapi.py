@@ -41,7 +41,22 @@ def build() -> dict[str, Any]:
         operation = document["paths"].get(route.path, {}).get(route.method.lower())
         if operation is not None and route.api_key_required:
             operation["security"] = [{"apiKey": []}]
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            _as_answered(operation["responses"])
+    for unused in ("HTTPValidationError", "ValidationError"):
+        document["components"]["schemas"].pop(unused, None)
     return document
+
+
+def _as_answered(responses: dict[str, Any]) -> None:
+    """What the routes really answer: Powertools adds a 422 of its own JSON shape to every route
+    (ours are problem+json, documented where they can happen) and a body to a 204."""
+    default_422 = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if default_422.get("$ref", "").endswith("/HTTPValidationError"):
+        del responses["422"]
+    if "204" in responses:
+        responses["204"].pop("content", None)
 
 
 def render() -> str:

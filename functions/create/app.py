@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shortlink import clock
 from shortlink.api.idempotency import once_per_key, register_context
 from shortlink.api.resolver import json_response, resolve, rest_api
-from shortlink.api.schemas import DomainsOut, LinkBody, LinkOut, ShortenBody
+from shortlink.api.schemas import KEYED, WITH_BODY, DomainsOut, LinkBody, LinkOut, ShortenBody, answers
 from shortlink.errors import Forbidden
 from shortlink.links.create import create_link
 from shortlink.links.store import LinkStore
@@ -34,7 +34,8 @@ def _created(body: ShortenBody, owner: str | None) -> dict[str, Any]:
     return {"link": link.to_body(int(now)), "location": location}
 
 
-@app.post("/api/links", summary="Create a link owned by the API key")
+@app.post("/api/links", summary="Create a link owned by the API key",
+          responses=answers(201, LinkOut, *KEYED, *WITH_BODY, 409, description="Created; Location names it"))
 def create_owned_link(
     body: Annotated[LinkBody, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -44,7 +45,8 @@ def create_owned_link(
     return json_response(201, answer["link"], {"Location": answer["location"]})
 
 
-@app.post("/api/shorten", summary="Create an anonymous link (the web page)")
+@app.post("/api/shorten", summary="Create an anonymous link (the web page)",
+          responses=answers(201, LinkOut, 403, 429, 503, *WITH_BODY, 409, description="Created; Location is the short URL"))
 def shorten(body: Annotated[ShortenBody, Body()]) -> Response[LinkOut]:
     if not load_settings().public_shortening:
         raise Forbidden("anonymous shortening is turned off on this service; use POST /api/links with an API key")
@@ -52,7 +54,7 @@ def shorten(body: Annotated[ShortenBody, Body()]) -> Response[LinkOut]:
     return json_response(201, answer["link"], {"Location": answer["location"]})
 
 
-@app.get("/api/domains", summary="Short domains and validity presets")
+@app.get("/api/domains", summary="Short domains and validity presets", responses=answers(200, DomainsOut, 429, 503))
 def domains() -> Response[DomainsOut]:
     settings = load_settings()
     return json_response(

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from shortlink import clock
 from shortlink.api.idempotency import once_per_key, register_context
 from shortlink.api.resolver import field_errors, json_response, resolve, rest_api
-from shortlink.api.schemas import BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, StatsOut
+from shortlink.api.schemas import KEYED, WITH_BODY, BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, StatsOut, answers
 from shortlink.errors import Forbidden, InvalidInput, ShortLinkError
 from shortlink.http.problems import problem_body
 from shortlink.http.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
@@ -52,7 +52,7 @@ def _link_id(code: str, domain: str | None) -> LinkId:
     return LinkId((domain or load_settings().default_domain).lower(), code)
 
 
-@app.get("/api/links", summary="List the key's links, newest first")
+@app.get("/api/links", summary="List the key's links, newest first", responses=answers(200, LinkPage, *KEYED, 422))
 def list_own_links(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -66,13 +66,14 @@ def list_own_links(
     return json_response(200, {"links": [link.to_body(now) for link in links], "cursor": next_cursor})
 
 
-@app.get("/api/links/<code>", summary="Read one link")
+@app.get("/api/links/<code>", summary="Read one link", responses=answers(200, LinkOut, *KEYED, 404, 422))
 def read_link(code: str, domain: Domain = None) -> Response[LinkOut]:
     link = _store().get_owned(_link_id(code, domain), _owner())
     return json_response(200, link.to_body(int(clock.now())))
 
 
-@app.get("/api/links/<code>/stats", summary="Visits per day, platform and referrer host (UTC)")
+@app.get("/api/links/<code>/stats", summary="Visits per day, platform and referrer host (UTC)",
+         responses=answers(200, StatsOut, *KEYED, 404, 422))
 def link_stats(
     code: str,
     domain: Domain = None,
@@ -88,8 +89,8 @@ def link_stats(
 
 
 # No return annotation: an image is not JSON for the response validator; `responses` documents it.
-@app.get("/api/links/<code>/qr", summary="QR code of the short URL", responses={
-    200: {"description": "The QR code", "content": {"image/svg+xml": {}, "image/png": {}}}})
+@app.get("/api/links/<code>/qr", summary="QR code of the short URL", responses=answers(
+    200, None, *KEYED, 404, 422, description="The QR code", content={"image/svg+xml": {}, "image/png": {}}))
 def link_qr(  # type: ignore[no-untyped-def]
     code: str,
     domain: Domain = None,
@@ -101,7 +102,8 @@ def link_qr(  # type: ignore[no-untyped-def]
     return Response(200, content_type, image, headers={"Cache-Control": "private, max-age=86400"})
 
 
-@app.patch("/api/links/<code>", summary="Change a link (null clears a field)")
+@app.patch("/api/links/<code>", summary="Change a link (null clears a field)",
+           responses=answers(200, LinkOut, *KEYED, *WITH_BODY, 404))
 def change_link(code: str, body: Annotated[PatchBody, Body()], domain: Domain = None) -> Response[LinkOut]:
     now = clock.now()
     changes = body.model_dump(exclude_unset=True)
@@ -110,7 +112,8 @@ def change_link(code: str, body: Annotated[PatchBody, Body()], domain: Domain = 
     return json_response(200, link.to_body(int(now)))
 
 
-@app.delete("/api/links/<code>", summary="Delete a link; its code is free at once")
+@app.delete("/api/links/<code>", summary="Delete a link; its code is free at once",
+            responses=answers(204, None, *KEYED, 404, 422, description="Deleted"))
 def delete_link(code: str, domain: Domain = None) -> Response[None]:
     link_id = _link_id(code, domain)
     _store().delete_owned(link_id, _owner())
@@ -132,7 +135,8 @@ def _create_one(item: dict[str, Any], owner: str, now: float) -> dict[str, Any]:
     return {"status": 201, "link": link.to_body(int(now))}
 
 
-@app.post("/api/links/batch", summary="Create up to 100 links; each succeeds or fails alone")
+@app.post("/api/links/batch", summary="Create up to 100 links; each succeeds or fails alone",
+          responses=answers(200, BatchOut, *KEYED, *WITH_BODY, 409, description="One result per link, in order"))
 def create_batch(
     body: Annotated[BatchBody, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -146,12 +150,12 @@ def create_batch(
     return json_response(200, once_per_key(idempotency_key, owner, body.model_dump(), produce))
 
 
-@app.get("/api/openapi.json", summary="This OpenAPI document")
+@app.get("/api/openapi.json", summary="This OpenAPI document", responses=answers(200, None, 429, content={"application/json": {}}))
 def openapi() -> Response[Any]:
     return Response(200, "application/json", OPENAPI.read_text(encoding="utf-8"), headers={"Cache-Control": "public, max-age=300"})
 
 
-@app.get("/api/docs", summary="The OpenAPI document as a page")
+@app.get("/api/docs", summary="The OpenAPI document as a page", responses=answers(200, None, 429, content={"text/html": {}}))
 def docs() -> Response[Any]:
     return Response(200, "text/html; charset=utf-8", DOCS_PAGE.read_text(encoding="utf-8"),
                     headers={"Cache-Control": "public, max-age=300"})

@@ -27,12 +27,15 @@ def test_create_with_the_key_then_follow_to_the_exact_url(server: Devserver, api
 
 
 def test_api_gateway_answers_missing_or_wrong_keys_and_unknown_routes(server: Devserver) -> None:
+    """API Gateway's own refusals are problem+json too (the template's GatewayResponses)."""
     body = {"url": "https://example.com"}
-    assert requests.post(f"{server.url}/api/links", json=body).status_code == 403
-    wrong = requests.post(f"{server.url}/api/links", json=body, headers={"x-api-key": "not-a-key"})
-    assert wrong.status_code == 403 and wrong.json() == {"message": "Forbidden"}
-    unknown = requests.delete(f"{server.url}/api/domains")
-    assert unknown.status_code == 403 and unknown.json() == {"message": "Missing Authentication Token"}
+    problem_of(requests.post(f"{server.url}/api/links", json=body), 403)
+    wrong = problem_of(requests.post(f"{server.url}/api/links", json=body, headers={"x-api-key": "not-a-key"}), 403)
+    assert wrong["type"].endswith("/api-key")
+    problem_of(requests.delete(f"{server.url}/api/domains"), 404)
+    problem_of(requests.get(f"{server.url}/no/such/route"), 404)
+    big = requests.post(f"{server.url}/api/shorten", data=b"x" * (10 * 1024 * 1024 + 1), headers={"Content-Type": "application/json"})
+    problem_of(big, 413)
 
 
 def test_anonymous_shorten_and_domains(server: Devserver) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -212,3 +213,15 @@ def test_every_function_has_a_log_group_with_retention(template: Template) -> No
               if res["Type"] == "AWS::Logs::LogGroup"}
     for name in template.functions():
         assert groups[f"/aws/lambda/${{{name}}}"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_api_gateways_own_answers_are_problem_json(template: Template) -> None:
+    responses = template.gateway_responses()
+    assert {"MISSING_AUTHENTICATION_TOKEN", "INVALID_API_KEY", "THROTTLED", "QUOTA_EXCEEDED", "REQUEST_TOO_LARGE",
+            "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for kind, spec in responses.items():
+        assert spec["ResponseParameters"]["Headers"]["Content-Type"] == "'application/problem+json'", kind
+        body = json.loads(spec["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"why"'))
+        assert body["type"].startswith("https://") and body["title"] and body["detail"], kind
+        if "StatusCode" in spec:
+            assert body["status"] == int(spec["StatusCode"]), kind

@@ -116,3 +116,42 @@ class StatsOut(BaseModel):
     platforms: dict[str, int] = Field(description="ios, android, windows, macos, linux, other.")
     apps: dict[str, int] = Field(description="In-app browsers: wechat, qq, weibo, douyin, alipay.")
     referrers: dict[str, int] = Field(description="Referrer hosts; (direct) without one, (other) past the top 20.")
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error as RFC 9457 problem+json; `errors` names every bad field of a 422."""
+
+    type: str
+    title: str
+    status: int | None = None
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
+PROBLEM_TITLES = {
+    400: "Malformed request body", 403: "Forbidden (no or a wrong API key, or turned off)", 404: "No such link",
+    409: "Alias taken, or the same Idempotency-Key still in progress", 413: "Request body too large",
+    415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests", 503: "Service temporarily unavailable",
+}
+# Every keyed route may meet API Gateway's 403 (key) and 429 (usage plan), and a store fault.
+KEYED = (403, 429, 503)
+WITH_BODY = (400, 413, 415, 422)
+
+
+def answers(status: int, model: Any = None, *problems: int, description: str = "Success",
+            content: dict[str, Any] | None = None) -> dict[int, Any]:
+    """The OpenAPI `responses` of a route: its success answer and each problem it may answer."""
+    success: dict[str, Any] = {"description": description}
+    if content is not None:
+        success["content"] = content
+    elif model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    documented = {status: success}
+    for code in sorted(set(problems)):
+        documented[code] = {"description": PROBLEM_TITLES[code], "content": {"application/problem+json": {"model": Problem}}}
+    return documented
