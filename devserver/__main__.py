@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from .dynamo import EmbeddedDynamoDB, Housekeeper, Snapshot, create_tables, local_client
+from .dynamo import EmbeddedDynamoDB, Housekeeper, Journal, Snapshot, create_tables, local_client
 from .gateway import Gateway, load_handler, make_http_server
 from .streams import StreamPump
 from .template import ROOT, Template, local_environment
@@ -52,6 +52,22 @@ class OffsetClock:
             return time.time()
 
 
+def _require_writable(data_dir: Path) -> None:
+    """Stop at once, naming the path, when the local data cannot be kept: a server that said
+    Ready and then lost every write would be worse."""
+    probe = data_dir / ".writable"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as out:
+            out.write(b"ok")
+            out.flush()
+            os.fsync(out.fileno())
+        probe.unlink()
+    except OSError as exc:
+        print(f"devserver: cannot write its data directory {data_dir}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -61,7 +77,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     template = Template()
     data_dir = Path(os.environ.get("DEVSERVER_DATA", ROOT / ".devserver"))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _require_writable(data_dir)
     api_keys = _api_keys(data_dir)
     port = int(os.environ.get("PORT", "3000"))
 
@@ -90,7 +106,12 @@ def main() -> None:
         client = local_client(os.environ["DYNAMODB_ENDPOINT"])
         create_tables(client, tables)
         snapshot = Snapshot(data_dir / "dynamodb.json")
-        log.info("embedded DynamoDB at %s, %d item(s) restored", os.environ["DYNAMODB_ENDPOINT"], snapshot.restore(client))
+        restored, covered = snapshot.restore(client)
+        journal = Journal(data_dir / "journal.jsonl", after=covered)
+        replayed = journal.replay(os.environ["DYNAMODB_ENDPOINT"], after=covered)
+        db.journal = journal  # from here on every write is journaled before it is applied
+        log.info("embedded DynamoDB at %s, %d item(s) restored, %d journaled write(s) replayed",
+                 os.environ["DYNAMODB_ENDPOINT"], restored, replayed)
         housekeeper = Housekeeper(client, tables, db, snapshot, clock.now,
                                   interval=float(os.environ.get("TTL_SWEEP_INTERVAL", "10")),
                                   lag=float(os.environ.get("TTL_SWEEP_LAG", "60")))

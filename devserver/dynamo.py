@@ -3,12 +3,18 @@ a TTL sweeper that deletes late as DynamoDB does, and a snapshot kept across res
 
 from __future__ import annotations
 
+import io
 import json
+from contextlib import suppress
 import logging
+import os
 import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Iterable
 
 import boto3
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
@@ -24,11 +30,16 @@ _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWri
 
 class EmbeddedDynamoDB:
     """moto in server mode. Requests are applied one at a time, like DynamoDB's
-    per-item atomicity: a conditional write never interleaves with another write."""
+    per-item atomicity: a conditional write never interleaves with another write.
+    With a journal, every write is appended to it (and fsynced) before it is applied, so
+    an acknowledged write survives a crash; one the journal cannot take fails with a 500
+    (the client's 503) and is not applied."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.write_gate = threading.Lock()  # held by writes, and by a snapshot to make its cut
         self.writes = 0  # bumped on every write, so the snapshot knows when to save
+        self.journal: Journal | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -37,11 +48,23 @@ class EmbeddedDynamoDB:
 
         def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             target = environ.get("HTTP_X_AMZ_TARGET", "")
-            with self._lock:
-                body = list(moto_app(environ, start_response))
-                if target.endswith(_WRITES):
-                    self.writes += 1
-            return body
+            if not target.endswith(_WRITES):
+                with self._lock:
+                    return list(moto_app(environ, start_response))
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            with self.write_gate, self._lock:
+                if self.journal is not None:
+                    try:
+                        self.journal.append(_request_headers(environ), body)
+                    except OSError as exc:
+                        log.error("cannot write the journal %s: %s; the write is refused", self.journal.path, exc)
+                        start_response("500 Internal Server Error", [("Content-Type", "application/x-amz-json-1.0")])
+                        return [json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+                                            "message": f"the local store cannot write {self.journal.path}"}).encode()]
+                answer = list(moto_app(environ, start_response))
+                self.writes += 1
+                return answer
 
         return serialized
 
@@ -56,6 +79,69 @@ class EmbeddedDynamoDB:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+
+
+# The headers a replayed write needs: which operation, and the region its credential names.
+_JOURNALED_HEADERS = ("HTTP_X_AMZ_TARGET", "CONTENT_TYPE", "HTTP_AUTHORIZATION")
+
+
+def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    names = {"HTTP_X_AMZ_TARGET": "X-Amz-Target", "CONTENT_TYPE": "Content-Type", "HTTP_AUTHORIZATION": "Authorization"}
+    return {names[key]: environ[key] for key in _JOURNALED_HEADERS if environ.get(key)}
+
+
+class Journal:
+    """The writes since the last snapshot, one JSON line each, numbered; fsynced before they are applied."""
+
+    def __init__(self, path: Path, after: int = 0) -> None:
+        self.path = path
+        self.seq = max([after, *(seq for seq, _, _ in self.entries())])
+        self._file = path.open("ab")
+
+    def entries(self) -> Iterator[tuple[int, dict[str, str], bytes]]:
+        """(number, headers, body) of each whole line; a line torn by a crash is the write that was never acknowledged."""
+        if not self.path.exists():
+            return
+        for line in self.path.read_bytes().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                log.warning("the journal %s ends in a torn line (a write cut off by a crash); it is left out", self.path)
+                return
+            yield int(entry["seq"]), entry["headers"], entry["body"].encode("utf-8")
+
+    def append(self, headers: dict[str, str], body: bytes) -> None:
+        line = json.dumps({"seq": self.seq + 1, "headers": headers, "body": body.decode("utf-8")}) + "\n"
+        end = self._file.seek(0, os.SEEK_END)  # the file's end (after a truncation the position may lie past it)
+        try:
+            self._file.write(line.encode("utf-8"))
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError:
+            with suppress(OSError):  # a refused write must not come back at the next start
+                self._file.truncate(end)
+            raise
+        self.seq += 1
+
+    def clear(self) -> None:
+        """Empty the journal (its writes are in a snapshot now); the numbering goes on."""
+        self._file.truncate(0)
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def replay(self, endpoint: str, after: int) -> int:
+        """Send the store each journaled write numbered above `after` (the snapshot's), in order."""
+        count = 0
+        for seq, headers, body in self.entries():
+            if seq <= after:
+                continue
+            request = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
+            try:
+                urllib.request.urlopen(request, timeout=10).close()
+            except urllib.error.HTTPError as refused:  # a conditional write refused then is refused again
+                refused.close()
+            count += 1
+        return count
 
 
 def create_tables(client: Any, tables: list[Table]) -> None:
@@ -126,27 +212,55 @@ def sweep_expired(client: Any, ttl: dict[str, str], now: float, lag: float, dele
 
 
 class Snapshot:
-    """All items of all tables in one JSON file, written atomically."""
+    """All items of all tables in one JSON file, written atomically, with the number of the last
+    journaled write it holds; the copy before it is kept as <name>.prev."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.previous = path.with_name(path.name + ".prev")
 
-    def save(self, client: Any, tables: list[Table]) -> None:
-        data = {t.name: list(_scan(client, t.name)) for t in tables}
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(self.path)
+    def save(self, client: Any, tables: list[Table], db: EmbeddedDynamoDB) -> None:
+        """A consistent cut: writes wait while the tables are read; then the journal is emptied."""
+        with db.write_gate:
+            seq = db.journal.seq if db.journal else 0
+            data = {"journal_seq": seq, "tables": {t.name: list(_scan(client, t.name)) for t in tables}}
+            tmp = self.path.with_suffix(".tmp")
+            with tmp.open("w", encoding="utf-8") as out:
+                json.dump(data, out)
+                out.flush()
+                os.fsync(out.fileno())
+            if self.path.exists():
+                self.path.replace(self.previous)
+            tmp.replace(self.path)
+            if db.journal:
+                db.journal.clear()
 
-    def restore(self, client: Any) -> int:
+    def _load(self, path: Path) -> dict[str, Any]:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if "tables" in data else {"journal_seq": 0, "tables": data}  # the older layout
+
+    def restore(self, client: Any) -> tuple[int, int]:
+        """Put back every item; (items, number of the last journaled write they hold). A damaged
+        snapshot is kept beside, named in the log, and the copy before it is used."""
         if not self.path.exists():
-            return 0
-        data = json.loads(self.path.read_text(encoding="utf-8"))
+            return 0, 0
+        try:
+            data = self._load(self.path)
+        except (ValueError, UnicodeDecodeError) as exc:
+            kept = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+            self.path.replace(kept)
+            log.error("the snapshot %s is damaged (%s); kept as %s", self.path, exc, kept)
+            if not self.previous.exists():
+                log.error("no earlier snapshot: starting from the journal alone")
+                return 0, 0
+            log.error("using the earlier snapshot %s", self.previous)
+            data = self._load(self.previous)
         count = 0
-        for table, items in data.items():
+        for table, items in data["tables"].items():
             for item in items:
                 client.put_item(TableName=table, Item=item)
                 count += 1
-        return count
+        return count, int(data["journal_seq"])
 
 
 EMBEDDED_CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -174,9 +288,10 @@ class Housekeeper(threading.Thread):
         swept = sweep_expired(self.client, self.ttl, self.now(), self.lag, self.ttl_deleted)
         if swept:
             log.info("TTL sweeper deleted %d expired item(s)", swept)
-        if self.db.writes != self._saved_at_writes:
-            self._saved_at_writes = self.db.writes
-            self.snapshot.save(self.client, self.tables)
+        writes = self.db.writes
+        if writes != self._saved_at_writes:
+            self.snapshot.save(self.client, self.tables, self.db)
+            self._saved_at_writes = writes  # only once saved: a failed save is tried again
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):

@@ -146,7 +146,7 @@ def test_qr_of_a_broken_url_is_422(server: Devserver, url: str) -> None:
 
 
 # Our own short domains by other spellings of their address (the devserver's domain is 127.0.0.1:PORT).
-@pytest.mark.parametrize("host", ["2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1", "127.0.0.2",
+@pytest.mark.parametrize("host", ["2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1",
                                   "[::1]", "[::ffff:127.0.0.1]", "[0:0:0:0:0:ffff:7f00:1]", "localhost.", "LOCALHOST"])
 def test_own_domains_by_another_spelling_are_refused(server: Devserver, api: requests.Session, host: str) -> None:
     problem_of(api.post(server.url + LINKS, json={"url": f"http://{host}:{server.port}/loop"}), 422, "url")

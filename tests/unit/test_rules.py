@@ -92,7 +92,11 @@ def test_stats_ranges_are_days_or_refused(start: str | None, end: str | None) ->
 
 
 @pytest.mark.parametrize("url", ["http://2130706433:3000/x", "http://0x7f.1:3000/", "http://[::ffff:127.0.0.1]:3000/",
-                                 "http://127.0.0.9:3000/", "http://sub.s.example.com/", "https://S.Example.Com./x"])
+                                 "http://[::1]:3000/", "http://sub.s.example.com/", "https://S.Example.Com./x"])
 def test_own_domains_by_any_spelling_are_refused(url: str) -> None:
     with pytest.raises(InvalidInput, match="own short domains"):
         build_link({"url": url}, SETTINGS, None, NOW)
+
+
+def test_other_loopback_addresses_are_not_ours() -> None:
+    assert build_link({"url": "http://127.0.0.2:3000/landing"}, SETTINGS, None, NOW).url == "http://127.0.0.2:3000/landing"

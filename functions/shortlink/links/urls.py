@@ -60,9 +60,12 @@ def address_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
-def _is_loopback(host: str) -> bool:
-    address = address_of(host)
-    return address.is_loopback if address is not None else host == "localhost" or host.endswith(".localhost")
+_THIS_MACHINE = (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1"))
+
+
+def _is_this_machine(host: str) -> bool:
+    """localhost, 127.0.0.1 or ::1 by any spelling: the names `make run` answers on."""
+    return address_of(host) in _THIS_MACHINE or host == "localhost" or host.endswith(".localhost")
 
 
 def host_matches(host: str, domains: tuple[str, ...]) -> bool:
@@ -77,9 +80,9 @@ def host_matches(host: str, domains: tuple[str, ...]) -> bool:
 
 
 def is_own_host(host: str, own_domains: tuple[str, ...]) -> bool:
-    """One of the service's own hosts; any loopback name or address counts when one of them is
-    loopback (`make run`), since every such spelling reaches this machine."""
-    return host_matches(host, own_domains) or (_is_loopback(host) and any(_is_loopback(d) for d in own_domains))
+    """One of the service's own hosts; when one of them is this machine (`make run`), so are
+    localhost, 127.0.0.1 and ::1, since each reaches it."""
+    return host_matches(host, own_domains) or (_is_this_machine(host) and any(_is_this_machine(d) for d in own_domains))
 
 
 def normalize_url(raw: str, own_domains: tuple[str, ...], blocked_hosts: tuple[str, ...]) -> str:
