@@ -206,43 +206,123 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
 
 # --- devserver throughput ---------------------------------------------------------------
 
-def throughput(tmp: Path) -> dict[str, float]:
-    import requests
-
+@contextlib.contextmanager
+def devserver(tmp: Path, **env: str) -> Any:
+    """`python -m devserver` on a free port; yields (base URL, DynamoDB endpoint); stopped with Ctrl-C."""
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "DEVSERVER_DATA": str(tmp), "LOCAL_API_KEY": "bench-key", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "PORT": str(port), "DEVSERVER_DATA": str(tmp), "LOCAL_API_KEY": "bench-key", "LOG_LEVEL": "WARNING", **env}
     for name in ("DYNAMODB_ENDPOINT", "LINKS_TABLE", "SHORT_DOMAINS"):
         env.pop(name, None)
     proc = subprocess.Popen([sys.executable, "-m", "devserver"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
+    endpoint = ""
     for line in proc.stdout:
+        if line.startswith("DynamoDB endpoint:"):
+            endpoint = line.split(":", 1)[1].strip()
         if line.startswith("Ready."):
             break
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    code = requests.post(f"{base}/api/links", json={"url": "https://example.com/t"}, headers={"x-api-key": "bench-key"}).json()["code"]
-    statuses: list[int] = []
-    lock = threading.Lock()
+    try:
+        yield f"http://127.0.0.1:{port}", endpoint
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
 
-    def load() -> None:
-        with requests.Session() as session:
-            for _ in range(LOAD_REQUESTS):
-                status = session.get(f"{base}/{code}", allow_redirects=False).status_code
-                with lock:
-                    statuses.append(status)
 
-    threads = [threading.Thread(target=load) for _ in range(LOAD_THREADS)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=30)
+def throughput(tmp: Path) -> dict[str, float]:
+    import requests
+
+    with devserver(tmp) as (base, _):
+        code = requests.post(f"{base}/api/links", json={"url": "https://example.com/t"}, headers={"x-api-key": "bench-key"}).json()["code"]
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def load() -> None:
+            with requests.Session() as session:
+                for _ in range(LOAD_REQUESTS):
+                    status = session.get(f"{base}/{code}", allow_redirects=False).status_code
+                    with lock:
+                        statuses.append(status)
+
+        threads = [threading.Thread(target=load) for _ in range(LOAD_THREADS)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
     return {"requests": len(statuses), "ok": sum(s == 302 for s in statuses), "seconds": elapsed,
             "per_second": len(statuses) / elapsed}
+
+
+# --- soak: creators and redirectors at once ----------------------------------------------
+
+SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
+SOAK_CREATORS, SOAK_REDIRECTORS = 5, 20
+
+
+def soak(tmp: Path) -> dict[str, int]:
+    """Creators make links (every URL and alias unique: a second stored copy is a duplicate, a 409 is
+    false) while redirectors follow them, for SOAK_SECONDS; then the store is counted."""
+    import random
+
+    import requests
+
+    tally: dict[str, int] = {"creates": 0, "created": 0, "false 409s": 0, "redirects": 0, "5xx": 0}
+    answered_503: set[str] = set()
+    codes: list[str] = []
+    lock = threading.Lock()
+    with devserver(tmp) as (base, endpoint):
+        deadline = time.monotonic() + SOAK_SECONDS
+
+        def create(worker: int) -> None:
+            with requests.Session() as session:
+                session.headers["x-api-key"] = "bench-key"
+                n = 0
+                while time.monotonic() < deadline:
+                    n += 1
+                    url = f"https://example.com/soak/{worker}/{n}"
+                    body = {"url": url, **({"alias": f"soak-{worker}-{n}-{uuid.uuid4().hex[:6]}"} if n % 2 else {})}
+                    answer = session.post(f"{base}/api/links", json=body)
+                    with lock:
+                        tally["creates"] += 1
+                        tally["created"] += answer.status_code == 201
+                        tally["false 409s"] += answer.status_code == 409
+                        tally["5xx"] += answer.status_code >= 500
+                        if answer.status_code == 201:
+                            codes.append(answer.json()["code"])
+                        elif answer.status_code == 503:
+                            answered_503.add(url)
+
+        def follow() -> None:
+            with requests.Session() as session:
+                while time.monotonic() < deadline:
+                    with lock:
+                        code = random.choice(codes) if codes else None
+                    if code is None:
+                        time.sleep(0.01)
+                        continue
+                    status = session.get(f"{base}/{code}", allow_redirects=False).status_code
+                    with lock:
+                        tally["redirects"] += 1
+                        tally["5xx"] += status >= 500
+
+        threads = [threading.Thread(target=create, args=(i,)) for i in range(SOAK_CREATORS)]
+        threads += [threading.Thread(target=follow) for _ in range(SOAK_REDIRECTORS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stored: dict[str, int] = {}
+        for page in local_client(endpoint).get_paginator("scan").paginate(TableName="LinksTable", ProjectionExpression="#u",
+                                                                            ExpressionAttributeNames={"#u": "url"}):
+            for item in page["Items"]:
+                stored[item["url"]["S"]] = stored.get(item["url"]["S"], 0) + 1
+    tally["duplicates"] = sum(n - 1 for n in stored.values() if n > 1)
+    tally["stored after a 503"] = sum(url in stored for url in answered_503)
+    tally["links stored"] = len(stored)
+    return tally
 
 
 def main() -> None:
@@ -282,6 +362,14 @@ def main() -> None:
         load = throughput(Path(tmp))
     print(f"== devserver throughput, redirects, {LOAD_THREADS} clients x {LOAD_REQUESTS} on 127.0.0.1, {os.cpu_count()} cores")
     print(f"  {load['requests']} requests ({load['ok']} x 302) in {load['seconds']:.2f} s = {load['per_second']:.0f} req/s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        soaked = soak(Path(tmp))
+    print(f"== soak, {SOAK_SECONDS:.0f} s: {SOAK_CREATORS} creators + {SOAK_REDIRECTORS} redirectors on the devserver")
+    print(f"  creates {soaked['creates']} ({soaked['created']} x 201), links stored {soaked['links stored']}, "
+          f"redirects {soaked['redirects']}")
+    print(f"  duplicates {soaked['duplicates']}, false 409s {soaked['false 409s']}, 5xx {soaked['5xx']}, "
+          f"stored after a 503 {soaked['stored after a 503']}")
 
     writes = len(result["per_redirect"])
     compute_gb_s = REDIRECT_MEMORY_GB * max(p50r, 1.0) / 1000  # billed per ms; p50 of the handler as measured here
