@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 REQS := requirements-dev.txt $(wildcard functions/*/requirements.txt)
 
-.PHONY: run test bench clean openapi
+.PHONY: run test bench clean openapi invoke
 
 $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ clean:
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench.py
+
+# sam local invoke without Docker: make invoke FUNCTION=RedirectFunction EVENT=events/redirect.json
+# (EVENT=- reads standard input; ENV_VARS=env.json overrides variables as sam's --env-vars does).
+invoke: $(VENV)/.installed
+	@$(PY) -m devserver invoke $(FUNCTION) $(EVENT) $(if $(ENV_VARS),--env-vars $(ENV_VARS))
 
 openapi: $(VENV)/.installed
 	$(PY) scripts/openapi.py

@@ -19,6 +19,7 @@ from types import FrameType
 
 from .dynamo import EmbeddedDynamoDB, Housekeeper, Journal, Snapshot, create_tables, local_client
 from .gateway import Gateway, load_handler, make_http_server
+from .invoke import ENDPOINT_FILE
 from .streams import StreamPump
 from .template import ROOT, Template, local_environment
 
@@ -110,6 +111,8 @@ def main() -> None:
         journal = Journal(data_dir / "journal.jsonl", after=covered)
         replayed = journal.replay(os.environ["DYNAMODB_ENDPOINT"], after=covered)
         db.journal = journal  # from here on every write is journaled before it is applied
+        endpoint_note = data_dir / ENDPOINT_FILE  # `python -m devserver invoke` uses this store while we run
+        endpoint_note.write_text(os.environ["DYNAMODB_ENDPOINT"], encoding="utf-8")
         log.info("embedded DynamoDB at %s, %d item(s) restored, %d journaled write(s) replayed",
                  os.environ["DYNAMODB_ENDPOINT"], restored, replayed)
         housekeeper = Housekeeper(client, tables, db, snapshot, clock.now,
@@ -142,9 +145,14 @@ def main() -> None:
         if housekeeper:
             housekeeper.stop()
         if db:
+            (data_dir / ENDPOINT_FILE).unlink(missing_ok=True)
             db.stop()
         print("stopped", flush=True)
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["invoke"]:
+        from .invoke import main as invoke_main
+
+        raise SystemExit(invoke_main(sys.argv[2:]))
     main()

@@ -81,6 +81,9 @@ class Function:
     code_dir: Path
     handler: str
     environment: dict[str, Any] = field(default_factory=dict)
+    memory_mb: int = 128
+    timeout_s: int = 3
+    layers: tuple[Path, ...] = ()  # each layer's source folder (its ContentUri)
 
 
 @dataclass(frozen=True)
@@ -111,16 +114,22 @@ class Template:
         return {name: res for name, res in self.resources.items() if res.get("Type") == kind}
 
     def functions(self) -> dict[str, Function]:
-        global_env = self.doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        defaults = self.doc.get("Globals", {}).get("Function", {})
+        global_env = defaults.get("Environment", {}).get("Variables", {})
         found = {}
         for name, res in self._of_type("AWS::Serverless::Function").items():
             props = res["Properties"]
             env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
+            layers = props.get("Layers", defaults.get("Layers", []))
             found[name] = Function(
                 name=name,
                 code_dir=ROOT / props["CodeUri"],
                 handler=props["Handler"],
                 environment={k: self.resolve(v) for k, v in env.items()},
+                memory_mb=int(props.get("MemorySize", defaults.get("MemorySize", 128))),
+                timeout_s=int(props.get("Timeout", defaults.get("Timeout", 3))),
+                layers=tuple(ROOT / self.resources[layer["Ref"]]["Properties"]["ContentUri"]
+                             for layer in layers if isinstance(layer, dict) and "Ref" in layer),
             )
         return found
 

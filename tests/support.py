@@ -137,6 +137,25 @@ class Devserver:
 
 
 EVENTS = ROOT / "events"
+# event file -> the function `sam local invoke` runs it with
+INVOCATIONS = {
+    "create": "CreateFunction",
+    "create-invalid": "CreateFunction",
+    "shorten": "CreateFunction",
+    "domains": "CreateFunction",
+    "redirect": "RedirectFunction",
+    "redirect-head": "RedirectFunction",
+    "redirect-unknown": "RedirectFunction",
+    "unlock": "RedirectFunction",
+    "list": "ManageFunction",
+    "patch": "ManageFunction",
+    "batch": "ManageFunction",
+    "delete": "ManageFunction",
+    "web-page": "WebFunction",
+    "stream-visits": "StatsFunction",
+    "stream-ttl-removal": "StatsFunction",
+    "stream-poison": "StatsFunction",
+}
 
 
 def load_event(name: str) -> dict[str, Any]:

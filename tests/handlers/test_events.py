@@ -6,30 +6,9 @@ import json
 from typing import Any
 
 
-from support import EVENTS, Invoke, MakeEvent, dynamodb_requests, headers_of, link_count, load_event, stored_item
+from support import EVENTS, INVOCATIONS, Invoke, MakeEvent, dynamodb_requests, headers_of, link_count, load_event, stored_item
 from devserver.template import Template
 from shortlink.dynamodb import dynamodb_client
-
-# event file -> the function `sam local invoke` runs it with
-INVOCATIONS = {
-    "create": "CreateFunction",
-    "create-invalid": "CreateFunction",
-    "shorten": "CreateFunction",
-    "domains": "CreateFunction",
-    "redirect": "RedirectFunction",
-    "redirect-head": "RedirectFunction",
-    "redirect-unknown": "RedirectFunction",
-    "unlock": "RedirectFunction",
-    "list": "ManageFunction",
-    "patch": "ManageFunction",
-    "batch": "ManageFunction",
-    "delete": "ManageFunction",
-    "web-page": "WebFunction",
-    "stream-visits": "StatsFunction",
-    "stream-ttl-removal": "StatsFunction",
-    "stream-poison": "StatsFunction",
-}
-
 
 def test_every_event_file_is_exercised_and_routed_to_its_function(template: Template) -> None:
     assert {p.stem for p in EVENTS.glob("*.json")} == set(INVOCATIONS)

@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from support import ROOT, load_event
+from devserver.invoke import RUNTIME_PACKAGES
 
-# What the Lambda Python runtime ships besides the standard library.
-RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "dateutil", "s3transfer", "urllib3", "six.py")
 RUNNER = """
 import json, sys, importlib.util
 function_dir, layer_dir, runtime_dir, event_path = sys.argv[1:5]
