@@ -17,6 +17,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# checkov lives in a virtualenv of its own: it pins an older boto3 than the functions use.
+CHECKOV := .venv-checkov/bin/checkov
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet checkov==3.3.30
+
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium
 $(CHROMIUM):
@@ -26,11 +32,11 @@ run: $(VENV)/.installed
 	$(PY) -m devserver
 
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
-test: $(VENV)/.installed node_modules/.installed $(CHROMIUM)
+test: $(VENV)/.installed node_modules/.installed $(CHROMIUM) $(CHECKOV)
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 1; fi; exit $$rc
 
 clean:
-	rm -rf $(VENV) node_modules .aws-sam .pytest_cache test-output
+	rm -rf $(VENV) .venv-checkov node_modules .aws-sam .pytest_cache test-output
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench.py

@@ -111,7 +111,8 @@ class Template:
         }
 
     def _of_type(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {name: res for name, res in self.resources.items() if res.get("Type") == kind}
+        # Fn::ForEach entries (the custom domains) are lists; none is a type the devserver runs.
+        return {name: res for name, res in self.resources.items() if isinstance(res, dict) and res.get("Type") == kind}
 
     def functions(self) -> dict[str, Function]:
         defaults = self.doc.get("Globals", {}).get("Function", {})

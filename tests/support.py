@@ -136,12 +136,28 @@ class Devserver:
         return code
 
 
+def lambda_python() -> Path:
+    """The interpreter of the functions' Lambda runtime (python3.13), from pyenv: `sam build`
+    needs it on PATH, and the built packages (wheels for 3.13) run only in it."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    found = sorted(root.glob("versions/3.13*/bin/python3.13"))
+    assert found, f"no Python 3.13 under {root}/versions (pyenv install 3.13)"
+    return found[-1]
+
+
+def sam_environment() -> dict[str, str]:
+    """What `sam` needs here: this virtualenv's tools and the runtime's Python on PATH, no telemetry."""
+    bin_dir = Path(sys.executable).parent
+    return {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1",
+            "PATH": f"{bin_dir}:{lambda_python().parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+
+
 EVENTS = ROOT / "events"
 # event file -> the function `sam local invoke` runs it with
 INVOCATIONS = {
     "create": "CreateFunction",
     "create-invalid": "CreateFunction",
-    "shorten": "CreateFunction",
+    "shorten": "ShortenFunction",
     "domains": "CreateFunction",
     "redirect": "RedirectFunction",
     "redirect-head": "RedirectFunction",

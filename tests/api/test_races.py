@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
@@ -95,11 +96,18 @@ def _guess(server: Devserver, code: str, password: str, source_ip: str) -> int:
 
 
 def test_parallel_password_guesses_from_one_visitor_get_one_checked(server: Devserver, api: requests.Session) -> None:
+    """At most one guess checked per back-off window (1 s after the first, 2 s after the second …),
+    however many arrive at once: fifteen of sixteen parallel guesses are refused unchecked, unless
+    the burst outlasts the window (a slow machine), which then allows exactly one more."""
     for trial in range(3):
         code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/vault", "password": "right-one"}).json()["code"]
         guesses = ["right-one" if i == 7 else f"wrong-{i}" for i in range(16)]
+        started = time.monotonic()
         statuses = _together(16, lambda i, code=code, guesses=guesses, trial=trial: _guess(server, code, guesses[i], f"198.51.100.{trial}"))
-        assert sorted(statuses).count(429) == 15, statuses  # one guess checked, fifteen refused unchecked
+        elapsed = time.monotonic() - started
+        checked = 16 - statuses.count(429)
+        windows = 1 + int(math.log2(1 + elapsed))  # back-offs of 1, 2, 4 … s fit that many checks into the burst
+        assert 1 <= checked <= windows, (statuses, elapsed)
         assert set(statuses) <= {401, 303, 429}
 
 

@@ -113,7 +113,7 @@ def test_network_failure_says_so_and_keeps_the_input(browser: Browser, server: D
 
 
 def test_expired_and_unknown_links_get_friendly_pages(browser: Browser, server: Devserver, alias: str, screenshots: Path) -> None:
-    seed_link(server.dynamodb, domain=server.domains[0], code=alias, expires_in=-1)
+    seed_link(server.dynamodb, domain=server.domains[0], code=alias, expires_in=-1, now=server.now())
     page = _page(browser, server, "zh-CN")
     answer = page.goto(f"/{alias}")
     assert answer is not None and answer.status == 410

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from support import ROOT, load_event
+from support import ROOT, lambda_python, load_event, sam_environment
 from devserver.invoke import RUNTIME_PACKAGES
 
 RUNNER = """
@@ -43,9 +43,9 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     text = text.replace("CodeUri: functions/", f"CodeUri: {ROOT}/functions/").replace("ContentUri: functions/", f"ContentUri: {ROOT}/functions/")
     (work / "template.yaml").write_text(text, encoding="utf-8")
     bin_dir = Path(sys.executable).parent
-    result = subprocess.run([str(bin_dir / "sam"), "build", "--template", str(work / "template.yaml"), "--build-dir",
-                             str(work / "build"), "--cache-dir", str(work / "cache")], cwd=work, capture_output=True,
-                            text=True, timeout=600, env={**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    result = subprocess.run([str(bin_dir / "sam"), "build", "--language-extensions", "--template", str(work / "template.yaml"),
+                             "--build-dir", str(work / "build"), "--cache-dir", str(work / "cache")], cwd=work,
+                            capture_output=True, text=True, timeout=600, env=sam_environment())
     assert result.returncode == 0, result.stdout + result.stderr
     return work / "build"
 
@@ -66,7 +66,7 @@ def _invoke(build: Path, runtime: Path, function: str, event: dict[str, Any], tm
     path = tmp / f"{function}-{len(list(tmp.iterdir()))}.json"
     path.write_text(json.dumps(event), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k.isupper() and not k.startswith("PYTHON")}
-    run = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", RUNNER, str(build / function),
+    run = subprocess.run([str(lambda_python()), "-I", "-S", "-B", "-c", RUNNER, str(build / function),
                           str(build / "CoreLayer" / "python"), str(runtime), str(path)],
                          capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == 0, f"{function} failed as built:\n{run.stderr[-3000:]}"

@@ -1,0 +1,150 @@
+"""The template as CloudFormation gets it: Fn::ForEach expanded (SAM CLI's own LanguageExtensions
+code) and translated by the SAM translator, for a development stack (every switch off) and for a
+production one (domains, certificate, zone, alarm mail, WAF, reserved concurrency, access logs)."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from support import ROOT
+
+PROD = {"ShortDomains": "s.example.com,go.example.com", "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        "HostedZoneId": "Z0123456789", "AlarmEmail": "ops@example.com", "EnableWaf": "true", "ShortenConcurrency": "5",
+        "AccessLogs": "true", "TableDeletionProtection": "true"}
+DEV = {"TableDeletionProtection": "false"}
+
+
+def translate(parameters: dict[str, str]) -> dict[str, Any]:
+    from samcli.lib.cfn_language_extensions.api import process_template
+    from samcli.yamlhelper import yaml_parse
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    document = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    expanded = process_template(document, parameter_values=parameters)
+    expanded["Transform"] = "AWS::Serverless-2016-10-31"  # LanguageExtensions is done
+    for resource in expanded["Resources"].values():
+        for key in ("CodeUri", "ContentUri"):  # what `sam package` puts there
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = "s3://bucket/key"
+    translated: dict[str, Any] = transform(expanded, parameters, NoManagedPolicies())
+    return translated
+
+
+@pytest.fixture(scope="module")
+def prod() -> dict[str, Any]:
+    return translate(PROD)["Resources"]
+
+
+@pytest.fixture(scope="module")
+def dev() -> dict[str, Any]:
+    return translate(DEV)["Resources"]
+
+
+def _of(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: res for name, res in resources.items() if res["Type"] == kind}
+
+
+def test_each_short_domain_gets_an_edge_domain_its_mapping_and_alias_records(prod: dict[str, Any]) -> None:
+    domains = _of(prod, "AWS::ApiGateway::DomainName")
+    assert sorted(d["Properties"]["DomainName"] for d in domains.values()) == ["go.example.com", "s.example.com"]
+    for domain in domains.values():
+        props = domain["Properties"]
+        assert domain["Condition"] == "HasCertificate" and props["EndpointConfiguration"] == {"Types": ["EDGE"]}
+        assert props["SecurityPolicy"] == "TLS_1_2" and props["CertificateArn"] == PROD["CertificateArn"]
+    mappings = _of(prod, "AWS::ApiGateway::BasePathMapping")
+    assert len(mappings) == 2 and all(m["Properties"]["RestApiId"] == {"Ref": "ShortLinkApi"} for m in mappings.values())
+    assert all(m["Properties"]["Stage"] == {"Ref": "ShortLinkApiprodStage"} for m in mappings.values())
+    records = _of(prod, "AWS::Route53::RecordSetGroup")
+    assert len(records) == 2 and all(r["Condition"] == "HasDnsRecords" for r in records.values())
+    for group in records.values():
+        kinds = {r["Type"] for r in group["Properties"]["RecordSets"]}
+        assert kinds == {"A", "AAAA"}
+        assert all(r["AliasTarget"]["DNSName"]["Fn::GetAtt"][1] == "DistributionDomainName" for r in group["Properties"]["RecordSets"])
+    api = prod["ShortLinkApi"]["Properties"]
+    assert api["EndpointConfiguration"] == {"Types": ["EDGE"]} and _execute_api_endpoint_off(prod)
+
+
+def _execute_api_endpoint_off(resources: dict[str, Any]) -> bool:
+    """SAM writes DisableExecuteApiEndpoint into the API's OpenAPI body."""
+    servers = resources["ShortLinkApi"]["Properties"]["Body"].get("servers", [])
+    return any(s.get("x-amazon-apigateway-endpoint-configuration", {}).get("disableExecuteApiEndpoint") is True for s in servers)
+
+
+def test_there_is_one_stage_with_the_throttles_and_tracing(prod: dict[str, Any], dev: dict[str, Any]) -> None:
+    for resources in (prod, dev):
+        stages = _of(resources, "AWS::ApiGateway::Stage")
+        assert list(stages) == ["ShortLinkApiprodStage"]
+        stage = stages["ShortLinkApiprodStage"]["Properties"]
+        assert stage["TracingEnabled"] is True
+        limits = {(m["ResourcePath"], m["HttpMethod"]): m["ThrottlingRateLimit"] for m in stage["MethodSettings"]}
+        assert limits[("/~1api~1shorten", "POST")] == 5 and limits[("/*", "*")] == 500
+    assert "AccessLogSetting" in _of(prod, "AWS::ApiGateway::Stage")["ShortLinkApiprodStage"]["Properties"]
+    assert "AccessLogSetting" not in _of(dev, "AWS::ApiGateway::Stage")["ShortLinkApiprodStage"]["Properties"]
+    assert not _execute_api_endpoint_off(dev)  # without custom domains the stage URL is the way in
+
+
+def test_alarms_reach_a_topic_cloudwatch_can_publish_to(prod: dict[str, Any]) -> None:
+    topic = prod["AlarmTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlarmKey"}  # not alias/aws/sns, which CloudWatch cannot use
+    key_policy = prod["AlarmKey"]["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = next(s for s in key_policy if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"})
+    assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    publish = prod["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and publish["Action"] == "sns:Publish"
+    mail = prod["AlarmSubscription"]
+    assert mail["Condition"] == "HasAlarmEmail" and mail["Properties"]["Protocol"] == "email"
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in _of(prod, "AWS::CloudWatch::Alarm").values())
+
+
+def test_users_data_is_retained_and_protected_unless_the_stack_is_for_development(prod: dict[str, Any], dev: dict[str, Any]) -> None:
+    for table in ("LinksTable", "StatsTable"):
+        assert prod[table]["DeletionPolicy"] == prod[table]["UpdateReplacePolicy"] == "Retain"
+        assert dev[table]["DeletionPolicy"] == dev[table]["UpdateReplacePolicy"] == "Delete"
+        assert prod[table]["Properties"]["DeletionProtectionEnabled"] == "true"
+        assert dev[table]["Properties"]["DeletionProtectionEnabled"] == "false"
+
+
+def test_the_stats_function_reads_only_the_links_stream(prod: dict[str, Any]) -> None:
+    stats = prod["StatsFunction"]["Properties"]
+    assert stats["Role"] == {"Fn::GetAtt": ["StatsFunctionRole", "Arn"]}
+    role = prod["StatsFunctionRole"]["Properties"]
+    assert not role.get("ManagedPolicyArns")  # no AWSLambdaDynamoDBExecutionRole (every stream in the account)
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    stream = [s for s in statements if any(a.startswith("dynamodb:") and "Stream" in a or a == "dynamodb:GetRecords" for a in s["Action"])]
+    assert [s["Resource"] for s in stream] == [{"Fn::GetAtt": ["LinksTable", "StreamArn"]}]
+    assert sum(a == "sqs:SendMessage" for s in statements for a in s["Action"]) == 1
+    assert all(s["Resource"] != "*" for s in statements if not s["Action"][0].startswith("xray:"))
+    others = [name for name, res in _of(prod, "AWS::IAM::Role").items() if name != "StatsFunctionRole"]
+    assert all("AWSLambdaDynamoDBExecutionRole" not in str(prod[name]) for name in others)
+
+
+def test_waf_rate_limits_the_anonymous_routes_when_switched_on(prod: dict[str, Any]) -> None:
+    acl = prod["WebAcl"]
+    assert acl["Condition"] == "WafOn" and acl["Properties"]["Scope"] == "REGIONAL"
+    rules = {r["Name"]: r["Statement"]["RateBasedStatement"] for r in acl["Properties"]["Rules"]}
+    assert set(rules) == {"shorten-per-ip", "redirects-per-ip"}
+    assert all(r["AggregateKeyType"] == "IP" for r in rules.values())
+    assert rules["shorten-per-ip"]["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == "/api/shorten"
+    association = prod["WebAclAssociation"]
+    assert association["Condition"] == "WafOn" and "ShortLinkApi" in str(association["Properties"]["ResourceArn"])
+
+
+def test_the_anonymous_create_has_its_own_function_and_concurrency(prod: dict[str, Any], dev: dict[str, Any]) -> None:
+    assert str(prod["ShortenFunction"]["Properties"]["ReservedConcurrentExecutions"]) == "5"
+    assert "ReservedConcurrentExecutions" not in dev["ShortenFunction"]["Properties"]
+    assert all(f["Properties"]["Runtime"] == "python3.13" for f in _of(prod, "AWS::Lambda::Function").values())
+
+
+def test_the_translation_has_what_the_readme_lists(prod: dict[str, Any]) -> None:
+    counts = Counter(res["Type"] for res in prod.values())
+    print("translated template:", len(prod), "resources;", dict(sorted(counts.items())))
+    assert counts["AWS::ApiGateway::Stage"] == 1 and counts["AWS::ApiGateway::DomainName"] == 2 and counts["AWS::Lambda::Function"] == 6
