@@ -68,8 +68,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class DeployedStack:
+    """A deployed stack the black-box tests run against instead of the devserver:
+    SHORTLINK_API_URL (the stack's ApiUrl output), SHORTLINK_API_KEY and, for the owner
+    isolation tests, SHORTLINK_OTHER_API_KEY (a second key of the usage plan)."""
+
+    remote = True
+
+    def __init__(self, url: str, api_key: str, other_key: str | None) -> None:
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.other_key = other_key
+        self.domains: list[str] = requests.get(f"{self.url}/api/domains", timeout=10).json()["domains"]
+
+
 class Devserver:
     """`python -m devserver` in a child process, as `make run` starts it."""
+
+    remote = False
 
     def __init__(self, data_dir: Path, **env: str) -> None:
         self.port = _free_port()
@@ -103,6 +119,7 @@ class Devserver:
                 self.api_keys.append(line.split(":", 1)[1].strip())
             if line.startswith("Ready."):
                 self.api_key = self.api_keys[0]
+                self.other_key = self.api_keys[1] if len(self.api_keys) > 1 else None
                 self.domains = requests.get(f"{self.url}/api/domains", timeout=10).json()["domains"]
                 self._drain()
                 return self

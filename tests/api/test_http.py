@@ -11,6 +11,7 @@ import requests
 from support import Devserver, alias, link_count, problem_of, seed_link
 
 
+@pytest.mark.devserver
 def test_create_with_the_key_then_follow_to_the_exact_url(server: Devserver, api: requests.Session) -> None:
     url = "https://example.com/docs/page?lang=zh-CN&q=%E7%9F%AD%E9%93%BE#part-2"
     created = api.post(f"{server.url}/api/links", json={"url": url, "validity": "7d"})
@@ -46,6 +47,7 @@ def test_anonymous_shorten_and_domains(server: Devserver) -> None:
     assert created.headers["Location"] == created.json()["short_url"]
 
 
+@pytest.mark.devserver
 def test_seeded_expired_link_is_410_until_the_sweeper_deletes_it_then_404(server: Devserver) -> None:
     code = seed_link(server.dynamodb, domain=server.domains[0], code=alias("h"), expires_in=-1, now=server.now())
     gone = requests.get(f"{server.url}/{code}", allow_redirects=False)
@@ -59,6 +61,7 @@ def test_seeded_expired_link_is_410_until_the_sweeper_deletes_it_then_404(server
     problem_of(answer, 404)
 
 
+@pytest.mark.devserver
 def test_a_link_expires_at_its_second(server: Devserver, api: requests.Session) -> None:
     expires = int(server.now()) + 60
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
@@ -82,9 +85,9 @@ def test_a_link_expires_at_its_second(server: Devserver, api: requests.Session) 
 )
 def test_bad_input_gets_a_problem_and_stores_nothing(server: Devserver, api: requests.Session, data: bytes,
                                                      headers: dict[str, str], status: int) -> None:
-    before = link_count(server.dynamodb)
+    before = None if server.remote else link_count(server.dynamodb)
     problem_of(api.post(f"{server.url}/api/links", data=data, headers=headers), status)
-    assert link_count(server.dynamodb) == before
+    assert server.remote or link_count(server.dynamodb) == before
 
 
 def test_taken_alias_is_409(server: Devserver, api: requests.Session) -> None:
