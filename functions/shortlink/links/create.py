@@ -19,8 +19,6 @@ from .store import LinkStore
 # A random 7-character code collides about once in 10^12 draws per existing link;
 # a few retries make a failure practically impossible while bounding the work.
 CODE_ATTEMPTS = 5
-# What create takes besides the declared fields: where the link lives and for how long.
-ADDRESSING = ("domain", "alias", "validity")
 
 
 def timestamp(now: float) -> str:
@@ -38,6 +36,7 @@ def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now
     context = rules.Context(settings, int(now), LinkId(domain, code or alias or new_code()))
     values: dict[str, Any] = {}
     for attr, name, spec in GIVEN:
+        # expires_at comes with its alternative, validity, just below
         if spec.on_create and given.get(name) is not None and name != "expires_at":
             rule = spec.rule
             values[attr] = given[name] if rule is None else checks.run(partial(rule, given[name], context))
