@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path as PathParameter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
@@ -35,6 +36,8 @@ OPENAPI = Path(__file__).parent / "openapi.json"
 DOCS_PAGE = Path(__file__).parent / "docs.html"
 
 Domain = Annotated[str | None, Query(description="Short domain of the link; the default domain when absent.")]
+# A code's own alphabet: never empty, never "." or ".." (clients fold those into /api/links/, the listing).
+Code = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The link's code (case-sensitive).")]
 
 
 def _owner() -> str:
@@ -67,7 +70,7 @@ def list_own_links(
 
 
 @app.get("/api/links/<code>", summary="Read one link", responses=answers(200, LinkOut, *KEYED, 404, 422))
-def read_link(code: str, domain: Domain = None) -> Response[LinkOut]:
+def read_link(code: Code, domain: Domain = None) -> Response[LinkOut]:
     link = _store().get_owned(_link_id(code, domain), _owner())
     return json_response(200, link.to_body(int(clock.now())))
 
@@ -75,7 +78,7 @@ def read_link(code: str, domain: Domain = None) -> Response[LinkOut]:
 @app.get("/api/links/<code>/stats", summary="Visits per day, platform and referrer host (UTC)",
          responses=answers(200, StatsOut, *KEYED, 404, 422))
 def link_stats(
-    code: str,
+    code: Code,
     domain: Domain = None,
     start: Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD (default: 29 days before `to`).")] = None,
     end: Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD (default: today).")] = None,
@@ -92,7 +95,7 @@ def link_stats(
 @app.get("/api/links/<code>/qr", summary="QR code of the short URL", responses=answers(
     200, None, *KEYED, 404, 422, description="The QR code", content={"image/svg+xml": {}, "image/png": {}}))
 def link_qr(  # type: ignore[no-untyped-def]
-    code: str,
+    code: Code,
     domain: Domain = None,
     image_format: Annotated[Literal["svg", "png"], Query(alias="format")] = "svg",
     size: Annotated[int, Query(ge=MIN_SIZE, le=MAX_SIZE, description="Width in pixels.")] = DEFAULT_SIZE,
@@ -104,7 +107,7 @@ def link_qr(  # type: ignore[no-untyped-def]
 
 @app.patch("/api/links/<code>", summary="Change a link (null clears a field)",
            responses=answers(200, LinkOut, *KEYED, *WITH_BODY, 404))
-def change_link(code: str, body: Annotated[PatchBody, Body()], domain: Domain = None) -> Response[LinkOut]:
+def change_link(code: Code, body: Annotated[PatchBody, Body()], domain: Domain = None) -> Response[LinkOut]:
     now = clock.now()
     changes = body.model_dump(exclude_unset=True)
     link = patch_link(_store(), load_settings(), _link_id(code, domain), _owner(), changes, now)
@@ -114,7 +117,7 @@ def change_link(code: str, body: Annotated[PatchBody, Body()], domain: Domain = 
 
 @app.delete("/api/links/<code>", summary="Delete a link; its code is free at once",
             responses=answers(204, None, *KEYED, 404, 422, description="Deleted"))
-def delete_link(code: str, domain: Domain = None) -> Response[None]:
+def delete_link(code: Code, domain: Domain = None) -> Response[None]:
     link_id = _link_id(code, domain)
     _store().delete_owned(link_id, _owner())
     logger.info("link deleted", extra={"link_id": link_id.key})

@@ -35,7 +35,7 @@ def _sender(operation: Any, server: Devserver, counts: dict[str, int], broken: l
         try:
             case.validate_response(answer, checks=CHECKS)
         except (Exception, BaseExceptionGroup) as failure:  # schemathesis raises one group naming every failed check
-            broken.append(f"{operation.method} {operation.path}: {answer.status_code} {str(failure)[:300]}")
+            broken.append(f"{operation.method} {answer.request.url}: {answer.status_code} {str(failure)[:300]}")
 
     return send
 
