@@ -26,7 +26,7 @@ from shortlink.links.model import State
 from shortlink.links.patch import patch_link
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
-from shortlink.stats.aggregate import day_range, life_of, report
+from shortlink.stats.aggregate import life_of, report, stats_range
 from shortlink.stats.store import StatsStore
 
 logger = Logger()
@@ -75,20 +75,24 @@ def read_link(code: Code, domain: Domain = None) -> Response[LinkOut]:
     return json_response(200, link.to_body(int(clock.now())))
 
 
-@app.get("/api/links/<code>/stats", summary="Visits per day, platform and referrer host (UTC)",
+@app.get("/api/links/<code>/stats", summary="Visits by day or hour in the viewer's time zone, platform, app and referrer host",
          responses=answers(200, StatsOut, *KEYED, 404, 422))
 def link_stats(
     code: Code,
     domain: Domain = None,
-    start: Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD (default: 29 days before `to`).")] = None,
-    end: Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD (default: today).")] = None,
+    start: Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD in `tz` (default: 29 days before `to`).")] = None,
+    end: Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD in `tz` (default: today there).")] = None,
+    tz: Annotated[str | None, Query(max_length=64, description="IANA time zone of the days and hours (default: the stack's StatsTimeZone).")] = None,
+    granularity: Annotated[Literal["day", "hour"], Query(description="A series by day, or by hour (ranges of at most 31 days).")] = "day",
 ) -> Response[StatsOut]:
     settings = load_settings()
     now = int(clock.now())
     link = _store().get_owned(_link_id(code, domain), _owner())
-    days = day_range(link, start, end, now)
-    rows = StatsStore(settings.require_stats_table()).days(life_of(link.id.key, link.created_at), days[0], days[-1])
-    return json_response(200, report(link, days, rows))
+    asked = stats_range(link, start, end, now, tz or settings.stats_time_zone, granularity)
+    hours = asked.utc_hours()
+    rows = StatsStore(settings.require_stats_table()).hours(
+        life_of(link.id.key, link.created_at), hours[0].strftime("%Y-%m-%dT%H"), hours[-1].strftime("%Y-%m-%dT%H"))
+    return json_response(200, report(link, asked, granularity, rows))
 
 
 # No return annotation: an image is not JSON for the response validator; `responses` documents it.

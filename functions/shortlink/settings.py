@@ -19,6 +19,7 @@ class Settings:
     blocked_hosts: tuple[str, ...]
     stats_table: str
     stats_retention_days: int
+    stats_time_zone: str = "UTC"
 
     @property
     def default_domain(self) -> str:
@@ -63,6 +64,7 @@ def load_settings() -> Settings:
         blocked_hosts=_host_list(os.environ.get("BLOCKED_HOSTS", "")),
         stats_table=os.environ.get("STATS_TABLE", "").strip(),
         stats_retention_days=int(os.environ.get("STATS_RETENTION_DAYS", "90") or 90),
+        stats_time_zone=os.environ.get("STATS_TIME_ZONE", "").strip() or "UTC",
     )
 
 

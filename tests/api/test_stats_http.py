@@ -45,7 +45,7 @@ def test_thirty_visits_ten_agents_three_bots_two_referrers(server: Devserver, ap
     today = time.strftime("%Y-%m-%d", time.gmtime(server.now()))
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        report = api.get(f"{server.url}/api/links/{code}/stats").json()
+        report = api.get(f"{server.url}/api/links/{code}/stats", params={"tz": "UTC"}).json()
         if report["total"] >= 27:
             break
         time.sleep(0.3)

@@ -27,32 +27,32 @@ def stats(handlers: dict[str, Callable[..., dict[str, Any]]], dynamodb: Any) -> 
     return lambda event: handlers["StatsFunction"](event, LambdaContext("StatsFunction", uuid.uuid4().hex))
 
 
-def _row(dynamodb: Any, key: str, day: str) -> dict[str, Any]:
-    item = dynamodb.get_item(TableName="StatsTable", Key={"link_key": {"S": key}, "day": {"S": day}})["Item"]
+def _row(dynamodb: Any, key: str, hour: str) -> dict[str, Any]:
+    item = dynamodb.get_item(TableName="StatsTable", Key={"link_key": {"S": key}, "hour": {"S": hour}})["Item"]
     return {k: next(iter(v.values())) for k, v in item.items()}
 
 
 def test_sample_batch_counts_visits_not_bots_or_patches_and_replays_change_nothing(stats: Any, dynamodb: Any) -> None:
     assert stats(load_event("stream-visits")) == {"batchItemFailures": []}
-    row = _row(dynamodb, SAMPLE_KEY, "2026-11-25")
+    row = _row(dynamodb, SAMPLE_KEY, "2026-11-25T05")
     assert row["total"] == "5" and row["upto"] == "5"
     assert (row["platform:ios"], row["platform:android"], row["platform:windows"], row["platform:macos"]) == ("2", "1", "1", "1")
     assert "platform:other" not in row  # the bot
     assert row["app:wechat"] == "2"
     assert (row["referrer:weixin.qq.com"], row["referrer:www.google.com"], row["referrer:(direct)"]) == ("2", "2", "1")
-    # TTL: 90 days (StatsRetentionDays) after the later of the day's end and the link's expiry
-    day_end = 1795651200  # 2026-11-26T00:00:00Z; the link expires at noon of 2026-11-25
-    assert int(row["expires_at"]) == max(day_end, 1795608000) + 90 * 86400
+    # TTL: 90 days (StatsRetentionDays) after the later of the hour's end and the link's expiry
+    hour_end = 1795586400  # 2026-11-25T06:00:00Z; the visits came at 05:00, the link expires at noon
+    assert int(row["expires_at"]) == max(hour_end, 1795608000) + 90 * 86400
     assert stats(load_event("stream-visits")) == {"batchItemFailures": []}
-    assert _row(dynamodb, SAMPLE_KEY, "2026-11-25") == row
+    assert _row(dynamodb, SAMPLE_KEY, "2026-11-25T05") == row
 
 
 def test_a_partly_replayed_batch_adds_only_the_new_visits(stats: Any, dynamodb: Any) -> None:
     records = load_event("stream-visits")["Records"]
     stats({"Records": records[:3]})
-    assert _row(dynamodb, SAMPLE_KEY, "2026-11-25")["total"] == "3"
+    assert _row(dynamodb, SAMPLE_KEY, "2026-11-25T05")["total"] == "3"
     stats({"Records": records[1:]})  # a retry from the second record on, with the rest after it
-    assert _row(dynamodb, SAMPLE_KEY, "2026-11-25")["total"] == "5"
+    assert _row(dynamodb, SAMPLE_KEY, "2026-11-25T05")["total"] == "5"
 
 
 def test_poison_record_is_reported_alone(stats: Any) -> None:
@@ -112,14 +112,14 @@ def test_stats_route_reports_days_platforms_referrers(invoke: Invoke, make_event
     assert stats({"Records": records}) == {"batchItemFailures": []}
 
     today = time.strftime("%Y-%m-%d", time.gmtime(clock()))
-    answer = invoke(make_event("GET", f"/api/links/{code}/stats?from=2026-01-01&to={today}"))
+    answer = invoke(make_event("GET", f"/api/links/{code}/stats?from=2026-01-01&to={today}&tz=UTC"))
     assert answer["statusCode"] == 200, answer["body"]
     report = json.loads(answer["body"])
     assert report["total"] == 2 and report["days"][-1] == {"day": today, "visits": 2}
     assert all(d["visits"] == 0 for d in report["days"][:-1]) and report["days"][0]["day"] == "2026-01-01"
     assert report["platforms"] == {"ios": 1, "android": 1}
     assert report["referrers"] == {"weibo.com": 1, "(direct)": 1}
-    default = json.loads(invoke(make_event("GET", f"/api/links/{code}/stats"))["body"])
+    default = json.loads(invoke(make_event("GET", f"/api/links/{code}/stats?tz=UTC"))["body"])
     assert [d["day"] for d in default["days"]] == [today]  # never before the link was made
     bad = invoke(make_event("GET", f"/api/links/{code}/stats?from=2026-13-01"))
     assert bad["statusCode"] == 422

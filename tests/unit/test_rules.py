@@ -17,7 +17,7 @@ from shortlink.links.identity import LinkId
 from shortlink.links.listing import decode_cursor
 from shortlink.links.patch import plan_patch
 from shortlink.settings import Settings
-from shortlink.stats.aggregate import day_range
+from shortlink.stats.aggregate import stats_range
 from support import new_link
 
 NOW = 1_790_000_000
@@ -81,14 +81,16 @@ def test_cursors_decode_or_are_refused(cursor: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.none() | st.dates().map(str) | ANY_TEXT, st.none() | st.dates().map(str) | ANY_TEXT)
-def test_stats_ranges_are_days_or_refused(start: str | None, end: str | None) -> None:
+@given(st.none() | st.dates().map(str) | ANY_TEXT, st.none() | st.dates().map(str) | ANY_TEXT,
+       st.sampled_from(["UTC", "Asia/Shanghai", "Asia/Kolkata", "Pacific/Kiritimati", "Nope/Zone", ""]) | ANY_TEXT,
+       st.sampled_from(["day", "hour"]))
+def test_stats_ranges_are_days_or_refused(start: str | None, end: str | None, tz: str, granularity: str) -> None:
     try:
-        days = day_range(new_link(), start, end, NOW)
+        asked = stats_range(new_link(), start, end, NOW, tz, granularity)  # type: ignore[arg-type]
     except InvalidInput as invalid:
-        assert {e.field for e in invalid.errors} <= {"from", "to"}
+        assert {e.field for e in invalid.errors} <= {"from", "to", "tz"}
     else:
-        assert 1 <= len(days) <= 366
+        assert 1 <= len(asked.utc_hours()) <= 366 * 24 + 2
 
 
 @pytest.mark.parametrize("url", ["http://2130706433:3000/x", "http://0x7f.1:3000/", "http://[::ffff:127.0.0.1]:3000/",

@@ -8,7 +8,7 @@ them the same way.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -102,7 +102,12 @@ class BatchOut(BaseModel):
 
 
 class DayCount(BaseModel):
-    day: str
+    day: str = Field(description="A day in the time zone asked for, YYYY-MM-DD.")
+    visits: int
+
+
+class HourCount(BaseModel):
+    hour: str = Field(description="The hour's start in the time zone asked for, e.g. 2026-11-25T16:00+08:00.")
     visits: int
 
 
@@ -111,11 +116,14 @@ class StatsOut(BaseModel):
     domain: str
     from_: str = Field(alias="from")
     to: str
-    total: int = Field(description="Visits in the range (bots and HEAD excluded).")
-    days: list[DayCount] = Field(description="Every day of the range, zero when nobody visited.")
+    tz: str = Field(description="The IANA time zone of the days and hours.")
+    granularity: Literal["day", "hour"]
+    total: int = Field(description="Visits in the range (bots and HEAD excluded); the same in every time zone.")
+    days: list[DayCount] | None = Field(default=None, description="By day: every day of the range, zero when nobody visited.")
+    hours: list[HourCount] | None = Field(default=None, description="By hour: every hour of the range, zero when nobody visited.")
     platforms: dict[str, int] = Field(description="ios, android, windows, macos, linux, other.")
     apps: dict[str, int] = Field(description="In-app browsers: wechat, qq, weibo, douyin, alipay.")
-    referrers: dict[str, int] = Field(description="Referrer hosts; (direct) without one, (other) past the top 20.")
+    referrers: dict[str, int] = Field(description="Referrer hosts; (direct) without one, (other) past the top 20 of an hour.")
 
 
 class FieldProblem(BaseModel):

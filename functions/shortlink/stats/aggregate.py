@@ -1,32 +1,37 @@
 """Visit statistics, computed off the hot path from the links table's stream.
 
 A stream MODIFY whose last_visit changed is one visit (the redirect's UpdateItem);
-visits of one link on one UTC day are added up and written in one update per
-(link, day). Each counted visit carries the link's visit number (stream records of
-one item arrive in order), so a day row remembers the highest number it has added:
-a replayed record is recognised and skipped, and a retried batch never counts twice.
+visits of one link in one UTC hour are added up and written in one update per
+(link, hour), and reports fold those hours into the viewer's time zone, by day or by hour.
+Each counted visit carries the link's visit number (stream records of one item arrive in
+order), so an hour row remembers the highest number it has added: a replayed record is
+recognised and skipped, and a retried batch never counts twice.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import Any
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import partial
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..dynamodb import plain
 from ..errors import InvalidInput, StoreUnavailable
 from ..links.model import Link
 from ..links.rules import Checks
 from ..links.validity import DAY
-from .store import DayTotals, StatsStore
+from .store import HourTotals, StatsStore
 
-MAX_REFERRERS_PER_DAY = 20  # hosts beyond these are added up as "other"
+HOUR = 3600
+MAX_REFERRERS_PER_HOUR = 20  # hosts beyond these are added up as "other"
 OTHER = "(other)"
 DIRECT = "(direct)"  # no Referer header
 MAX_RANGE_DAYS = 366
+MAX_HOURLY_RANGE_DAYS = 31  # an hourly series of at most 744 points
+Granularity = Literal["day", "hour"]
 
 
 def life_of(link_key: str, created_at: str) -> str:
@@ -35,8 +40,9 @@ def life_of(link_key: str, created_at: str) -> str:
     return f"{link_key}#{created_at}"
 
 
-def day_of(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d")
+def hour_of(epoch: int) -> str:
+    """The UTC hour a moment falls in, as the stats rows are keyed: 2026-11-25T08."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H")
 
 
 @dataclass(frozen=True)
@@ -48,21 +54,21 @@ class Visit:
 
 
 @dataclass
-class DayVisits:
-    """The counted visits of one link on one day within a stream batch."""
+class HourVisits:
+    """The counted visits of one link in one UTC hour within a stream batch."""
 
     life: str
-    day: str
+    hour: str
     expires_at: int | None
     visits: list[Visit] = field(default_factory=list)
     sequence_numbers: list[str] = field(default_factory=list)
 
-    def after(self, upto: int) -> DayTotals | None:
+    def after(self, upto: int) -> HourTotals | None:
         """Totals of the visits numbered above `upto` (those the row has not added yet)."""
         new = [v for v in self.visits if v.number > upto]
         if not new:
             return None
-        return DayTotals(
+        return HourTotals(
             total=len(new),
             last=max(v.number for v in new),
             platforms=Counter(v.platform for v in new),
@@ -91,14 +97,14 @@ def is_ttl_removal(record: dict[str, Any]) -> bool:
 
 @dataclass
 class Batch:
-    days: dict[tuple[str, str], DayVisits] = field(default_factory=dict)
+    hours: dict[tuple[str, str], HourVisits] = field(default_factory=dict)
     bots: int = 0
     expired_removals: int = 0
     bad: list[BadRecord] = field(default_factory=list)
 
 
 def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
-    """Sort a stream batch into counted visits per (link, day), bot hits and TTL removals."""
+    """Sort a stream batch into counted visits per (link, UTC hour), bot hits and TTL removals."""
     batch = Batch()
     for record in records:
         sequence = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
@@ -117,9 +123,9 @@ def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
                 continue
             visit = Visit(int(new["visits"]), str(facts.get("platform", "other")),
                           str(facts["app"]) if facts.get("app") else None, str(facts.get("referrer", DIRECT)))
-            life, day = life_of(new["link_id"], new["created_at"]), day_of(int(facts["at"]))
+            life, hour = life_of(new["link_id"], new["created_at"]), hour_of(int(facts["at"]))
             expires = int(new["expires_at"]) if "expires_at" in new else None
-            group = batch.days.setdefault((life, day), DayVisits(life, day, expires))
+            group = batch.hours.setdefault((life, hour), HourVisits(life, hour, expires))
             group.visits.append(visit)
             group.sequence_numbers.append(sequence)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -128,9 +134,9 @@ def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
 
 
 def bound_referrers(counts: Counter[str], known: set[str]) -> Counter[str]:
-    """Keep at most MAX_REFERRERS_PER_DAY hosts per day row; newcomers past that are 'other'."""
+    """Keep at most MAX_REFERRERS_PER_HOUR hosts per hour row; newcomers past that are 'other'."""
     kept: Counter[str] = Counter()
-    room = MAX_REFERRERS_PER_DAY - len(known - {OTHER})
+    room = MAX_REFERRERS_PER_HOUR - len(known - {OTHER})
     for host, n in counts.most_common():
         if host in known:
             kept[host] += n
@@ -142,84 +148,130 @@ def bound_referrers(counts: Counter[str], known: set[str]) -> Counter[str]:
     return kept
 
 
-def retention_expiry(day: str, link_expires_at: int | None, retention_days: int) -> int:
-    """A day row lives `retention_days` after its link expires (or after the day, if permanent)."""
-    start = int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
-    return max(start + DAY, link_expires_at or 0) + retention_days * DAY
+def retention_expiry(hour: str, link_expires_at: int | None, retention_days: int) -> int:
+    """An hour row lives `retention_days` after its link expires (or after the hour, if permanent)."""
+    start = int(datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC).timestamp())
+    return max(start + HOUR, link_expires_at or 0) + retention_days * DAY
 
 
 FIRST_YEAR, LAST_YEAR = 2000, 9000  # no link has statistics outside these; bounds keep date arithmetic safe
 
 
-def parse_day(field_name: str, text: str) -> datetime:
+def parse_day(field_name: str, text: str) -> date:
     try:
-        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        day = datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
-        raise InvalidInput.single(field_name, "must be a date like 2026-11-25 (UTC)") from None
+        raise InvalidInput.single(field_name, "must be a date like 2026-11-25 (in the time zone asked for)") from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise InvalidInput.single(field_name, f"must be a date between the years {FIRST_YEAR} and {LAST_YEAR}")
     return day
 
 
-def day_range(link: Link, start: str | None, end: str | None, now: int) -> list[str]:
-    """The days asked for: by default the last 30 days up to today, never before the link."""
+def parse_zone(name: str) -> tzinfo:
+    """An IANA time zone (Asia/Shanghai, Europe/Berlin, UTC)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput.single("tz", "must be an IANA time zone such as Asia/Shanghai or UTC") from None
+
+
+@dataclass(frozen=True)
+class Range:
+    """The local days asked for, in a time zone, and the UTC hours that make them up."""
+
+    zone: tzinfo
+    tz: str
+    first: date
+    last: date
+
+    def utc_hours(self) -> list[datetime]:
+        """Every UTC hour that starts within the local days (a half-hour zone's hour counts
+        where it starts)."""
+        start = _local_midnight(self.first, self.zone).astimezone(UTC)
+        end = _local_midnight(self.last + timedelta(days=1), self.zone).astimezone(UTC)
+        first_hour = start.replace(minute=0, second=0) + (timedelta(hours=1) if start.minute else timedelta())
+        count = -(-int((end - first_hour).total_seconds()) // HOUR)  # hours that start before the end
+        return [first_hour + timedelta(hours=i) for i in range(count)]
+
+
+def _local_midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def stats_range(link: Link, start: str | None, end: str | None, now: int, tz: str,
+                granularity: Granularity) -> Range:
+    """The local days asked for: by default the last 30 days up to today, never before the link."""
     checks = Checks()
-    last = (checks.run(partial(parse_day, "to", end)) if end else None) or datetime.fromtimestamp(now, tz=UTC)
+    zone = checks.run(partial(parse_zone, tz))
+    today = datetime.fromtimestamp(now, tz=zone or UTC).date()
+    last = (checks.run(partial(parse_day, "to", end)) if end else None) or today
     first = (checks.run(partial(parse_day, "from", start)) if start else None) or last - timedelta(days=29)
     checks.raise_any()
-    created = datetime.strptime(link.created_at[:10], "%Y-%m-%d").replace(tzinfo=UTC)
+    assert zone is not None
+    created = datetime.strptime(link.created_at[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).astimezone(zone).date()
     first = max(first, created) if not start else first
-    if first.date() > last.date():
+    if first > last:
         raise InvalidInput.single("from", "must not be after to")
-    if (last.date() - first.date()).days >= MAX_RANGE_DAYS:
-        raise InvalidInput.single("from", f"the range may span at most {MAX_RANGE_DAYS} days")
-    return [(first + timedelta(days=i)).strftime("%Y-%m-%d") for i in range((last.date() - first.date()).days + 1)]
+    limit = MAX_HOURLY_RANGE_DAYS if granularity == "hour" else MAX_RANGE_DAYS
+    if (last - first).days >= limit:
+        raise InvalidInput.single("from", f"the range may span at most {limit} days by {granularity}")
+    return Range(zone, tz, first, last)
 
 
-def report(link: Link, days: list[str], rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Totals, each day (zero when no visits), per platform, in-app browser and referrer host."""
+def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Totals and a series in the viewer's zone (every day or hour, zero when nobody visited),
+    per platform, in-app browser and referrer host. The same visits whatever the zone."""
     platforms: Counter[str] = Counter()
     apps: Counter[str] = Counter()
     referrers: Counter[str] = Counter()
-    per_day = []
-    for day in days:
-        row = rows.get(day, {})
-        per_day.append({"day": day, "visits": int(row.get("total", 0))})
+    days = [asked.first + timedelta(days=i) for i in range((asked.last - asked.first).days + 1)]
+    per_day: Counter[date] = Counter()
+    per_hour: list[dict[str, Any]] = []
+    for hour in asked.utc_hours():
+        row = rows.get(hour.strftime("%Y-%m-%dT%H"), {})
+        visits = int(row.get("total", 0))
+        local = hour.astimezone(asked.zone)
+        per_day[local.date()] += visits
+        per_hour.append({"hour": local.isoformat(timespec="minutes"), "visits": visits})
         for name, value in row.items():
             kind, _, label = name.partition(":")
             target = {"platform": platforms, "app": apps, "referrer": referrers}.get(kind)
             if target is not None and label:
                 target[label] += int(value)
-    return {
+    answer: dict[str, Any] = {
         "code": link.code,
         "domain": link.domain,
-        "from": days[0],
-        "to": days[-1],
-        "total": sum(d["visits"] for d in per_day),
-        "days": per_day,
-        "platforms": dict(platforms.most_common()),
-        "apps": dict(apps.most_common()),
-        "referrers": dict(referrers.most_common()),
+        "from": asked.first.isoformat(),
+        "to": asked.last.isoformat(),
+        "tz": asked.tz,
+        "granularity": granularity,
+        "total": sum(per_day.values()),
     }
+    if granularity == "hour":
+        answer["hours"] = per_hour
+    else:
+        answer["days"] = [{"day": day.isoformat(), "visits": per_day[day]} for day in days]
+    return {**answer, "platforms": dict(platforms.most_common()), "apps": dict(apps.most_common()),
+            "referrers": dict(referrers.most_common())}
 
 
 def record_batch(batch: Batch, store: StatsStore, retention_days: int) -> tuple[list[str], int]:
-    """Add each (link, day) group to its row: one read and one conditional write per group.
+    """Add each (link, hour) group to its row: one read and one conditional write per group.
 
     Returns the sequence numbers to report as failed (unreadable records, and groups whose
     write failed, which Lambda retries) and how many visits were added.
     """
     failed = [bad.sequence_number for bad in batch.bad]
     added = 0
-    for group in batch.days.values():
+    for group in batch.hours.values():
         try:
-            upto, hosts = store.day_progress(group.life, group.day)
+            upto, hosts = store.progress(group.life, group.hour)
             totals = group.after(upto)
             if totals is None:
                 continue  # a replay: every visit here is already counted
             referrers = bound_referrers(totals.referrers, hosts)
-            expires = retention_expiry(group.day, group.expires_at, retention_days)
-            if store.add_day(group.life, group.day, upto, totals, referrers, expires):
+            expires = retention_expiry(group.hour, group.expires_at, retention_days)
+            if store.add(group.life, group.hour, upto, totals, referrers, expires):
                 added += totals.total
             else:
                 failed.extend(group.sequence_numbers)  # the row moved since the read: retry

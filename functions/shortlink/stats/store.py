@@ -1,4 +1,4 @@
-"""StatsTable: visit counters per link life and UTC day, written only by StatsFunction."""
+"""StatsTable: visit counters per link life and UTC hour, written only by StatsFunction."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from ..dynamodb import ConditionFailed, call, plain
 
 
 @dataclass
-class DayTotals:
-    """What one day row gains: counts of the visits not yet added to it."""
+class HourTotals:
+    """What one hour row gains: counts of the visits not yet added to it."""
 
     total: int
     last: int
@@ -21,21 +21,21 @@ class DayTotals:
 
 
 class StatsStore:
-    """Per-day visit counters of links (StatsTable): one row per (link life, UTC day).
-    The table's partition key attribute is `link_key`; its value is a link life (aggregate.life_of)."""
+    """Hourly visit counters of links (StatsTable): one row per (link life, UTC hour).
+    The table's key is `link_key` (a link life, aggregate.life_of) and `hour` (2026-11-25T08)."""
 
     def __init__(self, table: str) -> None:
         self.table = table
 
-    def day_progress(self, life: str, day: str) -> tuple[int, set[str]]:
+    def progress(self, life: str, hour: str) -> tuple[int, set[str]]:
         """(highest visit number already added, referrer hosts the row already has)."""
-        answer = call("get_item", TableName=self.table, Key={"link_key": {"S": life}, "day": {"S": day}},
+        answer = call("get_item", TableName=self.table, Key={"link_key": {"S": life}, "hour": {"S": hour}},
                        ConsistentRead=True, ProjectionExpression="upto, hosts")
         item = answer.get("Item", {})
         return int(item.get("upto", {"N": "0"})["N"]), set(item.get("hosts", {}).get("SS", []))
 
-    def add_day(self, life: str, day: str, read_upto: int, totals: DayTotals, referrers: dict[str, int], expires_at: int) -> bool:
-        """Add totals to the day row if nobody added visits since read_upto; False otherwise."""
+    def add(self, life: str, hour: str, read_upto: int, totals: HourTotals, referrers: dict[str, int], expires_at: int) -> bool:
+        """Add totals to the hour row if nobody added visits since read_upto; False otherwise."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {":upto": {"N": str(totals.last)}, ":exp": {"N": str(expires_at)},
                                   ":total": {"N": str(totals.total)}, ":read": {"N": str(read_upto)}}
@@ -55,7 +55,7 @@ class StatsStore:
             call(
                 "update_item",
                 TableName=self.table,
-                Key={"link_key": {"S": life}, "day": {"S": day}},
+                Key={"link_key": {"S": life}, "hour": {"S": hour}},
                 UpdateExpression="SET upto = :upto, expires_at = :exp ADD " + ", ".join(adds),
                 ConditionExpression="attribute_not_exists(upto) OR upto = :read",
                 ExpressionAttributeNames=names,
@@ -65,22 +65,22 @@ class StatsStore:
             return False
         return True
 
-    def days(self, life: str, first: str, last: str) -> dict[str, dict[str, Any]]:
-        """The rows of one link between two days (inclusive), by day."""
+    def hours(self, life: str, first: str, last: str) -> dict[str, dict[str, Any]]:
+        """The rows of one link between two UTC hours (inclusive), by hour."""
         rows: dict[str, dict[str, Any]] = {}
         kwargs: dict[str, Any] = {}
         while True:
             answer = call(
                 "query",
                 TableName=self.table,
-                KeyConditionExpression="link_key = :k AND #day BETWEEN :a AND :b",
-                ExpressionAttributeNames={"#day": "day"},
+                KeyConditionExpression="link_key = :k AND #hour BETWEEN :a AND :b",
+                ExpressionAttributeNames={"#hour": "hour"},
                 ExpressionAttributeValues={":k": {"S": life}, ":a": {"S": first}, ":b": {"S": last}},
                 **kwargs,
             )
             for item in answer.get("Items", []):
                 row = plain(item)
-                rows[row["day"]] = row
+                rows[row["hour"]] = row
             if "LastEvaluatedKey" not in answer:
                 return rows
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

@@ -1,0 +1,62 @@
+"""stats/aggregate.py: hourly UTC rows folded into the viewer's time zone, by day or by hour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from support import new_link
+from shortlink.errors import InvalidInput
+from shortlink.stats.aggregate import hour_of, report, stats_range
+
+# 2026-11-25T23:30:00Z: already 2026-11-26 07:30 in Shanghai, still 2026-11-25 18:30 in New York.
+LATE = 1795649400
+ROWS: dict[str, dict[str, Any]] = {
+    "2026-11-25T10": {"total": 3, "platform:ios": 3},
+    "2026-11-25T23": {"total": 2, "platform:android": 2, "app:wechat": 1},
+}
+LINK = new_link(created_at="2026-11-20T00:00:00.000Z")
+
+
+def _report(tz: str, granularity: str = "day", start: str = "2026-11-24", end: str = "2026-11-27") -> dict[str, Any]:
+    asked = stats_range(LINK, start, end, LATE, tz, granularity)  # type: ignore[arg-type]
+    return report(LINK, asked, granularity, ROWS)  # type: ignore[arg-type]
+
+
+def test_rows_are_keyed_by_the_utc_hour() -> None:
+    assert hour_of(LATE) == "2026-11-25T23"
+
+
+@pytest.mark.parametrize("tz, days", [
+    ("UTC", {"2026-11-25": 5}),
+    ("Asia/Shanghai", {"2026-11-25": 3, "2026-11-26": 2}),  # the visit at 23:30 UTC counts on the next day
+    ("America/New_York", {"2026-11-25": 5}),
+])
+def test_days_are_the_viewers_and_totals_do_not_depend_on_the_zone(tz: str, days: dict[str, int]) -> None:
+    answer = _report(tz)
+    assert answer["total"] == 5 and answer["tz"] == tz and "hours" not in answer
+    assert {d["day"]: d["visits"] for d in answer["days"] if d["visits"]} == days
+    assert [d["day"] for d in answer["days"]] == ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
+    assert answer["platforms"] == {"ios": 3, "android": 2} and answer["apps"] == {"wechat": 1}
+
+
+def test_hours_are_labelled_in_the_viewers_zone() -> None:
+    answer = _report("Asia/Shanghai", "hour", "2026-11-26", "2026-11-26")
+    assert len(answer["hours"]) == 24 and answer["hours"][0]["hour"] == "2026-11-26T00:00+08:00"
+    assert [h for h in answer["hours"] if h["visits"]] == [{"hour": "2026-11-26T07:00+08:00", "visits": 2}]
+    assert answer["total"] == 2  # only the local day asked for
+    half = _report("Asia/Kolkata", "hour", "2026-11-26", "2026-11-26")  # +05:30: hours start at :30
+    assert half["hours"][0]["hour"] == "2026-11-26T00:30+05:30" and len(half["hours"]) == 24
+
+
+@pytest.mark.parametrize("tz, granularity, start, end, field", [
+    ("Mars/Olympus", "day", None, None, "tz"),
+    ("../../etc/passwd", "day", None, None, "tz"),
+    ("UTC", "hour", "2026-10-01", "2026-11-25", "from"),  # hourly: at most 31 days
+    ("UTC", "day", "2026-11-26", "2026-11-25", "from"),
+])
+def test_bad_ranges_and_zones_are_named(tz: str, granularity: str, start: str | None, end: str | None, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        stats_range(LINK, start, end, LATE, tz, granularity)  # type: ignore[arg-type]
+    assert field in {e.field for e in caught.value.errors}
