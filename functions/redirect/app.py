@@ -45,7 +45,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     code = (event.get("pathParameters") or {}).get("code") or ""
     headers = request_headers(event)
     facts = None if method == "HEAD" else visit_facts(
-        headers.get("user-agent"), headers.get("referer"), _request_id(event, context), now)
+        headers.get("user-agent"), headers.get("referer"), _request_id(event, context), now,
+        headers.get("cloudfront-viewer-country"))
     try:
         settings = load_settings()
         store = LinkStore(settings.links_table)

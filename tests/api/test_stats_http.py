@@ -37,9 +37,13 @@ def test_thirty_visits_ten_agents_three_bots_two_referrers(server: Devserver, ap
     humans, bots = USER_AGENTS[:7], USER_AGENTS[7:]
     visits = [(bot, referrers[0]) for bot in bots] + [(humans[i % 7], referrers[i % 2]) for i in range(27)]
     assert len(visits) == 30 and len({agent for agent, _ in visits}) == 10
-    for agent, referrer in visits:
-        answer = requests.get(f"{server.url}/{code}", headers={"User-Agent": agent, "Referer": referrer}, allow_redirects=False)
+    countries = ["CN", "US", "JP", None]  # the header CloudFront adds on an edge endpoint; none locally
+    for i, (agent, referrer) in enumerate(visits):
+        country = {"CloudFront-Viewer-Country": countries[i % 4]} if countries[i % 4] else {}
+        answer = requests.get(f"{server.url}/{code}", headers={"User-Agent": agent, "Referer": referrer, **country},
+                              allow_redirects=False)
         assert answer.status_code == 302  # bots are redirected too, just not counted
+    expected_countries = dict(Counter(countries[i % 4] or "(unknown)" for i, (agent, _) in enumerate(visits) if agent in humans))
     expected_platforms = dict(Counter(PLATFORM[humans.index(agent)] for agent, _ in visits if agent in humans))
     expected_referrers = dict(Counter(referrer.split("/")[2] for agent, referrer in visits if agent in humans))
     today = time.strftime("%Y-%m-%d", time.gmtime(server.now()))
@@ -54,6 +58,7 @@ def test_thirty_visits_ten_agents_three_bots_two_referrers(server: Devserver, ap
     assert report["platforms"] == expected_platforms == {"ios": 8, "android": 8, "windows": 4, "macos": 4, "linux": 3}
     assert report["referrers"] == expected_referrers == {"weibo.com": 14, "www.google.com": 13}
     assert report["apps"] == {"wechat": 4, "douyin": 4}
+    assert report["countries"] == expected_countries and sum(expected_countries.values()) == 27
     assert api.get(f"{server.url}/api/links/{code}").json()["visits"] == 27
 
 

@@ -86,8 +86,9 @@ def test_a_batch_of_100_visits_is_one_read_and_one_write(stats: Any) -> None:
     assert sent == ["GetItem", "UpdateItem"]
 
 
-def _visit(invoke: Invoke, make_event: MakeEvent, code: str, ua: str, referer: str | None = None) -> None:
-    headers = {"User-Agent": ua, **({"Referer": referer} if referer else {})}
+def _visit(invoke: Invoke, make_event: MakeEvent, code: str, ua: str, referer: str | None = None, country: str | None = None) -> None:
+    headers = {"User-Agent": ua, **({"Referer": referer} if referer else {}),
+               **({"CloudFront-Viewer-Country": country} if country else {})}
     assert invoke(make_event("GET", f"/{code}", headers=headers))["statusCode"] == 302
 
 
@@ -103,7 +104,7 @@ def test_stats_route_reports_days_platforms_referrers(invoke: Invoke, make_event
                            aws_access_key_id="local", aws_secret_access_key="local")
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
-    _visit(invoke, make_event, code, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)", "https://weibo.com/x")
+    _visit(invoke, make_event, code, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)", "https://weibo.com/x", "cn")
     _visit(invoke, make_event, code, "Mozilla/5.0 (Linux; Android 14)")
     _visit(invoke, make_event, code, "facebookexternalhit/1.1")
     records = streams.get_records(ShardIterator=iterator)["Records"]
@@ -119,6 +120,7 @@ def test_stats_route_reports_days_platforms_referrers(invoke: Invoke, make_event
     assert all(d["visits"] == 0 for d in report["days"][:-1]) and report["days"][0]["day"] == "2026-01-01"
     assert report["platforms"] == {"ios": 1, "android": 1}
     assert report["referrers"] == {"weibo.com": 1, "(direct)": 1}
+    assert report["countries"] == {"CN": 1, "(unknown)": 1}
     default = json.loads(invoke(make_event("GET", f"/api/links/{code}/stats?tz=UTC"))["body"])
     assert [d["day"] for d in default["days"]] == [today]  # never before the link was made
     bad = invoke(make_event("GET", f"/api/links/{code}/stats?from=2026-13-01"))

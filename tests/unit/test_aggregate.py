@@ -13,8 +13,8 @@ from shortlink.stats.aggregate import hour_of, report, stats_range
 # 2026-11-25T23:30:00Z: already 2026-11-26 07:30 in Shanghai, still 2026-11-25 18:30 in New York.
 LATE = 1795649400
 ROWS: dict[str, dict[str, Any]] = {
-    "2026-11-25T10": {"total": 3, "platform:ios": 3},
-    "2026-11-25T23": {"total": 2, "platform:android": 2, "app:wechat": 1},
+    "2026-11-25T10": {"total": 3, "platform:ios": 3, "country:CN": 2, "country:(unknown)": 1},
+    "2026-11-25T23": {"total": 2, "platform:android": 2, "app:wechat": 1, "country:CN": 2},
 }
 LINK = new_link(created_at="2026-11-20T00:00:00.000Z")
 
@@ -39,6 +39,7 @@ def test_days_are_the_viewers_and_totals_do_not_depend_on_the_zone(tz: str, days
     assert {d["day"]: d["visits"] for d in answer["days"] if d["visits"]} == days
     assert [d["day"] for d in answer["days"]] == ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
     assert answer["platforms"] == {"ios": 3, "android": 2} and answer["apps"] == {"wechat": 1}
+    assert answer["countries"] == {"CN": 4, "(unknown)": 1}
 
 
 def test_hours_are_labelled_in_the_viewers_zone() -> None:

@@ -124,6 +124,7 @@ class StatsOut(BaseModel):
     platforms: dict[str, int] = Field(description="ios, android, windows, macos, linux, other.")
     apps: dict[str, int] = Field(description="In-app browsers: wechat, qq, weibo, douyin, alipay.")
     referrers: dict[str, int] = Field(description="Referrer hosts; (direct) without one, (other) past the top 20 of an hour.")
+    countries: dict[str, int] = Field(description="ISO country codes from CloudFront-Viewer-Country; (unknown) without it.")
 
 
 class FieldProblem(BaseModel):

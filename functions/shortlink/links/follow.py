@@ -55,9 +55,13 @@ def refusal(link: Link, now: int, *, password_given: bool = False) -> ShortLinkE
     return PasswordRequired("this link is protected by a password")
 
 
-def visit_facts(user_agent: str | None, referer: str | None, request_id: str, now: int) -> dict[str, Any]:
-    """What the redirect records as last_visit: the stream hands it to the statistics."""
+def visit_facts(user_agent: str | None, referer: str | None, request_id: str, now: int,
+                country: str | None = None) -> dict[str, Any]:
+    """What the redirect records as last_visit: the stream hands it to the statistics.
+    `country` is CloudFront-Viewer-Country (edge endpoints send it): kept when it is a code."""
     facts: dict[str, Any] = {"id": request_id, "at": now, "platform": platform(user_agent), "bot": is_bot(user_agent)}
+    if country and len(country) == 2 and country.isascii() and country.isalpha():
+        facts["country"] = country.upper()
     app = in_app(user_agent)
     if app:
         facts["app"] = app

@@ -29,6 +29,7 @@ HOUR = 3600
 MAX_REFERRERS_PER_HOUR = 20  # hosts beyond these are added up as "other"
 OTHER = "(other)"
 DIRECT = "(direct)"  # no Referer header
+UNKNOWN_COUNTRY = "(unknown)"  # no CloudFront-Viewer-Country (not an edge endpoint, or a local request)
 MAX_RANGE_DAYS = 366
 MAX_HOURLY_RANGE_DAYS = 31  # an hourly series of at most 744 points
 Granularity = Literal["day", "hour"]
@@ -51,6 +52,7 @@ class Visit:
     platform: str
     app: str | None
     referrer: str
+    country: str
 
 
 @dataclass
@@ -74,6 +76,7 @@ class HourVisits:
             platforms=Counter(v.platform for v in new),
             apps=Counter(v.app for v in new if v.app),
             referrers=Counter(v.referrer for v in new),
+            countries=Counter(v.country for v in new),
         )
 
 
@@ -122,7 +125,8 @@ def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
                 batch.bots += 1
                 continue
             visit = Visit(int(new["visits"]), str(facts.get("platform", "other")),
-                          str(facts["app"]) if facts.get("app") else None, str(facts.get("referrer", DIRECT)))
+                          str(facts["app"]) if facts.get("app") else None, str(facts.get("referrer", DIRECT)),
+                          str(facts.get("country", UNKNOWN_COUNTRY)))
             life, hour = life_of(new["link_id"], new["created_at"]), hour_of(int(facts["at"]))
             expires = int(new["expires_at"]) if "expires_at" in new else None
             group = batch.hours.setdefault((life, hour), HourVisits(life, hour, expires))
@@ -224,6 +228,7 @@ def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, d
     platforms: Counter[str] = Counter()
     apps: Counter[str] = Counter()
     referrers: Counter[str] = Counter()
+    countries: Counter[str] = Counter()
     days = [asked.first + timedelta(days=i) for i in range((asked.last - asked.first).days + 1)]
     per_day: Counter[date] = Counter()
     per_hour: list[dict[str, Any]] = []
@@ -235,7 +240,7 @@ def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, d
         per_hour.append({"hour": local.isoformat(timespec="minutes"), "visits": visits})
         for name, value in row.items():
             kind, _, label = name.partition(":")
-            target = {"platform": platforms, "app": apps, "referrer": referrers}.get(kind)
+            target = {"platform": platforms, "app": apps, "referrer": referrers, "country": countries}.get(kind)
             if target is not None and label:
                 target[label] += int(value)
     answer: dict[str, Any] = {
@@ -252,7 +257,7 @@ def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, d
     else:
         answer["days"] = [{"day": day.isoformat(), "visits": per_day[day]} for day in days]
     return {**answer, "platforms": dict(platforms.most_common()), "apps": dict(apps.most_common()),
-            "referrers": dict(referrers.most_common())}
+            "referrers": dict(referrers.most_common()), "countries": dict(countries.most_common())}
 
 
 def record_batch(batch: Batch, store: StatsStore, retention_days: int) -> tuple[list[str], int]:

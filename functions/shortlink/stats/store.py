@@ -17,6 +17,7 @@ class HourTotals:
     last: int
     platforms: Counter[str]
     apps: Counter[str]
+    countries: Counter[str]
     referrers: Counter[str]
 
 
@@ -41,7 +42,7 @@ class StatsStore:
                                   ":total": {"N": str(totals.total)}, ":read": {"N": str(read_upto)}}
         adds = ["#total :total"]
         names["#total"] = "total"
-        counters = [("platform", totals.platforms), ("app", totals.apps), ("referrer", referrers)]
+        counters = [("platform", totals.platforms), ("app", totals.apps), ("referrer", referrers), ("country", totals.countries)]
         for kind, counts in counters:
             for label, n in counts.items():
                 i = len(names)
