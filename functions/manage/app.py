@@ -17,6 +17,7 @@ from shortlink.api.idempotency import once_per_key, register_context
 from shortlink.api.resolver import field_errors, json_response, resolve, rest_api
 from shortlink.api.schemas import KEYED, WITH_BODY, BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, StatsOut, answers
 from shortlink.errors import Forbidden, InvalidInput, ShortLinkError
+from shortlink.http.csvfile import CSV_TYPE, csv_text, wants_csv
 from shortlink.http.problems import problem_body
 from shortlink.http.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
 from shortlink.links.create import create_link
@@ -26,7 +27,7 @@ from shortlink.links.model import State
 from shortlink.links.patch import patch_link
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
-from shortlink.stats.aggregate import life_of, report, stats_range
+from shortlink.stats.aggregate import life_of, report, report_table, stats_range
 from shortlink.stats.store import StatsStore
 
 logger = Logger()
@@ -55,18 +56,36 @@ def _link_id(code: str, domain: str | None) -> LinkId:
     return LinkId((domain or load_settings().default_domain).lower(), code)
 
 
-@app.get("/api/links", summary="List the key's links, newest first", responses=answers(200, LinkPage, *KEYED, 422))
-def list_own_links(
+@app.get("/api/links", summary="List the key's links, newest first (JSON or CSV)", responses=answers(
+    200, None, *KEYED, 422, content={"application/json": {"model": LinkPage}, "text/csv": {"schema": {"type": "string"}}}))
+# No return annotation: CSV is no JSON for the response validator; `responses` documents both.
+def list_own_links(  # type: ignore[no-untyped-def]
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     tag: Annotated[str | None, Query()] = None,
     domain: Annotated[str | None, Query()] = None,
     state: Annotated[State | None, Query()] = None,
-) -> Response[LinkPage]:
+    output: Annotated[Literal["json", "csv"] | None, Query(
+        alias="format", description="csv: the page as a spreadsheet (UTF-8 with BOM); also by Accept: text/csv.")] = None,
+):
     now = int(clock.now())
     links, next_cursor = list_links(_store(), _owner(), limit=limit, cursor=cursor, now=now, tag=tag,
                                     domain=domain.lower() if domain else None, state=state)
-    return json_response(200, {"links": [link.to_body(now) for link in links], "cursor": next_cursor})
+    bodies = [link.to_body(now) for link in links]
+    if wants_csv(output, app.current_event.headers.get("accept")):
+        header = list(LinkOut.model_fields)
+        rows = [[";".join(value) if isinstance(value, list) else
+                 (";".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else value)
+                 for value in (body[name] for name in header)] for body in bodies]
+        return _csv(csv_text(header, rows), "links.csv", next_cursor)
+    return json_response(200, {"links": bodies, "cursor": next_cursor})
+
+
+def _csv(text: str, filename: str, cursor: str | None = None) -> Response[str]:
+    headers = {"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{filename}"'}
+    if cursor:
+        headers["X-Next-Cursor"] = cursor  # the next page, as ?cursor=
+    return Response(200, CSV_TYPE, text, headers=headers)
 
 
 @app.get("/api/links/<code>", summary="Read one link", responses=answers(200, LinkOut, *KEYED, 404, 422))
@@ -75,16 +94,20 @@ def read_link(code: Code, domain: Domain = None) -> Response[LinkOut]:
     return json_response(200, link.to_body(int(clock.now())))
 
 
-@app.get("/api/links/<code>/stats", summary="Visits by day or hour in the viewer's time zone, platform, app and referrer host",
-         responses=answers(200, StatsOut, *KEYED, 404, 422))
-def link_stats(
+@app.get("/api/links/<code>/stats", summary="Visits by day or hour in the viewer's time zone, platform, app, referrer, country",
+         responses=answers(200, None, *KEYED, 404, 422, content={"application/json": {"model": StatsOut},
+                                                                  "text/csv": {"schema": {"type": "string"}}}))
+# No return annotation, as above: CSV or JSON (checked against StatsOut here).
+def link_stats(  # type: ignore[no-untyped-def]
     code: Code,
     domain: Domain = None,
     start: Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD in `tz` (default: 29 days before `to`).")] = None,
     end: Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD in `tz` (default: today there).")] = None,
     tz: Annotated[str | None, Query(max_length=64, description="IANA time zone of the days and hours (default: the stack's StatsTimeZone).")] = None,
     granularity: Annotated[Literal["day", "hour"], Query(description="A series by day, or by hour (ranges of at most 31 days).")] = "day",
-) -> Response[StatsOut]:
+    output: Annotated[Literal["json", "csv"] | None, Query(alias="format", description=(
+        "csv: one row per day or hour, one column per dimension value (UTF-8 with BOM); also by Accept: text/csv."))] = None,
+):
     settings = load_settings()
     now = int(clock.now())
     link = _store().get_owned(_link_id(code, domain), _owner())
@@ -92,7 +115,10 @@ def link_stats(
     hours = asked.utc_hours()
     rows = StatsStore(settings.require_stats_table()).hours(
         life_of(link.id.key, link.created_at), hours[0].strftime("%Y-%m-%dT%H"), hours[-1].strftime("%Y-%m-%dT%H"))
-    return json_response(200, report(link, asked, granularity, rows))
+    answer = report(link, asked, granularity, rows)
+    if wants_csv(output, app.current_event.headers.get("accept")):
+        return _csv(csv_text(*report_table(answer)), f"stats-{link.code}.csv")
+    return json_response(200, StatsOut.model_validate(answer).model_dump(by_alias=True))
 
 
 # No return annotation: an image is not JSON for the response validator; `responses` documents it.

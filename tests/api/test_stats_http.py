@@ -9,6 +9,7 @@ import time
 import uuid
 from collections import Counter
 
+import pandas
 import requests
 import zxingcpp
 from PIL import Image
@@ -54,11 +55,16 @@ def test_thirty_visits_ten_agents_three_bots_two_referrers(server: Devserver, ap
             break
         time.sleep(0.3)
     assert report["total"] == 27, json.dumps(report)
-    assert report["days"] == [{"day": today, "visits": 27}]
+    assert [(d["day"], d["visits"]) for d in report["days"]] == [(today, 27)]
     assert report["platforms"] == expected_platforms == {"ios": 8, "android": 8, "windows": 4, "macos": 4, "linux": 3}
     assert report["referrers"] == expected_referrers == {"weibo.com": 14, "www.google.com": 13}
     assert report["apps"] == {"wechat": 4, "douyin": 4}
     assert report["countries"] == expected_countries and sum(expected_countries.values()) == 27
+    # the same numbers as a spreadsheet: one row per day, one column per dimension value
+    sheet = pandas.read_csv(io.BytesIO(api.get(f"{server.url}/api/links/{code}/stats", params={"tz": "UTC", "format": "csv"}).content),
+                            encoding="utf-8-sig")
+    assert list(sheet["day"]) == [today] and int(sheet["visits"].sum()) == 27
+    assert {column.split(":", 1)[1]: int(sheet[column].sum()) for column in sheet.columns if column.startswith("country:")} == expected_countries
     assert api.get(f"{server.url}/api/links/{code}").json()["visits"] == 27
 
 

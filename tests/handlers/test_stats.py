@@ -116,11 +116,16 @@ def test_stats_route_reports_days_platforms_referrers(invoke: Invoke, make_event
     answer = invoke(make_event("GET", f"/api/links/{code}/stats?from=2026-01-01&to={today}&tz=UTC"))
     assert answer["statusCode"] == 200, answer["body"]
     report = json.loads(answer["body"])
-    assert report["total"] == 2 and report["days"][-1] == {"day": today, "visits": 2}
+    assert report["total"] == 2 and report["days"][-1] == {
+        "day": today, "visits": 2, "platforms": {"ios": 1, "android": 1}, "apps": {},
+        "referrers": {"weibo.com": 1, "(direct)": 1}, "countries": {"CN": 1, "(unknown)": 1}}
     assert all(d["visits"] == 0 for d in report["days"][:-1]) and report["days"][0]["day"] == "2026-01-01"
     assert report["platforms"] == {"ios": 1, "android": 1}
     assert report["referrers"] == {"weibo.com": 1, "(direct)": 1}
     assert report["countries"] == {"CN": 1, "(unknown)": 1}
+    sheet = invoke(make_event("GET", f"/api/links/{code}/stats?tz=UTC", headers={"Accept": "text/csv"}))
+    assert headers_of(sheet)["Content-Type"] == "text/csv; charset=utf-8" and sheet["body"].startswith("\ufeffday,visits,")
+    assert f"{today},2," in sheet["body"]
     default = json.loads(invoke(make_event("GET", f"/api/links/{code}/stats?tz=UTC"))["body"])
     assert [d["day"] for d in default["days"]] == [today]  # never before the link was made
     bad = invoke(make_event("GET", f"/api/links/{code}/stats?from=2026-13-01"))

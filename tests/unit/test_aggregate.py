@@ -8,7 +8,7 @@ import pytest
 
 from support import new_link
 from shortlink.errors import InvalidInput
-from shortlink.stats.aggregate import hour_of, report, stats_range
+from shortlink.stats.aggregate import hour_of, report, report_table, stats_range
 
 # 2026-11-25T23:30:00Z: already 2026-11-26 07:30 in Shanghai, still 2026-11-25 18:30 in New York.
 LATE = 1795649400
@@ -45,7 +45,8 @@ def test_days_are_the_viewers_and_totals_do_not_depend_on_the_zone(tz: str, days
 def test_hours_are_labelled_in_the_viewers_zone() -> None:
     answer = _report("Asia/Shanghai", "hour", "2026-11-26", "2026-11-26")
     assert len(answer["hours"]) == 24 and answer["hours"][0]["hour"] == "2026-11-26T00:00+08:00"
-    assert [h for h in answer["hours"] if h["visits"]] == [{"hour": "2026-11-26T07:00+08:00", "visits": 2}]
+    assert [h for h in answer["hours"] if h["visits"]] == [{"hour": "2026-11-26T07:00+08:00", "visits": 2,
+        "platforms": {"android": 2}, "apps": {"wechat": 1}, "referrers": {}, "countries": {"CN": 2}}]
     assert answer["total"] == 2  # only the local day asked for
     half = _report("Asia/Kolkata", "hour", "2026-11-26", "2026-11-26")  # +05:30: hours start at :30
     assert half["hours"][0]["hour"] == "2026-11-26T00:30+05:30" and len(half["hours"]) == 24
@@ -61,3 +62,12 @@ def test_bad_ranges_and_zones_are_named(tz: str, granularity: str, start: str | 
     with pytest.raises(InvalidInput) as caught:
         stats_range(LINK, start, end, LATE, tz, granularity)  # type: ignore[arg-type]
     assert field in {e.field for e in caught.value.errors}
+
+
+def test_each_day_has_its_own_breakdown_and_the_table_has_a_column_per_value() -> None:
+    answer = _report("Asia/Shanghai")
+    day = {d["day"]: d for d in answer["days"]}["2026-11-26"]
+    assert day["apps"] == {"wechat": 1} and day["countries"] == {"CN": 2} and day["platforms"] == {"android": 2}
+    header, rows = report_table(answer)
+    assert header == ["day", "visits", "platform:ios", "platform:android", "app:wechat", "country:CN", "country:(unknown)"]
+    assert rows[1] == ["2026-11-25", 3, 3, 0, 0, 2, 1] and rows[2] == ["2026-11-26", 2, 0, 2, 1, 2, 0]

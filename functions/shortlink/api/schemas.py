@@ -101,14 +101,22 @@ class BatchOut(BaseModel):
     results: list[BatchResult]
 
 
-class DayCount(BaseModel):
+class Breakdown(BaseModel):
+    """One day's or hour's visits and their counts by dimension."""
+
+    visits: int
+    platforms: dict[str, int]
+    apps: dict[str, int]
+    referrers: dict[str, int]
+    countries: dict[str, int]
+
+
+class DayCount(Breakdown):
     day: str = Field(description="A day in the time zone asked for, YYYY-MM-DD.")
-    visits: int
 
 
-class HourCount(BaseModel):
+class HourCount(Breakdown):
     hour: str = Field(description="The hour's start in the time zone asked for, e.g. 2026-11-25T16:00+08:00.")
-    visits: int
 
 
 class StatsOut(BaseModel):

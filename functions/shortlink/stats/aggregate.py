@@ -225,24 +225,17 @@ def stats_range(link: Link, start: str | None, end: str | None, now: int, tz: st
 def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Totals and a series in the viewer's zone (every day or hour, zero when nobody visited),
     per platform, in-app browser and referrer host. The same visits whatever the zone."""
-    platforms: Counter[str] = Counter()
-    apps: Counter[str] = Counter()
-    referrers: Counter[str] = Counter()
-    countries: Counter[str] = Counter()
+    whole = _Buckets()
     days = [asked.first + timedelta(days=i) for i in range((asked.last - asked.first).days + 1)]
-    per_day: Counter[date] = Counter()
+    per_day: dict[date, _Buckets] = {day: _Buckets() for day in days}
     per_hour: list[dict[str, Any]] = []
     for hour in asked.utc_hours():
         row = rows.get(hour.strftime("%Y-%m-%dT%H"), {})
-        visits = int(row.get("total", 0))
         local = hour.astimezone(asked.zone)
-        per_day[local.date()] += visits
-        per_hour.append({"hour": local.isoformat(timespec="minutes"), "visits": visits})
-        for name, value in row.items():
-            kind, _, label = name.partition(":")
-            target = {"platform": platforms, "app": apps, "referrer": referrers, "country": countries}.get(kind)
-            if target is not None and label:
-                target[label] += int(value)
+        this_hour = _Buckets()
+        for counts in (whole, per_day[local.date()], this_hour):
+            counts.add(row)
+        per_hour.append({"hour": local.isoformat(timespec="minutes"), **this_hour.as_body()})
     answer: dict[str, Any] = {
         "code": link.code,
         "domain": link.domain,
@@ -250,14 +243,46 @@ def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, d
         "to": asked.last.isoformat(),
         "tz": asked.tz,
         "granularity": granularity,
-        "total": sum(per_day.values()),
+        "total": whole.visits,
     }
     if granularity == "hour":
         answer["hours"] = per_hour
     else:
-        answer["days"] = [{"day": day.isoformat(), "visits": per_day[day]} for day in days]
-    return {**answer, "platforms": dict(platforms.most_common()), "apps": dict(apps.most_common()),
-            "referrers": dict(referrers.most_common()), "countries": dict(countries.most_common())}
+        answer["days"] = [{"day": day.isoformat(), **per_day[day].as_body()} for day in days]
+    totals = whole.as_body()
+    del totals["visits"]
+    return {**answer, **totals}
+
+
+DIMENSIONS = {"platform": "platforms", "app": "apps", "referrer": "referrers", "country": "countries"}
+
+
+class _Buckets:
+    """Visits and their counts by dimension, added up over some hour rows."""
+
+    def __init__(self) -> None:
+        self.visits = 0
+        self.counts: dict[str, Counter[str]] = {name: Counter() for name in DIMENSIONS.values()}
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.visits += int(row.get("total", 0))
+        for name, value in row.items():
+            kind, _, label = name.partition(":")
+            if kind in DIMENSIONS and label:
+                self.counts[DIMENSIONS[kind]][label] += int(value)
+
+    def as_body(self) -> dict[str, Any]:
+        return {"visits": self.visits, **{name: dict(counts.most_common()) for name, counts in self.counts.items()}}
+
+
+def report_table(answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A report as a table: one row per day or hour, one column per dimension value seen."""
+    series = answer.get("days") or answer.get("hours") or []
+    bucket = "day" if "days" in answer else "hour"
+    columns = [(kind, name, label) for kind, name in DIMENSIONS.items() for label in answer[name]]
+    header = [bucket, "visits", *(f"{kind}:{label}" for kind, _, label in columns)]
+    rows = [[point[bucket], point["visits"], *(point[name].get(label, 0) for _, name, label in columns)] for point in series]
+    return header, rows
 
 
 def record_batch(batch: Batch, store: StatsStore, retention_days: int) -> tuple[list[str], int]:
