@@ -40,7 +40,8 @@ def _request_id(event: dict[str, Any], context: Any) -> str:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    now = int(clock.now())
+    moment = clock.now()
+    now = int(moment)
     method = event.get("httpMethod")
     code = (event.get("pathParameters") or {}).get("code") or ""
     headers = request_headers(event)
@@ -52,7 +53,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         store = LinkStore(settings.links_table)
         if method == "POST":
             assert facts is not None
-            link = unlock(store, settings, headers.get("host"), code, now, facts=facts,
+            link = unlock(store, settings, headers.get("host"), code, moment, facts=facts,
                           password=read_form_field(event, "password") or "", visitor=_source_ip(event))
         else:
             link = follow(store, settings, headers.get("host"), code, now, facts=facts)

@@ -60,6 +60,9 @@ def test_thirty_visits_ten_agents_three_bots_two_referrers(server: Devserver, ap
     assert report["referrers"] == expected_referrers == {"weibo.com": 14, "www.google.com": 13}
     assert report["apps"] == {"wechat": 4, "douyin": 4}
     assert report["countries"] == expected_countries and sum(expected_countries.values()) == 27
+    assert report["browsers"]["WeChat Browser"] == 4 and report["browsers"]["Firefox"] == 3 and sum(report["browsers"].values()) == 27
+    assert report["os"]["iOS"] == 8 and report["os"]["Android"] == 8 and sum(report["os"].values()) == 27
+    assert report["devices"] == {"mobile": 16, "desktop": 11}
     # the same numbers as a spreadsheet: one row per day, one column per dimension value
     sheet = pandas.read_csv(io.BytesIO(api.get(f"{server.url}/api/links/{code}/stats", params={"tz": "UTC", "format": "csv"}).content),
                             encoding="utf-8-sig")

@@ -129,9 +129,10 @@ def test_wrong_passwords_back_off_exponentially_per_visitor(invoke: Invoke, make
     for _ in range(5):
         assert _guess(invoke, make_event, code, "guess")["statusCode"] == 401
         [guard] = _guards(dynamodb, code).values()
-        delays.append(int(guard["at"]["N"]) - int(clock()))
+        delays.append((int(guard["at"]["N"]) - int(clock() * 1000)) / 1000)  # kept in milliseconds
+        clock.advance(delays[-1] - 0.001)  # a millisecond before the back-off ends
         assert _guess(invoke, make_event, code, "s3cret-pass")["statusCode"] == 429  # even the right one waits
-        clock.at = int(guard["at"]["N"])
+        clock.at = int(guard["at"]["N"]) / 1000
     assert delays == [1, 2, 4, 8, 16]
     # another visitor is not kept out by this one's guesses, and a right password forgives only its own
     assert _guess(invoke, make_event, code, "s3cret-pass", source_ip="203.0.113.9")["statusCode"] == 303

@@ -46,7 +46,8 @@ def test_hours_are_labelled_in_the_viewers_zone() -> None:
     answer = _report("Asia/Shanghai", "hour", "2026-11-26", "2026-11-26")
     assert len(answer["hours"]) == 24 and answer["hours"][0]["hour"] == "2026-11-26T00:00+08:00"
     assert [h for h in answer["hours"] if h["visits"]] == [{"hour": "2026-11-26T07:00+08:00", "visits": 2,
-        "platforms": {"android": 2}, "apps": {"wechat": 1}, "referrers": {}, "countries": {"CN": 2}}]
+        "platforms": {"android": 2}, "apps": {"wechat": 1}, "referrers": {}, "countries": {"CN": 2},
+        "browsers": {}, "os": {}, "devices": {}}]
     assert answer["total"] == 2  # only the local day asked for
     half = _report("Asia/Kolkata", "hour", "2026-11-26", "2026-11-26")  # +05:30: hours start at :30
     assert half["hours"][0]["hour"] == "2026-11-26T00:30+05:30" and len(half["hours"]) == 24

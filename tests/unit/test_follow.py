@@ -56,7 +56,9 @@ def test_destination_forwards_the_query_only_when_asked(query: list[tuple[str, s
 
 def test_visit_facts_carry_platform_app_and_referrer_host() -> None:
     facts = visit_facts(IPHONE, "https://Weibo.com/post/1", "r1", NOW)
-    assert facts == {"id": "r1", "at": NOW, "platform": "ios", "bot": False, "app": "wechat", "referrer": "weibo.com"}
+    assert facts == {"id": "r1", "at": NOW, "platform": "ios", "bot": False, "app": "wechat", "referrer": "weibo.com",
+                     "ua": IPHONE}  # the statistics parse browser, OS and device from it, off the hot path
+    assert len(visit_facts("x" * 5000, None, "r5", NOW)["ua"]) == 512
     assert visit_facts(None, "not a url", "r2", NOW)["platform"] == "other"
     assert visit_facts(None, None, "r3", NOW, "jp")["country"] == "JP"
     assert all("country" not in visit_facts(None, None, "r4", NOW, bad) for bad in ("X1", "CHN", "", "中国"))

@@ -109,6 +109,9 @@ class Breakdown(BaseModel):
     apps: dict[str, int]
     referrers: dict[str, int]
     countries: dict[str, int]
+    browsers: dict[str, int]
+    os: dict[str, int]
+    devices: dict[str, int]
 
 
 class DayCount(Breakdown):
@@ -133,6 +136,9 @@ class StatsOut(BaseModel):
     apps: dict[str, int] = Field(description="In-app browsers: wechat, qq, weibo, douyin, alipay.")
     referrers: dict[str, int] = Field(description="Referrer hosts; (direct) without one, (other) past the top 20 of an hour.")
     countries: dict[str, int] = Field(description="ISO country codes from CloudFront-Viewer-Country; (unknown) without it.")
+    browsers: dict[str, int] = Field(description="Browser families (ua-parser): Chrome, Mobile Safari, WeChat Browser, ...")
+    os: dict[str, int] = Field(description="Operating systems (ua-parser): iOS, Android, Windows, Mac OS X, Linux, ...")
+    devices: dict[str, int] = Field(description="mobile, tablet, desktop or (unknown).")
 
 
 class FieldProblem(BaseModel):

@@ -33,6 +33,8 @@ from .useragent import in_app, is_bot, platform, target_kind
 GUESSES_PER_MINUTE = 20
 FORGIVE_AFTER = 3600
 FORGET_PER_GUESS = 20
+# The User-Agent the stream carries to the statistics (browser, OS, device are parsed there).
+MAX_AGENT = 512
 # Browsers and proxies may reuse a redirect this long, but never past the link's
 # expiry: a visit served from a cache is also a visit the statistics never see.
 MAX_REDIRECT_CACHE_SECONDS = 60
@@ -62,6 +64,8 @@ def visit_facts(user_agent: str | None, referer: str | None, request_id: str, no
     facts: dict[str, Any] = {"id": request_id, "at": now, "platform": platform(user_agent), "bot": is_bot(user_agent)}
     if country and len(country) == 2 and country.isascii() and country.isalpha():
         facts["country"] = country.upper()
+    if user_agent:
+        facts["ua"] = user_agent[:MAX_AGENT]
     app = in_app(user_agent)
     if app:
         facts["app"] = app
@@ -94,25 +98,28 @@ def follow(store: LinkStore, settings: Settings, host: str | None, code: str, no
     return link
 
 
-def unlock(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *,
+def unlock(store: LinkStore, settings: Settings, host: str | None, code: str, moment: float, *,
            facts: dict[str, Any], password: str, visitor: str) -> Link:
     """POST /{code} with a password. The link is read first (no hashing for a link that needs
     none); then the right to check one guess is claimed atomically (per visitor, one guess per
     back-off; per link, at most GUESSES_PER_MINUTE); only then is the guess hashed and compared;
-    a right one is followed like a GET, forgiving the visitor's back-off."""
+    a right one is followed like a GET, forgiving the visitor's back-off. Back-offs are kept in
+    milliseconds (`moment` is epoch seconds with fractions): a window of whole seconds could
+    close a few milliseconds after it opened."""
+    now, now_ms = int(moment), int(moment * 1000)
     link_id = _link_id(settings, host, code)
     link, guards = store.get_with_guards(link_id)
     if link.state(now) != "active" or link.password_hash is None:
         raise refusal(link, now, password_given=True)
     key = visitor_key(link_id, visitor)
     guard = guards.get(key)
-    if guard is not None and guard.at > now:
-        raise TooManyAttempts("too many wrong passwords from here; wait before trying again", guard.at - now)
+    if guard is not None and guard.at > now_ms:
+        raise TooManyAttempts("too many wrong passwords from here; wait before trying again", -(-(guard.at - now_ms) // 1000))
     if link.guess_window == now // 60 and link.guess_count >= GUESSES_PER_MINUTE:
         raise TooManyAttempts("too many password guesses on this link; wait a minute", 60 - now % 60)
     delay = retry_delay((guard.n if guard else 0) + 1)
-    forget = [k for k, g in guards.items() if k != key and g.at + FORGIVE_AFTER < now][:FORGET_PER_GUESS]
-    if not store.claim_guess(link, key, guard, now, retry_at=now + delay, ceiling=GUESSES_PER_MINUTE, forget=forget):
+    forget = [k for k, g in guards.items() if k != key and g.at + FORGIVE_AFTER * 1000 < now_ms][:FORGET_PER_GUESS]
+    if not store.claim_guess(link, key, guard, now, retry_at=now_ms + delay * 1000, ceiling=GUESSES_PER_MINUTE, forget=forget):
         raise TooManyAttempts("another guess is being checked; wait before trying again", 1)
     candidate = hash_password(password, link_id)
     if not hmac.compare_digest(candidate, link.password_hash):

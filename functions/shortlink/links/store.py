@@ -32,7 +32,8 @@ GUARD_PREFIX = "guard:"
 
 @dataclass(frozen=True)
 class Guard:
-    """One visitor's password back-off on one link: wrong guesses so far, and when the next may come."""
+    """One visitor's password back-off on one link: wrong guesses so far, and when the next may
+    come (epoch milliseconds)."""
 
     n: int
     at: int

@@ -23,6 +23,7 @@ from ..errors import InvalidInput, StoreUnavailable
 from ..links.model import Link
 from ..links.rules import Checks
 from ..links.validity import DAY
+from .agents import Agent, describe
 from .store import HourTotals, StatsStore
 
 HOUR = 3600
@@ -53,6 +54,7 @@ class Visit:
     app: str | None
     referrer: str
     country: str
+    agent: Agent
 
 
 @dataclass
@@ -77,6 +79,9 @@ class HourVisits:
             apps=Counter(v.app for v in new if v.app),
             referrers=Counter(v.referrer for v in new),
             countries=Counter(v.country for v in new),
+            browsers=Counter(v.agent.browser for v in new),
+            systems=Counter(v.agent.os for v in new),
+            devices=Counter(v.agent.device for v in new),
         )
 
 
@@ -126,7 +131,7 @@ def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
                 continue
             visit = Visit(int(new["visits"]), str(facts.get("platform", "other")),
                           str(facts["app"]) if facts.get("app") else None, str(facts.get("referrer", DIRECT)),
-                          str(facts.get("country", UNKNOWN_COUNTRY)))
+                          str(facts.get("country", UNKNOWN_COUNTRY)), describe(str(facts["ua"]) if facts.get("ua") else None))
             life, hour = life_of(new["link_id"], new["created_at"]), hour_of(int(facts["at"]))
             expires = int(new["expires_at"]) if "expires_at" in new else None
             group = batch.hours.setdefault((life, hour), HourVisits(life, hour, expires))
@@ -254,7 +259,8 @@ def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, d
     return {**answer, **totals}
 
 
-DIMENSIONS = {"platform": "platforms", "app": "apps", "referrer": "referrers", "country": "countries"}
+DIMENSIONS = {"platform": "platforms", "app": "apps", "referrer": "referrers", "country": "countries",
+              "browser": "browsers", "os": "os", "device": "devices"}
 
 
 class _Buckets:

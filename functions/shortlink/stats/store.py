@@ -18,6 +18,9 @@ class HourTotals:
     platforms: Counter[str]
     apps: Counter[str]
     countries: Counter[str]
+    browsers: Counter[str]
+    systems: Counter[str]
+    devices: Counter[str]
     referrers: Counter[str]
 
 
@@ -42,7 +45,8 @@ class StatsStore:
                                   ":total": {"N": str(totals.total)}, ":read": {"N": str(read_upto)}}
         adds = ["#total :total"]
         names["#total"] = "total"
-        counters = [("platform", totals.platforms), ("app", totals.apps), ("referrer", referrers), ("country", totals.countries)]
+        counters = [("platform", totals.platforms), ("app", totals.apps), ("referrer", referrers), ("country", totals.countries),
+                    ("browser", totals.browsers), ("os", totals.systems), ("device", totals.devices)]
         for kind, counts in counters:
             for label, n in counts.items():
                 i = len(names)
