@@ -166,6 +166,21 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
     assert redirect(follow, ctx)["statusCode"] == 302
     per_redirect = list(sent)
 
+    # StatsFunction: a batch of 300 visits of 3 links over 2 UTC hours is 6 (link, hour) groups
+    stats = load_handler(functions["StatsFunction"])
+    records = []
+    for n in range(1, 301):
+        link_id = f"s.example.com/stats-{n % 3}"
+        image = {"link_id": {"S": link_id}, "created_at": {"S": "2026-11-25T00:00:00.000Z"}, "visits": {"N": str(n)},
+                 "last_visit": {"M": {"id": {"S": f"r{n}"}, "at": {"N": str(1795582800 + (n % 2) * 3600)},
+                                      "platform": {"S": "ios"}, "bot": {"BOOL": False}, "ua": {"S": "Mozilla/5.0 (iPhone)"}}}}
+        records.append({"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
+            "Keys": {"link_id": image["link_id"]}, "NewImage": image, "OldImage": {**image, "last_visit": {"M": {}}},
+            "SequenceNumber": str(n), "StreamViewType": "NEW_AND_OLD_IMAGES"}})
+    sent.clear()
+    assert stats({"Records": records}, ctx) == {"batchItemFailures": []}
+    per_stats_batch = list(sent)
+
     baseline_client = boto3.client("dynamodb", endpoint_url=endpoint)
     key = {"link_id": {"S": f"s.example.com/{code}"}}
 
@@ -201,6 +216,7 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
         "per_create": per_create,
         "per_idempotent_create": per_idempotent_create,
         "per_list_page": per_list_page,
+        "per_stats_batch": per_stats_batch,
     }
 
 
@@ -357,6 +373,8 @@ def main() -> None:
     for label, key in (("per redirect", "per_redirect"), ("per create", "per_create"),
                        ("per create with Idempotency-Key", "per_idempotent_create"), ("per list page (50 links)", "per_list_page")):
         print(f"  {label:34s} {len(result[key])}  {result[key]}")
+    groups = len(result["per_stats_batch"]) / 6
+    print(f"  {'StatsFunction, 300 visits in 6 (link, hour) groups':34s} {len(result['per_stats_batch'])}  = {groups:.0f} per group")
 
     with tempfile.TemporaryDirectory() as tmp:
         load = throughput(Path(tmp))
