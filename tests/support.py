@@ -125,14 +125,15 @@ class Devserver:
                 return self
         raise RuntimeError("devserver did not start:\n" + "".join(self.output))
 
+    def _clock_offset(self) -> float:
+        return float(self.clock_file.read_text(encoding="utf-8") or 0) if self.clock_file.exists() else 0.0
+
     def advance_clock(self, seconds: float) -> None:
         """Move the server's clock (its handlers and TTL sweeper) forward."""
-        offset = float(self.clock_file.read_text(encoding="utf-8") or 0) if self.clock_file.exists() else 0.0
-        self.clock_file.write_text(str(offset + seconds), encoding="utf-8")
+        self.clock_file.write_text(str(self._clock_offset() + seconds), encoding="utf-8")
 
     def now(self) -> float:
-        offset = float(self.clock_file.read_text(encoding="utf-8") or 0) if self.clock_file.exists() else 0.0
-        return time.time() + offset
+        return time.time() + self._clock_offset()
 
     def _drain(self) -> None:
         """Keep reading the child's output so its pipe never fills and blocks it."""

@@ -27,7 +27,7 @@ from shortlink.links.model import State
 from shortlink.links.patch import patch_link
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
-from shortlink.stats.aggregate import life_of, report, report_table, stats_range
+from shortlink.stats.aggregate import hour_key, life_of, report, report_table, stats_range
 from shortlink.stats.store import StatsStore
 
 logger = Logger()
@@ -74,11 +74,18 @@ def list_own_links(  # type: ignore[no-untyped-def]
     bodies = [link.to_body(now) for link in links]
     if wants_csv(output, app.current_event.headers.get("accept")):
         header = list(LinkOut.model_fields)
-        rows = [[";".join(value) if isinstance(value, list) else
-                 (";".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else value)
-                 for value in (body[name] for name in header)] for body in bodies]
+        rows = [[_cell(body[name]) for name in header] for body in bodies]
         return _csv(csv_text(header, rows), "links.csv", next_cursor)
     return json_response(200, {"links": bodies, "cursor": next_cursor})
+
+
+def _cell(value: Any) -> Any:
+    """A link body's value as one spreadsheet cell: lists and maps joined by ';'."""
+    if isinstance(value, list):
+        return ";".join(value)
+    if isinstance(value, dict):
+        return ";".join(f"{k}={v}" for k, v in value.items())
+    return value
 
 
 def _csv(text: str, filename: str, cursor: str | None = None) -> Response[str]:
@@ -113,8 +120,7 @@ def link_stats(  # type: ignore[no-untyped-def]
     link = _store().get_owned(_link_id(code, domain), _owner())
     asked = stats_range(link, start, end, now, tz or settings.stats_time_zone, granularity)
     hours = asked.utc_hours()
-    rows = StatsStore(settings.require_stats_table()).hours(
-        life_of(link.id.key, link.created_at), hours[0].strftime("%Y-%m-%dT%H"), hours[-1].strftime("%Y-%m-%dT%H"))
+    rows = StatsStore(settings.require_stats_table()).hours(life_of(link.id.key, link.created_at), hour_key(hours[0]), hour_key(hours[-1]))
     answer = report(link, asked, granularity, rows)
     if wants_csv(output, app.current_event.headers.get("accept")):
         return _csv(csv_text(*report_table(answer)), f"stats-{link.code}.csv")

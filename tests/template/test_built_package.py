@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from support import ROOT, lambda_python, load_event, sam_environment
-from devserver.invoke import RUNTIME_PACKAGES
+from devserver.invoke import runtime_folder
 
 RUNNER = """
 import json, sys, importlib.util
@@ -52,14 +52,8 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory with only the Lambda runtime's own packages (links into the virtualenv)."""
-    import boto3
-
-    site = Path(boto3.__file__).resolve().parent.parent
-    folder = tmp_path_factory.mktemp("runtime")
-    for name in RUNTIME_PACKAGES:
-        (folder / name).symlink_to(site / name)
-    return folder
+    """A directory with only the Lambda runtime's own packages (links into the virtualenv), as make invoke uses."""
+    return runtime_folder(tmp_path_factory.mktemp("runtime"))
 
 
 def _invoke(build: Path, runtime: Path, function: str, event: dict[str, Any], tmp: Path) -> dict[str, Any]:

@@ -55,14 +55,14 @@ def create_link(store: LinkStore, settings: Settings, given: dict[str, Any], own
     """Check and store one requested link; a generated code that collides is drawn again
     (and the link built again, so a password is salted with its final code), an alias is not."""
     token = uuid.uuid4().hex
-    link = replace(build_link(given, settings, owner, now), create_token=token)
-    for _ in range(CODE_ATTEMPTS - 1):
+    code = None
+    for attempt in range(CODE_ATTEMPTS):
+        link = replace(build_link(given, settings, owner, now, code=code), create_token=token)
         try:
             store.put_new(link, int(now))
             return link
         except AliasTaken:
-            if given.get("alias") is not None:
+            if given.get("alias") is not None or attempt == CODE_ATTEMPTS - 1:
                 raise
-            link = replace(build_link(given, settings, owner, now, code=new_code()), create_token=token)
-    store.put_new(link, int(now))
-    return link
+            code = new_code()
+    raise AssertionError("unreachable: the last attempt returns or raises")

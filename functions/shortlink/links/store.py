@@ -132,16 +132,20 @@ class LinkStore:
             raise LinkNotFound(f"no link {link_id}") from None
         return from_item(answer["Attributes"])
 
-    def get(self, link_id: LinkId) -> Link:
-        """The stored link, whatever its state (one strongly consistent GetItem)."""
-        return self.get_with_guards(link_id)[0]
-
-    def get_with_guards(self, link_id: LinkId) -> tuple[Link, dict[str, Guard]]:
-        """The stored link and its visitors' password back-offs (one strongly consistent GetItem)."""
+    def _item(self, link_id: LinkId) -> dict[str, Any]:
         answer = call("get_item", TableName=self.table, Key=_key(link_id), ConsistentRead=True)
         if "Item" not in answer:
             raise LinkNotFound(f"no link {link_id}")
-        item = answer["Item"]
+        item: dict[str, Any] = answer["Item"]
+        return item
+
+    def get(self, link_id: LinkId) -> Link:
+        """The stored link, whatever its state (one strongly consistent GetItem)."""
+        return from_item(self._item(link_id))
+
+    def get_with_guards(self, link_id: LinkId) -> tuple[Link, dict[str, Guard]]:
+        """The stored link and its visitors' password back-offs (one strongly consistent GetItem)."""
+        item = self._item(link_id)
         guards = {name[len(GUARD_PREFIX):]: Guard(**plain(value["M"])) for name, value in item.items()
                   if name.startswith(GUARD_PREFIX) and "M" in value}
         return from_item(item), guards

@@ -42,9 +42,16 @@ def life_of(link_key: str, created_at: str) -> str:
     return f"{link_key}#{created_at}"
 
 
+HOUR_KEY = "%Y-%m-%dT%H"  # how the stats rows name their UTC hour: 2026-11-25T08
+
+
+def hour_key(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(HOUR_KEY)
+
+
 def hour_of(epoch: int) -> str:
-    """The UTC hour a moment falls in, as the stats rows are keyed: 2026-11-25T08."""
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H")
+    """The UTC hour a moment falls in, as the stats rows are keyed."""
+    return hour_key(datetime.fromtimestamp(epoch, tz=UTC))
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,7 @@ def bound_referrers(counts: Counter[str], known: set[str]) -> Counter[str]:
 
 def retention_expiry(hour: str, link_expires_at: int | None, retention_days: int) -> int:
     """An hour row lives `retention_days` after its link expires (or after the hour, if permanent)."""
-    start = int(datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC).timestamp())
+    start = int(datetime.strptime(hour, HOUR_KEY).replace(tzinfo=UTC).timestamp())
     return max(start + HOUR, link_expires_at or 0) + retention_days * DAY
 
 
@@ -235,7 +242,7 @@ def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, d
     per_day: dict[date, _Buckets] = {day: _Buckets() for day in days}
     per_hour: list[dict[str, Any]] = []
     for hour in asked.utc_hours():
-        row = rows.get(hour.strftime("%Y-%m-%dT%H"), {})
+        row = rows.get(hour_key(hour), {})
         local = hour.astimezone(asked.zone)
         this_hour = _Buckets()
         for counts in (whole, per_day[local.date()], this_hour):
