@@ -34,10 +34,14 @@ def _api_keys(data_dir: Path) -> list[str]:
         return listed
     if os.environ.get("LOCAL_API_KEY"):
         return [os.environ["LOCAL_API_KEY"]]
-    path = data_dir / "api-key"
+    return [_kept_secret(data_dir / "api-key")]
+
+
+def _kept_secret(path: Path) -> str:
+    """A random value made once and kept beside the local data."""
     if not path.exists():
         path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
-    return [path.read_text(encoding="utf-8").strip()]
+    return path.read_text(encoding="utf-8").strip()
 
 
 class OffsetClock:
@@ -85,6 +89,7 @@ def main() -> None:
     # Locally the short links must be followable: the short domains are this server
     # itself (http, as there is no TLS here) unless the shell names others.
     os.environ.setdefault("SHORT_DOMAINS", f"127.0.0.1:{port},localhost:{port}")
+    os.environ.setdefault("VISITOR_PEPPER", _kept_secret(data_dir / "visitor-pepper"))
     os.environ.update(local_environment(template))
     sys.path.insert(0, str(ROOT / "functions"))  # where Lambda finds the CoreLayer's shortlink package
     from shortlink import clock

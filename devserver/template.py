@@ -15,6 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+LOCAL_SECRET = "local-secret"  # what a secret resolved at deploy time is locally, unless the shell sets it
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -193,6 +194,8 @@ class Template:
             if ref in self.resources:
                 return ref  # local resources are named by their logical id
             raise ValueError(f"template.yaml: cannot resolve Ref {ref}")
+        if isinstance(value.get("Fn::Sub"), str) and value["Fn::Sub"].startswith("{{resolve:secretsmanager:"):
+            return LOCAL_SECRET  # a generated secret: the devserver gives its own (__main__)
         if "Fn::Join" in value:
             separator, items = value["Fn::Join"]
             resolved = self.resolve(items)

@@ -49,6 +49,9 @@ def dynamodb(embedded_dynamodb: str, template: Template) -> Any:
     """A client of the embedded DynamoDB, whose tables are new and empty for this test:
     no test sees another's links, idempotency records or statistics, whatever the order."""
     requests.post(f"{embedded_dynamodb}/moto-api/reset", timeout=10).raise_for_status()
+    from shortlink.stats.store import StatsStore
+
+    StatsStore.forget_salts()
     client = local_client(embedded_dynamodb)
     create_tables(client, template.tables())
     return client

@@ -112,6 +112,7 @@ def link_stats(  # type: ignore[no-untyped-def]
     end: Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD in `tz` (default: today there).")] = None,
     tz: Annotated[str | None, Query(max_length=64, description="IANA time zone of the days and hours (default: the stack's StatsTimeZone).")] = None,
     granularity: Annotated[Literal["day", "hour"], Query(description="A series by day, or by hour (ranges of at most 31 days).")] = "day",
+    include_bots: Annotated[bool, Query(description="Also count bot visits (crawlers, link previews), apart from visits.")] = False,
     output: Annotated[Literal["json", "csv"] | None, Query(alias="format", description=(
         "csv: one row per day or hour, one column per dimension value (UTF-8 with BOM); also by Accept: text/csv."))] = None,
 ):
@@ -121,10 +122,10 @@ def link_stats(  # type: ignore[no-untyped-def]
     asked = stats_range(link, start, end, now, tz or settings.stats_time_zone, granularity)
     hours = asked.utc_hours()
     rows = StatsStore(settings.require_stats_table()).hours(life_of(link.id.key, link.created_at), hour_key(hours[0]), hour_key(hours[-1]))
-    answer = report(link, asked, granularity, rows)
+    answer = report(link, asked, granularity, rows, include_bots=include_bots)
     if wants_csv(output, app.current_event.headers.get("accept")):
         return _csv(csv_text(*report_table(answer)), f"stats-{link.code}.csv")
-    return json_response(200, StatsOut.model_validate(answer).model_dump(by_alias=True))
+    return json_response(200, StatsOut.model_validate(answer).model_dump(by_alias=True, exclude_none=True))
 
 
 # No return annotation: an image is not JSON for the response validator; `responses` documents it.

@@ -19,6 +19,7 @@ from shortlink.http.requests import read_form_field, request_headers
 from shortlink.links.follow import destination, follow, redirect_cache_control, unlock, visit_facts
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
+from shortlink.stats.visitors import visitor_id
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 _OUTCOMES = {301: "Redirects", 302: "Redirects", 303: "Redirects", 307: "Redirects", 308: "Redirects",
@@ -45,16 +46,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method = event.get("httpMethod")
     code = (event.get("pathParameters") or {}).get("code") or ""
     headers = request_headers(event)
-    facts = None if method == "HEAD" else visit_facts(
-        headers.get("user-agent"), headers.get("referer"), _request_id(event, context), now,
-        headers.get("cloudfront-viewer-country"))
+    facts = None
     try:
         settings = load_settings()
+        if method != "HEAD":
+            source_ip = _source_ip(event)
+            facts = visit_facts(headers.get("user-agent"), headers.get("referer"), _request_id(event, context), now,
+                                headers.get("cloudfront-viewer-country"),
+                                visitor_id(settings.visitor_pepper, source_ip, headers.get("user-agent")) if source_ip else None)
         store = LinkStore(settings.links_table)
         if method == "POST":
             assert facts is not None
             link = unlock(store, settings, headers.get("host"), code, moment, facts=facts,
-                          password=read_form_field(event, "password") or "", visitor=_source_ip(event))
+                          password=read_form_field(event, "password") or "", visitor=source_ip)
         else:
             link = follow(store, settings, headers.get("host"), code, now, facts=facts)
     except ShortLinkError as error:

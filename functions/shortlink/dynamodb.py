@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any, cast
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -67,6 +67,8 @@ def typed(value: Any) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value)
+    if isinstance(value, Binary):
+        return bytes(value)  # type: ignore[call-overload]  # Binary defines __bytes__; its stubs do not say
     if isinstance(value, (list, set)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

@@ -20,6 +20,7 @@ class Settings:
     stats_table: str
     stats_retention_days: int
     stats_time_zone: str = "UTC"
+    visitor_pepper: str = ""  # the key of the redirect's visitor hash (stats/visitors.py)
 
     @property
     def default_domain(self) -> str:
@@ -65,6 +66,7 @@ def load_settings() -> Settings:
         stats_table=os.environ.get("STATS_TABLE", "").strip(),
         stats_retention_days=int(os.environ.get("STATS_RETENTION_DAYS", "90") or 90),
         stats_time_zone=os.environ.get("STATS_TIME_ZONE", "").strip() or "UTC",
+        visitor_pepper=os.environ.get("VISITOR_PEPPER", ""),
     )
 
 

@@ -1,4 +1,4 @@
-"""LinksTable stream -> per-day visit statistics in StatsTable, and expiry metrics."""
+"""LinksTable stream -> hourly visit statistics (with unique visitors and bots) in StatsTable, and expiry metrics."""
 
 from typing import Any
 
@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortlink.settings import load_settings
-from shortlink.stats.aggregate import read_batch, record_batch
+from shortlink.stats.aggregate import parse_zone, read_batch, record_batch
 from shortlink.stats.store import StatsStore
 
 logger = Logger()
@@ -21,7 +21,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     batch = read_batch(event.get("Records", []))
     for bad in batch.bad:
         logger.error("unreadable stream record", extra={"sequence_number": bad.sequence_number, "reason": str(bad)})
-    failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), settings.stats_retention_days)
+    failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), settings.stats_retention_days,
+                                 parse_zone(settings.stats_time_zone))
     metrics.add_metric(name="VisitsCounted", unit=MetricUnit.Count, value=added)
     metrics.add_metric(name="BotHits", unit=MetricUnit.Count, value=batch.bots)
     metrics.add_metric(name="LinksExpiredByTTL", unit=MetricUnit.Count, value=batch.expired_removals)

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from support import ROOT, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, seed_link, visits_of
+from support import ROOT, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, seed_link, stored_item, visits_of
 from shortlink.dynamodb import dynamodb_client
+from shortlink.stats.visitors import visitor_id
 
 
 def test_redirect_is_one_update_item_to_the_exact_url(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
@@ -23,6 +24,17 @@ def test_redirect_is_one_update_item_to_the_exact_url(invoke: Invoke, make_event
     assert sent == ["UpdateItem"]
     assert answer["statusCode"] == 302 and headers_of(answer)["Location"] == url
     assert visits_of(dynamodb, code) == 1
+
+
+def test_a_visit_keeps_a_keyed_hash_of_its_visitor_never_the_address(invoke: Invoke, make_event: MakeEvent,
+                                                                      dynamodb: Any) -> None:
+    code = seed_link(dynamodb)
+    invoke(make_event("GET", f"/{code}"))
+    item = stored_item(dynamodb, code)
+    assert item is not None
+    facts = item["last_visit"]["M"]
+    assert facts["visitor"]["S"] == visitor_id(os.environ["VISITOR_PEPPER"], "198.51.100.1", "pytest")
+    assert "198.51.100" not in json.dumps(item)
 
 
 def test_expired_link_still_stored_answers_410_and_is_not_counted(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:

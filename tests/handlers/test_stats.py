@@ -17,6 +17,7 @@ from PIL import Image
 from support import FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, load_event
 from devserver.gateway import LambdaContext
 from shortlink.dynamodb import dynamodb_client
+from shortlink.stats.visitors import Visitors
 
 SAMPLE_KEY = "s.example.com/spring-sale#2026-11-24T08:00:00.000Z"
 
@@ -37,7 +38,12 @@ def test_sample_batch_counts_visits_not_bots_or_patches_and_replays_change_nothi
     row = _row(dynamodb, SAMPLE_KEY, "2026-11-25T05")
     assert row["total"] == "5" and row["upto"] == "5"
     assert (row["platform:ios"], row["platform:android"], row["platform:windows"], row["platform:macos"]) == ("2", "1", "1", "1")
-    assert "platform:other" not in row  # the bot
+    assert "platform:other" not in row  # the bot: counted apart, by which bot it is
+    assert (row["bots"], row["bot:Googlebot"], row["bots_upto"]) == ("1", "1", "1")
+    assert len(row["visitors"]) == 4  # five visits, one visitor twice; kept re-keyed with the day's salt
+    assert not set(row["visitors"]) & {"5f1c0a9e3b7d2c41", "9a0e4d2b7c1f6e38"}
+    salt = _row(dynamodb, "#salt", "2026-11-25")  # the stats day (Asia/Shanghai: 13:00 on the 25th)
+    assert int(salt["expires_at"]) == 1795622400 + 86400  # the day's end there, plus the stream's retention
     assert row["app:wechat"] == "2"
     assert (row["referrer:weixin.qq.com"], row["referrer:www.google.com"], row["referrer:(direct)"]) == ("2", "2", "1")
     # TTL: 90 days (StatsRetentionDays) after the later of the hour's end and the link's expiry
@@ -69,21 +75,43 @@ def test_ttl_removal_is_an_expiry_metric(stats: Any, capsys: pytest.CaptureFixtu
     assert (emitted[0] if isinstance(emitted, list) else emitted) == 1
 
 
-def test_a_batch_of_100_visits_is_one_read_and_one_write(stats: Any) -> None:
+def _numbered_visits(key: str, numbers: range, visitor: Callable[[int], str]) -> list[dict[str, Any]]:
+    """Stream records of visits `numbers` of one link, built from the sample's first visit."""
     template = load_event("stream-visits")["Records"][0]
-    key = uuid.uuid4().hex
     records = []
-    for n in range(1, 101):
+    for n in numbers:
         record = json.loads(json.dumps(template))
         for image in ("NewImage", "OldImage"):
             record["dynamodb"][image]["link_id"] = {"S": f"s.example.com/{key}"}
         record["dynamodb"]["NewImage"]["visits"] = {"N": str(n)}
-        record["dynamodb"]["NewImage"]["last_visit"]["M"]["id"] = {"S": f"r{n}"}
+        facts = record["dynamodb"]["NewImage"]["last_visit"]["M"]
+        facts["id"], facts["visitor"] = {"S": f"r{n}"}, {"S": visitor(n)}
         record["dynamodb"]["SequenceNumber"] = str(1000 + n)
         records.append(record)
+    return records
+
+
+def test_a_batch_of_100_visits_is_one_read_and_one_write(stats: Any) -> None:
+    records = _numbered_visits(uuid.uuid4().hex, range(1, 101), lambda n: f"{n % 7:016x}")
     with dynamodb_requests(dynamodb_client()) as sent:
         assert stats({"Records": records}) == {"batchItemFailures": []}
-    assert sent == ["GetItem", "UpdateItem"]
+    assert sent == ["GetItem", "UpdateItem", "UpdateItem"]  # the row read, the day's salt, the row written
+    records = _numbered_visits(records[0]["dynamodb"]["NewImage"]["link_id"]["S"].split("/")[1], range(101, 201),
+                               lambda n: f"{n % 7:016x}")
+    with dynamodb_requests(dynamodb_client()) as sent:
+        assert stats({"Records": records}) == {"batchItemFailures": []}
+    assert sent == ["GetItem", "UpdateItem"]  # the salt is remembered for the day
+
+
+def test_an_hour_past_200_visitors_keeps_a_sketch_instead_of_hashes(stats: Any, dynamodb: Any) -> None:
+    key = uuid.uuid4().hex
+    distinct = lambda n: f"{n * 0x9E3779B97F4A7C15 % 2**64:016x}"  # noqa: E731 - 250 different visitors
+    for numbers in (range(1, 126), range(126, 251), range(1, 251)):  # the last batch: a replay of both
+        assert stats({"Records": _numbered_visits(key, numbers, distinct)}) == {"batchItemFailures": []}
+    item = dynamodb.get_item(TableName="StatsTable", Key={"link_key": {"S": f"s.example.com/{key}#2026-11-24T08:00:00.000Z"},
+                                                          "hour": {"S": "2026-11-25T05"}})["Item"]
+    assert "visitors" not in item and item["total"] == {"N": "250"}
+    assert abs(Visitors(sketch=item["sketch"]["B"]).count() - 250) <= 0.05 * 250
 
 
 def _visit(invoke: Invoke, make_event: MakeEvent, code: str, ua: str, referer: str | None = None, country: str | None = None) -> None:
@@ -117,7 +145,7 @@ def test_stats_route_reports_days_platforms_referrers(invoke: Invoke, make_event
     assert answer["statusCode"] == 200, answer["body"]
     report = json.loads(answer["body"])
     assert report["total"] == 2 and report["days"][-1] == {
-        "day": today, "visits": 2, "platforms": {"ios": 1, "android": 1}, "apps": {},
+        "day": today, "visits": 2, "visitors": 2, "platforms": {"ios": 1, "android": 1}, "apps": {},
         "referrers": {"weibo.com": 1, "(direct)": 1}, "countries": {"CN": 1, "(unknown)": 1},
         "browsers": {"Mobile Safari UI/WKWebView": 1, "Android": 1}, "os": {"iOS": 1, "Android": 1}, "devices": {"mobile": 2}}
     assert all(d["visits"] == 0 for d in report["days"][:-1]) and report["days"][0]["day"] == "2026-01-01"

@@ -91,7 +91,7 @@ class LinkStore:
 
     def visit(self, link_id: LinkId, now: int, facts: dict[str, Any], *, count: bool = True,
               password: Unlock | None = None) -> Link:
-        """Record one visit (last_visit, and the count unless it is a bot) and return the
+        """Record one visit (last_visit, and visits or, for a bot, bot_visits) and return the
         link, in one conditional UpdateItem. The stream carries last_visit to statistics.
 
         The condition holds every rule of the link (exists, not expired, valid since,
@@ -100,18 +100,17 @@ class LinkStore:
         With `password` (a checked, right one) the visitor's back-off is forgiven and the
         guess given back to the link's count.
         """
-        update = "SET last_visit = :facts" + (" ADD visits :one" if count else "")
-        values = {":facts": typed(facts), ":now": {"N": str(now)}, ":true": {"BOOL": True}}
+        # Bots are numbered apart, so that the statistics can tell a replayed bot visit too.
+        update = "SET last_visit = :facts ADD " + ("visits" if count else "bot_visits") + " :one"
+        values = {":facts": typed(facts), ":now": {"N": str(now)}, ":true": {"BOOL": True}, ":one": {"N": "1"}}
         names: dict[str, str] = {}
-        if count:
-            values[":one"] = {"N": "1"}
         condition = VISIT_CONDITION
         if password is None:
             condition += " AND attribute_not_exists(password_hash)"
         else:
             condition += " AND password_hash = :pw"
             values[":pw"] = {"S": password.password_hash}
-            update += (", " if count else " ADD ") + "guess_count :minus REMOVE #guard"
+            update += ", guess_count :minus REMOVE #guard"
             values[":minus"] = {"N": "-1"}
             names["#guard"] = guard_attribute(password.visitor)
         try:

@@ -11,7 +11,7 @@ recognised and skipped, and a retried batch never counts twice.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import partial
@@ -24,7 +24,8 @@ from ..links.model import Link
 from ..links.rules import Checks
 from ..links.validity import DAY
 from .agents import Agent, describe
-from .store import HourTotals, StatsStore
+from .store import HourTotals, RowState, StatsStore, row_visitors
+from .visitors import Visitors, salted
 
 HOUR = 3600
 MAX_REFERRERS_PER_HOUR = 20  # hosts beyond these are added up as "other"
@@ -56,17 +57,20 @@ def hour_of(epoch: int) -> str:
 
 @dataclass(frozen=True)
 class Visit:
-    number: int  # the link's visit count after this visit
+    number: int  # the link's visit count after this visit (bot_visits for a bot)
+    at: int
+    bot: bool
     platform: str
     app: str | None
     referrer: str
     country: str
     agent: Agent
+    visitor: str | None  # the redirect's keyed hash of address and User-Agent
 
 
 @dataclass
 class HourVisits:
-    """The counted visits of one link in one UTC hour within a stream batch."""
+    """The visits of one link in one UTC hour within a stream batch."""
 
     life: str
     hour: str
@@ -74,22 +78,28 @@ class HourVisits:
     visits: list[Visit] = field(default_factory=list)
     sequence_numbers: list[str] = field(default_factory=list)
 
-    def after(self, upto: int) -> HourTotals | None:
-        """Totals of the visits numbered above `upto` (those the row has not added yet)."""
-        new = [v for v in self.visits if v.number > upto]
-        if not new:
-            return None
-        return HourTotals(
-            total=len(new),
-            last=max(v.number for v in new),
-            platforms=Counter(v.platform for v in new),
-            apps=Counter(v.app for v in new if v.app),
-            referrers=Counter(v.referrer for v in new),
-            countries=Counter(v.country for v in new),
-            browsers=Counter(v.agent.browser for v in new),
-            systems=Counter(v.agent.os for v in new),
-            devices=Counter(v.agent.device for v in new),
-        )
+    def after(self, row: RowState) -> list[Visit]:
+        """The visits the row has not added yet (people and bots are numbered apart)."""
+        return [v for v in self.visits if v.number > (row.bots_upto if v.bot else row.upto)]
+
+
+def totals_of(visits: list[Visit], salted_visitor: Callable[[Visit], str | None]) -> HourTotals:
+    """What a row gains from new visits: people by every dimension, bots by agent."""
+    people = [v for v in visits if not v.bot]
+    bots = [v for v in visits if v.bot]
+    counts = {
+        "platform": Counter(v.platform for v in people),
+        "app": Counter(v.app for v in people if v.app),
+        "referrer": Counter(v.referrer for v in people),
+        "country": Counter(v.country for v in people),
+        "browser": Counter(v.agent.browser for v in people),
+        "os": Counter(v.agent.os for v in people),
+        "device": Counter(v.agent.device for v in people),
+        "bot": Counter(v.agent.browser for v in bots),
+    }
+    visitors = {h for h in map(salted_visitor, people) if h}
+    return HourTotals(total=len(people), last=max((v.number for v in people), default=0), bots=len(bots),
+                      bots_last=max((v.number for v in bots), default=0), counts=counts, visitors=visitors)
 
 
 class BadRecord(Exception):
@@ -133,12 +143,14 @@ def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
             facts = new.get("last_visit")
             if not facts or facts == old.get("last_visit"):
                 continue  # a change that is not a visit (PATCH, password back-off)
-            if facts.get("bot"):
+            bot = bool(facts.get("bot"))
+            if bot:
                 batch.bots += 1
-                continue
-            visit = Visit(int(new["visits"]), str(facts.get("platform", "other")),
-                          str(facts["app"]) if facts.get("app") else None, str(facts.get("referrer", DIRECT)),
-                          str(facts.get("country", UNKNOWN_COUNTRY)), describe(str(facts["ua"]) if facts.get("ua") else None))
+            visit = Visit(int(new.get("bot_visits" if bot else "visits", 0)), int(facts["at"]), bot,
+                          str(facts.get("platform", "other")), str(facts["app"]) if facts.get("app") else None,
+                          str(facts.get("referrer", DIRECT)), str(facts.get("country", UNKNOWN_COUNTRY)),
+                          describe(str(facts["ua"]) if facts.get("ua") else None),
+                          str(facts["visitor"]) if facts.get("visitor") else None)
             life, hour = life_of(new["link_id"], new["created_at"]), hour_of(int(facts["at"]))
             expires = int(new["expires_at"]) if "expires_at" in new else None
             group = batch.hours.setdefault((life, hour), HourVisits(life, hour, expires))
@@ -234,9 +246,10 @@ def stats_range(link: Link, start: str | None, end: str | None, now: int, tz: st
     return Range(zone, tz, first, last)
 
 
-def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, dict[str, Any]], *,
+           include_bots: bool = False) -> dict[str, Any]:
     """Totals and a series in the viewer's zone (every day or hour, zero when nobody visited),
-    per platform, in-app browser and referrer host. The same visits whatever the zone."""
+    by every dimension, with unique visitors. The same visits whatever the zone."""
     whole = _Buckets()
     days = [asked.first + timedelta(days=i) for i in range((asked.last - asked.first).days + 1)]
     per_day: dict[date, _Buckets] = {day: _Buckets() for day in days}
@@ -247,7 +260,7 @@ def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, d
         this_hour = _Buckets()
         for counts in (whole, per_day[local.date()], this_hour):
             counts.add(row)
-        per_hour.append({"hour": local.isoformat(timespec="minutes"), **this_hour.as_body()})
+        per_hour.append({"hour": local.isoformat(timespec="minutes"), **this_hour.as_body(include_bots)})
     answer: dict[str, Any] = {
         "code": link.code,
         "domain": link.domain,
@@ -260,61 +273,98 @@ def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, d
     if granularity == "hour":
         answer["hours"] = per_hour
     else:
-        answer["days"] = [{"day": day.isoformat(), **per_day[day].as_body()} for day in days]
-    totals = whole.as_body()
+        answer["days"] = [{"day": day.isoformat(), **per_day[day].as_body(include_bots)} for day in days]
+    totals = whole.as_body(include_bots)
     del totals["visits"]
+    # A visitor is counted once a day: the range's figure adds up its days.
+    totals["visitors"] = sum(per_day[day].visitors.count() for day in days)
     return {**answer, **totals}
 
 
+# Row attribute kind -> the report's name for its counts.
 DIMENSIONS = {"platform": "platforms", "app": "apps", "referrer": "referrers", "country": "countries",
               "browser": "browsers", "os": "os", "device": "devices"}
+BOT_DIMENSION = {"bot": "bot_agents"}  # which bots (ua-parser families), with include_bots
 
 
 class _Buckets:
-    """Visits and their counts by dimension, added up over some hour rows."""
+    """Visits, unique visitors and counts by dimension, added up over some hour rows."""
 
     def __init__(self) -> None:
         self.visits = 0
-        self.counts: dict[str, Counter[str]] = {name: Counter() for name in DIMENSIONS.values()}
+        self.bots = 0
+        self.visitors = Visitors()
+        self.counts: dict[str, Counter[str]] = {name: Counter() for name in (DIMENSIONS | BOT_DIMENSION).values()}
 
     def add(self, row: dict[str, Any]) -> None:
         self.visits += int(row.get("total", 0))
+        self.bots += int(row.get("bots", 0))
+        self.visitors.merge(row_visitors(row))
+        named = DIMENSIONS | BOT_DIMENSION
         for name, value in row.items():
             kind, _, label = name.partition(":")
-            if kind in DIMENSIONS and label:
-                self.counts[DIMENSIONS[kind]][label] += int(value)
+            if kind in named and label:
+                self.counts[named[kind]][label] += int(value)
 
-    def as_body(self) -> dict[str, Any]:
-        return {"visits": self.visits, **{name: dict(counts.most_common()) for name, counts in self.counts.items()}}
+    def as_body(self, include_bots: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {"visits": self.visits, "visitors": self.visitors.count()}
+        body |= {name: dict(self.counts[name].most_common()) for name in DIMENSIONS.values()}
+        if include_bots:
+            body |= {"bots": self.bots, "bot_agents": dict(self.counts["bot_agents"].most_common())}
+        return body
 
 
 def report_table(answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """A report as a table: one row per day or hour, one column per dimension value seen."""
     series = answer.get("days") or answer.get("hours") or []
     bucket = "day" if "days" in answer else "hour"
-    columns = [(kind, name, label) for kind, name in DIMENSIONS.items() for label in answer[name]]
-    header = [bucket, "visits", *(f"{kind}:{label}" for kind, _, label in columns)]
-    rows = [[point[bucket], point["visits"], *(point[name].get(label, 0) for _, name, label in columns)] for point in series]
+    named = DIMENSIONS | (BOT_DIMENSION if "bots" in answer else {})
+    columns = [(kind, name, label) for kind, name in named.items() for label in answer[name]]
+    counts = ["visits", "visitors", *(["bots"] if "bots" in answer else [])]
+    header = [bucket, *counts, *(f"{kind}:{label}" for kind, _, label in columns)]
+    rows = [[point[bucket], *(point[c] for c in counts), *(point[name].get(label, 0) for _, name, label in columns)]
+            for point in series]
     return header, rows
 
 
-def record_batch(batch: Batch, store: StatsStore, retention_days: int) -> tuple[list[str], int]:
-    """Add each (link, hour) group to its row: one read and one conditional write per group.
+class Salts:
+    """The salted visitor hash of a visit: the salt is the one of the visit's day in the stats
+    time zone, and lives until the stream can no longer bring visits of that day."""
+
+    def __init__(self, store: StatsStore, zone: tzinfo) -> None:
+        self.store, self.zone = store, zone
+
+    def __call__(self, visit: Visit) -> str | None:
+        if not visit.visitor:
+            return None
+        day = datetime.fromtimestamp(visit.at, tz=self.zone).date()
+        day_ends = int(_local_midnight(day + timedelta(days=1), self.zone).timestamp())
+        return salted(self.store.salt(day.isoformat(), day_ends + STREAM_RETENTION), visit.visitor)
+
+
+STREAM_RETENTION = DAY  # the mapping's MaximumRecordAgeInSeconds: no record of a day comes later
+
+
+def record_batch(batch: Batch, store: StatsStore, retention_days: int, zone: tzinfo) -> tuple[list[str], int]:
+    """Add each (link, hour) group to its row: one read and one conditional write per group
+    (and, once a day per container, the day's salt).
 
     Returns the sequence numbers to report as failed (unreadable records, and groups whose
     write failed, which Lambda retries) and how many visits were added.
     """
     failed = [bad.sequence_number for bad in batch.bad]
     added = 0
+    salts = Salts(store, zone)
     for group in batch.hours.values():
         try:
-            upto, hosts = store.progress(group.life, group.hour)
-            totals = group.after(upto)
-            if totals is None:
+            row = store.progress(group.life, group.hour)
+            new = group.after(row)
+            if not new:
                 continue  # a replay: every visit here is already counted
-            referrers = bound_referrers(totals.referrers, hosts)
+            totals = totals_of(new, salts)
+            totals.counts["referrer"] = bound_referrers(totals.counts["referrer"], row.hosts)
             expires = retention_expiry(group.hour, group.expires_at, retention_days)
-            if store.add(group.life, group.hour, upto, totals, referrers, expires):
+            if store.add(group.life, group.hour, row, totals, expires):
                 added += totals.total
             else:
                 failed.extend(group.sequence_numbers)  # the row moved since the read: retry

@@ -1,12 +1,17 @@
-"""StatsTable: visit counters per link life and UTC hour, written only by StatsFunction."""
+"""StatsTable: visit counters per link life and UTC hour, and the day's visitor salts,
+written only by StatsFunction."""
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from ..dynamodb import ConditionFailed, call, plain
+from .visitors import Visitors
+
+SALT_ROW = "#salt"  # link_key of the salt rows (a link life never starts with #); `hour` is the day
 
 
 @dataclass
@@ -14,55 +19,104 @@ class HourTotals:
     """What one hour row gains: counts of the visits not yet added to it."""
 
     total: int
-    last: int
-    platforms: Counter[str]
-    apps: Counter[str]
-    countries: Counter[str]
-    browsers: Counter[str]
-    systems: Counter[str]
-    devices: Counter[str]
-    referrers: Counter[str]
+    last: int  # the highest (human) visit number added
+    bots: int
+    bots_last: int  # the highest bot visit number added
+    counts: dict[str, Counter[str]]  # by row dimension (platform, app, ..., bot)
+    visitors: set[str] = field(default_factory=set)  # salted hashes
+
+
+@dataclass
+class RowState:
+    """What an hour row already holds that the next write depends on."""
+
+    upto: int = 0
+    bots_upto: int = 0
+    hosts: set[str] = field(default_factory=set)
+    visitors: Visitors = field(default_factory=Visitors)
+
+
+def row_visitors(row: dict[str, Any]) -> Visitors:
+    """The visitors an hour row holds (plain values, as `plain` reads them)."""
+    return Visitors(row.get("visitors", ()), row.get("sketch"))
 
 
 class StatsStore:
     """Hourly visit counters of links (StatsTable): one row per (link life, UTC hour).
     The table's key is `link_key` (a link life, aggregate.life_of) and `hour` (2026-11-25T08)."""
 
+    _salts: ClassVar[dict[tuple[str, str], bytes]] = {}  # per container: one request per day
+
     def __init__(self, table: str) -> None:
         self.table = table
 
-    def progress(self, life: str, hour: str) -> tuple[int, set[str]]:
-        """(highest visit number already added, referrer hosts the row already has)."""
-        answer = call("get_item", TableName=self.table, Key={"link_key": {"S": life}, "hour": {"S": hour}},
-                       ConsistentRead=True, ProjectionExpression="upto, hosts")
-        item = answer.get("Item", {})
-        return int(item.get("upto", {"N": "0"})["N"]), set(item.get("hosts", {}).get("SS", []))
+    @classmethod
+    def forget_salts(cls) -> None:
+        """For a table made anew (tests): its salts are not the ones remembered."""
+        cls._salts.clear()
 
-    def add(self, life: str, hour: str, read_upto: int, totals: HourTotals, referrers: dict[str, int], expires_at: int) -> bool:
-        """Add totals to the hour row if nobody added visits since read_upto; False otherwise."""
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {":upto": {"N": str(totals.last)}, ":exp": {"N": str(expires_at)},
-                                  ":total": {"N": str(totals.total)}, ":read": {"N": str(read_upto)}}
-        adds = ["#total :total"]
-        names["#total"] = "total"
-        counters = [("platform", totals.platforms), ("app", totals.apps), ("referrer", referrers), ("country", totals.countries),
-                    ("browser", totals.browsers), ("os", totals.systems), ("device", totals.devices)]
-        for kind, counts in counters:
+    def salt(self, day: str, expires_at: int) -> bytes:
+        """The day's random salt, made by whichever call asks first (one UpdateItem, then
+        remembered by this container). TTL deletes it at `expires_at`."""
+        cached = self._salts.get((self.table, day))
+        if cached is None:
+            answer = call(
+                "update_item",
+                TableName=self.table,
+                Key={"link_key": {"S": SALT_ROW}, "hour": {"S": day}},
+                UpdateExpression="SET salt = if_not_exists(salt, :salt), expires_at = if_not_exists(expires_at, :exp)",
+                ExpressionAttributeValues={":salt": {"B": secrets.token_bytes(32)}, ":exp": {"N": str(expires_at)}},
+                ReturnValues="ALL_NEW",
+            )
+            cached = self._salts[(self.table, day)] = bytes(plain(answer["Attributes"])["salt"])
+        return cached
+
+    def progress(self, life: str, hour: str) -> RowState:
+        answer = call("get_item", TableName=self.table, Key={"link_key": {"S": life}, "hour": {"S": hour}},
+                      ConsistentRead=True, ProjectionExpression="upto, bots_upto, hosts, visitors, sketch")
+        row = plain(answer.get("Item", {}))
+        return RowState(int(row.get("upto", 0)), int(row.get("bots_upto", 0)), set(row.get("hosts", ())), row_visitors(row))
+
+    def add(self, life: str, hour: str, read: RowState, totals: HourTotals, expires_at: int) -> bool:
+        """Add totals to the hour row if nobody added visits since `read`; False otherwise."""
+        names: dict[str, str] = {"#total": "total"}
+        values: dict[str, Any] = {
+            ":upto": {"N": str(max(read.upto, totals.last))}, ":bots_upto": {"N": str(max(read.bots_upto, totals.bots_last))},
+            ":exp": {"N": str(expires_at)}, ":total": {"N": str(totals.total)}, ":bots": {"N": str(totals.bots)},
+            ":read": {"N": str(read.upto)}, ":read_bots": {"N": str(read.bots_upto)},
+        }
+        sets = ["upto = :upto", "bots_upto = :bots_upto", "expires_at = :exp"]
+        adds = ["#total :total", "bots :bots"]
+        removes = []
+        for kind, counts in totals.counts.items():
             for label, n in counts.items():
                 i = len(names)
                 names[f"#c{i}"], values[f":c{i}"] = f"{kind}:{label}", {"N": str(n)}
                 adds.append(f"#c{i} :c{i}")
-        hosts = sorted(h for h in referrers if not h.startswith("("))
+        hosts = sorted(h for h in totals.counts.get("referrer", ()) if not h.startswith("("))
         if hosts:
             adds.append("hosts :hosts")
             values[":hosts"] = {"SS": hosts}
+        merged = Visitors(read.visitors.exact or (), read.visitors.registers)
+        merged.add(totals.visitors)
+        if merged.registers is not None:
+            sets.append("sketch = :sketch")
+            values[":sketch"] = {"B": bytes(merged.registers)}
+            if read.visitors.exact:
+                removes.append("visitors")
+        elif totals.visitors:
+            adds.append("visitors :visitors")
+            values[":visitors"] = {"SS": sorted(totals.visitors)}
+        update = "SET " + ", ".join(sets) + " ADD " + ", ".join(adds) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
             call(
                 "update_item",
                 TableName=self.table,
                 Key={"link_key": {"S": life}, "hour": {"S": hour}},
-                UpdateExpression="SET upto = :upto, expires_at = :exp ADD " + ", ".join(adds),
-                ConditionExpression="attribute_not_exists(upto) OR upto = :read",
+                UpdateExpression=update,
+                # Rows written before bot visits were numbered have no bots_upto.
+                ConditionExpression="attribute_not_exists(upto) OR (upto = :read AND "
+                                    "(attribute_not_exists(bots_upto) OR bots_upto = :read_bots))",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
