@@ -3,7 +3,9 @@
 Environment: PORT (3000), LOCAL_API_KEYS or LOCAL_API_KEY (else one generated and kept
 in the data directory), DEVSERVER_DATA (.devserver/), DYNAMODB_ENDPOINT (use that DynamoDB instead
 of the embedded one), TTL_SWEEP_INTERVAL / TTL_SWEEP_LAG (seconds: 10 / 60),
-DEVSERVER_CLOCK (a file holding seconds to add to the wall clock: tests move time with it).
+DEVSERVER_CLOCK (a file holding seconds to add to the wall clock: tests move time with it),
+EVENT_WEBHOOK_URL (link events are posted there as EventBridge would deliver them). Scheduled
+functions (the expiry sweep) run every TTL_SWEEP_INTERVAL seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from types import FrameType
 from .dynamo import EmbeddedDynamoDB, Housekeeper, Journal, Snapshot, create_tables, local_client
 from .gateway import Gateway, load_handler, make_http_server
 from .invoke import ENDPOINT_FILE
+from .schedules import Scheduler
 from .streams import StreamPump
 from .template import ROOT, Template, local_environment
 
@@ -125,13 +128,16 @@ def main() -> None:
                                   lag=float(os.environ.get("TTL_SWEEP_LAG", "60")))
         housekeeper.start()
 
-    pumps = []
+    pumps: list[StreamPump] = []
+    schedules: list[Scheduler] = []
     if housekeeper:
         functions = template.functions()
         pumps = [StreamPump(os.environ["DYNAMODB_ENDPOINT"], client, sub, load_handler(functions[sub.function]),
                             housekeeper.ttl_deleted) for sub in template.stream_subscriptions()]
-        for pump in pumps:
-            pump.start()
+        schedules = [Scheduler(name, load_handler(functions[name]), housekeeper.interval, clock.now)
+                     for name in template.scheduled_functions()]
+        for worker in [*pumps, *schedules]:
+            worker.start()
     server = make_http_server(Gateway(template, set(api_keys)), port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"Short links API on http://127.0.0.1:{server.server_address[1]}/", flush=True)
@@ -145,8 +151,8 @@ def main() -> None:
         log.info("stopping")
     finally:
         server.server_close()
-        for pump in pumps:
-            pump.stop()
+        for worker in [*pumps, *schedules]:
+            worker.stop()
         if housekeeper:
             housekeeper.stop()
         if db:

@@ -15,6 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+LOCAL_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::Function")  # what the devserver runs
 LOCAL_SECRET = "local-secret"  # what a secret resolved at deploy time is locally, unless the shell sets it
 
 
@@ -166,6 +167,11 @@ class Template:
                 found.append(StreamSubscription(name, table, int(props.get("BatchSize", 100)), names))
         return found
 
+    def scheduled_functions(self) -> list[str]:
+        """Functions with an event of Type Schedule (EventBridge rules)."""
+        return [name for name, res in self._of_type("AWS::Serverless::Function").items()
+                if any(e.get("Type") == "Schedule" for e in res["Properties"].get("Events", {}).values())]
+
     def binary_media_types(self) -> list[str]:
         """BinaryMediaTypes of the REST API, with API Gateway's ~1 escape undone."""
         types: list[str] = []
@@ -191,8 +197,10 @@ class Template:
             ref = value["Ref"]
             if ref in self.parameters:
                 return self.parameters[ref]
-            if ref in self.resources:
+            if self.resources.get(ref, {}).get("Type") in LOCAL_TYPES:
                 return ref  # local resources are named by their logical id
+            if ref in self.resources:
+                return ""  # not run locally (the event bus): the handlers do without it
             raise ValueError(f"template.yaml: cannot resolve Ref {ref}")
         if isinstance(value.get("Fn::Sub"), str) and value["Fn::Sub"].startswith("{{resolve:secretsmanager:"):
             return LOCAL_SECRET  # a generated secret: the devserver gives its own (__main__)

@@ -189,6 +189,7 @@ INVOCATIONS = {
     "stream-visits": "StatsFunction",
     "stream-ttl-removal": "StatsFunction",
     "stream-poison": "StatsFunction",
+    "expiry-sweep": "ExpiryFunction",
 }
 
 

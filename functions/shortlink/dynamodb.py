@@ -59,6 +59,13 @@ def call(operation: str, **kwargs: Any) -> dict[str, Any]:
         raise StoreUnavailable("the store did not answer; retry shortly") from exc
 
 
+def is_ttl_removal(record: dict[str, Any]) -> bool:
+    """A stream record of an item TTL deleted (not a caller's DeleteItem)."""
+    identity = record.get("userIdentity") or {}
+    return (record.get("eventName") == "REMOVE" and identity.get("type") == "Service"
+            and identity.get("principalId") == "dynamodb.amazonaws.com")
+
+
 def typed(value: Any) -> dict[str, Any]:
     """A plain value as a DynamoDB attribute value ({"S": ...}, {"N": ...}, ...)."""
     return cast("dict[str, Any]", _serializer.serialize(value))

@@ -1,4 +1,5 @@
-"""LinksTable stream -> hourly visit statistics (with unique visitors and bots) in StatsTable, and expiry metrics."""
+"""LinksTable stream -> hourly visit statistics (with unique visitors and bots) in StatsTable,
+link events (created, updated, deleted, expired, exhausted, milestone) to EventBridge, and expiry metrics."""
 
 from typing import Any
 
@@ -6,6 +7,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shortlink.events.batch import announce
 from shortlink.settings import load_settings
 from shortlink.stats.aggregate import parse_zone, read_batch, record_batch
 from shortlink.stats.store import StatsStore
@@ -18,12 +20,16 @@ metrics = Metrics()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings()
-    batch = read_batch(event.get("Records", []))
+    records = event.get("Records", [])
+    batch = read_batch(records)
     for bad in batch.bad:
         logger.error("unreadable stream record", extra={"sequence_number": bad.sequence_number, "reason": str(bad)})
     failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), settings.stats_retention_days,
                                  parse_zone(settings.stats_time_zone))
+    unsent, announced = announce(records, failed)
+    failed += unsent
     metrics.add_metric(name="VisitsCounted", unit=MetricUnit.Count, value=added)
+    metrics.add_metric(name="LinkEvents", unit=MetricUnit.Count, value=announced)
     metrics.add_metric(name="BotHits", unit=MetricUnit.Count, value=batch.bots)
     metrics.add_metric(name="LinksExpiredByTTL", unit=MetricUnit.Count, value=batch.expired_removals)
     if batch.expired_removals:

@@ -6,9 +6,12 @@ import json
 from typing import Any
 
 
-from support import EVENTS, INVOCATIONS, Invoke, MakeEvent, dynamodb_requests, headers_of, link_count, load_event, stored_item
+from support import (EVENTS, INVOCATIONS, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, link_count, load_event,
+                     stored_item)
+from devserver.gateway import LambdaContext
 from devserver.template import Template
 from shortlink.dynamodb import dynamodb_client
+from shortlink.links.validity import DAY
 
 def test_every_event_file_is_exercised_and_routed_to_its_function(template: Template) -> None:
     assert {p.stem for p in EVENTS.glob("*.json")} == set(INVOCATIONS)
@@ -18,8 +21,39 @@ def test_every_event_file_is_exercised_and_routed_to_its_function(template: Temp
         if "Records" in event:
             assert function in streams, name
             continue
+        if event.get("source") == "aws.events":
+            assert function in template.scheduled_functions(), name
+            continue
         assert any(r.function == function and r.path == event["resource"] and r.method == event["httpMethod"]
                    for r in template.routes()), name
+
+
+def test_expiry_sweep_event_marks_each_expired_link_once(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                         handlers: dict[str, Any], clock: FakeClock) -> None:
+    def sweep() -> dict[str, Any]:
+        with dynamodb_requests(dynamodb_client()) as sent:
+            answer = handlers["ExpiryFunction"](load_event("expiry-sweep"), LambdaContext("ExpiryFunction", "test"))
+        assert set(sent) <= {"Query", "UpdateItem"}
+        return dict(answer)
+
+    for code, validity in (("sw-day", "1d"), ("sw-week", "7d"), ("sw-forever", "permanent")):
+        assert invoke(make_event("POST", "/api/links", {"url": "https://example.com/s", "alias": code, "validity": validity}))["statusCode"] == 201
+    assert "expiry_slot" in stored_item(dynamodb, "sw-day") and "expiry_slot" not in stored_item(dynamodb, "sw-forever")
+    assert sweep() == {"marked": 0, "failed": 0}  # nothing has expired yet
+    clock.advance(DAY + 30)
+    assert sweep() == {"marked": 1, "failed": 0}
+    day = stored_item(dynamodb, "sw-day")
+    assert "expiry_slot" not in day and day["expired_notice"] == day["expires_at"]
+    assert sweep() == {"marked": 0, "failed": 0}  # announced once
+    assert "expired_notice" not in stored_item(dynamodb, "sw-week")
+    # a PATCH moves the link in the index (or takes it out)
+    assert invoke(make_event("PATCH", "/api/links/sw-week", {"validity": "1d"}))["statusCode"] == 200
+    assert invoke(make_event("PATCH", "/api/links/sw-forever", {"validity": "1d"}))["statusCode"] == 200
+    assert invoke(make_event("PATCH", "/api/links/sw-forever", {"validity": "permanent"}))["statusCode"] == 200
+    assert "expiry_slot" not in stored_item(dynamodb, "sw-forever")
+    clock.advance(DAY + 30)
+    assert sweep() == {"marked": 1, "failed": 0}
+    assert "expired_notice" in stored_item(dynamodb, "sw-week")
 
 
 def test_create_then_follow_with_the_sample_events(invoke: Invoke, dynamodb: Any) -> None:

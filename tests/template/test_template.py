@@ -10,12 +10,17 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
 from collections.abc import Callable, Iterator
 
+import pytest
+from botocore.stub import Stubber
 
-from support import ROOT, sam_environment
+from support import ROOT, FakeClock, load_event, sam_environment
 from devserver.template import Template
 from shortlink.dynamodb import dynamodb_client
+from shortlink.events.bus import events_client
+from shortlink.links.validity import DAY
 
 BIN = Path(sys.executable).parent
 
@@ -66,7 +71,7 @@ def test_sam_build_produces_every_function_and_the_core_layer(tmp_path: Path) ->
 
 def _resource(value: Any) -> str:
     """GetAtt T.Arn -> 'T'; Sub '${T.Arn}/index/I' -> 'T/index/I' (local tables are named by logical id)."""
-    if "Fn::GetAtt" in value and value["Fn::GetAtt"][1] in ("Arn", "StreamArn"):
+    if "Fn::GetAtt" in value and value["Fn::GetAtt"][1] in ("Arn", "StreamArn"):  # a table, its stream, a queue, the bus
         return value["Fn::GetAtt"][0] + ("/stream" if value["Fn::GetAtt"][1] == "StreamArn" else "")
     if "Fn::Sub" in value and value["Fn::Sub"].startswith("${") and ".Arn}" in value["Fn::Sub"]:
         table, rest = value["Fn::Sub"][2:].split(".Arn}", 1)
@@ -103,51 +108,72 @@ EVENT_SOURCE_MAPPING = {
 
 
 @contextmanager
-def _sent(client: Any) -> Iterator[set[tuple[str, str]]]:
-    """(dynamodb:Operation, table or index) of every request sent meanwhile."""
+def _sent(client: Any, events: Any) -> Iterator[set[tuple[str, str]]]:
+    """(dynamodb:Operation, table or index) of every request sent meanwhile, and
+    (events:PutEvents, bus); the events client is stubbed (the bus is only on AWS)."""
     seen: set[tuple[str, str]] = set()
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         target = params["TableName"] + (f"/index/{params['IndexName']}" if "IndexName" in params else "")
         seen.add((f"dynamodb:{model.name}", target))
 
+    def record_event(params: dict[str, Any], **_: Any) -> None:
+        seen.update(("events:PutEvents", entry["EventBusName"]) for entry in params["Entries"])
+
     client.meta.events.register("before-parameter-build.dynamodb.*", record)
+    events.meta.events.register("before-parameter-build.events.PutEvents", record_event)
     try:
-        yield seen
+        with Stubber(events) as stub:
+            for _ in range(5):
+                stub.add_response("put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "e"}]})
+            yield seen
     finally:
         client.meta.events.unregister("before-parameter-build.dynamodb.*", record)
+        events.meta.events.unregister("before-parameter-build.events.PutEvents", record_event)
 
 
-def _visit_record(code: str) -> dict[str, Any]:
-    """A stream batch with one visit of s.example.com/<code>, as the stream delivers it."""
-    image = {"link_id": {"S": f"s.example.com/{code}"}, "created_at": {"S": "2026-11-25T00:00:00.000Z"},
+def _stream_batch(code: str) -> dict[str, Any]:
+    """A stream batch with the link s.example.com/<code> made, then visited, as the stream delivers it."""
+    image = {"link_id": {"S": f"s.example.com/{code}"}, "domain": {"S": "s.example.com"}, "code": {"S": code},
+             "url": {"S": "https://example.com/lp"}, "updated_at": {"S": "2026-11-25T00:00:00.000Z"},
+             "created_at": {"S": "2026-11-25T00:00:00.000Z"},
              "visits": {"N": "1"}, "last_visit": {"M": {"id": {"S": "r1"}, "at": {"N": str(int(time.time()))},
                                                          "platform": {"S": "ios"}, "bot": {"BOOL": False}}}}
     old = {**image, "visits": {"N": "0"}}
     del old["last_visit"]
-    return {"Records": [{"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
-        "Keys": {"link_id": image["link_id"]}, "NewImage": image, "OldImage": old, "SequenceNumber": "100",
-        "StreamViewType": "NEW_AND_OLD_IMAGES"}}]}
+    return {"Records": [
+        {"eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {
+            "Keys": {"link_id": image["link_id"]}, "NewImage": old, "SequenceNumber": "99", "StreamViewType": "NEW_AND_OLD_IMAGES"}},
+        {"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
+            "Keys": {"link_id": image["link_id"]}, "NewImage": image, "OldImage": old, "SequenceNumber": "100",
+            "StreamViewType": "NEW_AND_OLD_IMAGES"}},
+    ]}
 
 
 def test_each_function_may_do_exactly_what_it_does(
     template: Template, invoke: Callable[[dict[str, Any]], dict[str, Any]], make_event: Callable[..., dict[str, Any]],
-    handlers: dict[str, Callable[..., dict[str, Any]]],
+    handlers: dict[str, Callable[..., dict[str, Any]]], clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Run every route of each function (success and failure paths) while recording the
     DynamoDB requests sent; each policy must allow exactly those, on those tables."""
-    alias, other, locked = ("lp-" + uuid.uuid4().hex[:8] for _ in range(3))
+    alias, other, locked, brief = ("lp-" + uuid.uuid4().hex[:8] for _ in range(4))
+    monkeypatch.setenv("EVENT_BUS_NAME", "LinkEventBus")  # on AWS, the bus's name
 
-    def stats_handler(event: dict[str, Any]) -> dict[str, Any]:
+    def run(function: str, event: dict[str, Any]) -> dict[str, Any]:
         from devserver.gateway import LambdaContext
 
-        return handlers["StatsFunction"](event, LambdaContext("StatsFunction", "test"))
+        if "httpMethod" in event:
+            return invoke(event)
+        if function == "ExpiryFunction":
+            clock.advance(DAY + 60)  # the one-day link has just expired
+        return handlers[function](event, LambdaContext(function, "test"))
 
     once = {"Idempotency-Key": uuid.uuid4().hex}
     scenarios = {
         "CreateFunction": [
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": alias}, headers=once),
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": locked, "password": "open sesame"}),
+            make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": brief, "validity": "1d"}),
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": alias},
                        headers={"Idempotency-Key": uuid.uuid4().hex}),  # 409: Powertools drops its record
             make_event("GET", "/api/domains"),
@@ -170,16 +196,17 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("GET", f"/api/links/{alias}/qr?format=png"),
             make_event("GET", "/api/openapi.json"),
         ],
-        "StatsFunction": [_visit_record(alias)],
+        "StatsFunction": [_stream_batch(alias)],
+        "ExpiryFunction": [load_event("expiry-sweep")],
         "WebFunction": [make_event("GET", "/"), make_event("GET", "/static/app.js"),
                         make_event("GET", f"/qr?url=https://s.example.com/{alias}")],
     }
     assert set(scenarios) == set(template.functions())
     for function, events in scenarios.items():
-        with _sent(dynamodb_client()) as sent:
+        with _sent(dynamodb_client(), events_client()) as sent:
             for event in events:
-                answer = invoke(event) if "Records" not in event else stats_handler(event)
-                assert answer.get("statusCode", 200) < 500 and not answer.get("batchItemFailures")
+                answer = run(function, event)
+                assert answer.get("statusCode", 200) < 500 and not answer.get("batchItemFailures") and not answer.get("failed")
         allowed = _allowed(template, function) - EVENT_SOURCE_MAPPING
         assert sent <= allowed, function
         assert allowed - sent <= ONLY_WHEN_A_HANDLER_CRASHES | ONLY_WHEN_THE_STORE_FAILS, function

@@ -18,6 +18,12 @@ class LinkId:
         """The links table's partition key (`link_id`)."""
         return f"{self.domain}/{self.code}"
 
+    @classmethod
+    def from_key(cls, key: str) -> LinkId:
+        """The identity a partition key names (a code never holds a slash; a domain may hold a port)."""
+        domain, _, code = key.rpartition("/")
+        return cls(domain, code)
+
     @property
     def short_url(self) -> str:
         scheme = "http" if self.domain.rsplit(":", 1)[0] in LOOPBACK_HOSTS else "https"

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..dynamodb import ConditionFailed, call, plain, typed
 from ..errors import AliasTaken, LinkNotFound, StoreUnavailable
+from .expiry import expiry_slot
 from .identity import LinkId
 from .model import Link
 
@@ -18,6 +19,8 @@ _ATTRIBUTES = tuple(f.name for f in dataclasses.fields(Link))
 def to_item(link: Link) -> dict[str, Any]:
     """The stored item: every attribute of the model, by the same name, plus the key."""
     values = {name: getattr(link, name) for name in _ATTRIBUTES}
+    if link.expires_at is not None:
+        values[EXPIRY_SLOT] = expiry_slot(link.id, link.expires_at)
     # Absent rather than NULL or empty: a GSI key or the TTL attribute must not exist at all.
     return {"link_id": typed(link.id.key), **{k: typed(v) for k, v in values.items() if v not in (None, [], {})}}
 
@@ -28,6 +31,8 @@ def from_item(item: dict[str, Any]) -> Link:
 
 
 GUARD_PREFIX = "guard:"
+EXPIRY_SLOT = "expiry_slot"  # key of the by_expiry index (links/expiry.py)
+EXPIRED_NOTICE = "expired_notice"  # the expires_at the sweep announced
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,12 @@ class LinkStore:
         return [from_item(item) for item in answer.get("Items", [])], next_start
 
     def update_owned(self, link_id: LinkId, owner: str, sets: dict[str, Any], removes: list[str]) -> Link:
-        """Apply a PATCH in one UpdateItem, only if the link exists and belongs to owner."""
+        """Apply a PATCH in one UpdateItem, only if the link exists and belongs to owner.
+        A new expiry moves the link in the by_expiry index; none takes it out."""
+        if "expires_at" in sets:
+            sets = {**sets, EXPIRY_SLOT: expiry_slot(link_id, sets["expires_at"])}
+        if "expires_at" in removes:
+            removes = [*removes, EXPIRY_SLOT]
         names = {"#owner": "owner"}
         values: dict[str, Any] = {":owner": {"S": owner}}
         parts = []
@@ -254,6 +264,41 @@ class LinkStore:
             )
         except ConditionFailed:
             raise LinkNotFound(f"no link {link_id}") from None
+
+
+    def due(self, slot: str, now: int) -> list[tuple[LinkId, int]]:
+        """Links in one by_expiry slot whose expiry has come, with their expires_at."""
+        found: list[tuple[LinkId, int]] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            answer = call(
+                "query",
+                TableName=self.table,
+                IndexName="by_expiry",
+                KeyConditionExpression="expiry_slot = :slot AND expires_at <= :now",
+                ExpressionAttributeValues={":slot": {"S": slot}, ":now": {"N": str(now)}},
+                **kwargs,
+            )
+            found += [(LinkId.from_key(item["link_id"]["S"]), int(item["expires_at"]["N"])) for item in answer.get("Items", [])]
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def mark_expired(self, link_id: LinkId, expires_at: int, now: int) -> bool:
+        """Note that the link's expiry was announced and take it out of the index, if its
+        expiry is still the one the index showed (a PATCH may have moved it)."""
+        try:
+            call(
+                "update_item",
+                TableName=self.table,
+                Key=_key(link_id),
+                UpdateExpression=f"SET {EXPIRED_NOTICE} = :exp REMOVE {EXPIRY_SLOT}",
+                ConditionExpression=f"expires_at = :exp AND expires_at <= :now AND attribute_exists({EXPIRY_SLOT})",
+                ExpressionAttributeValues={":exp": {"N": str(expires_at)}, ":now": {"N": str(now)}},
+            )
+        except ConditionFailed:
+            return False
+        return True
 
 
 class VisitRefused(Exception):

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..dynamodb import plain
+from ..dynamodb import is_ttl_removal, plain
 from ..errors import InvalidInput, StoreUnavailable
 from ..links.model import Link
 from ..links.rules import Checks
@@ -112,12 +112,6 @@ class BadRecord(Exception):
 
 def _image(record: dict[str, Any], name: str) -> dict[str, Any]:
     return plain(record["dynamodb"].get(name) or {})
-
-
-def is_ttl_removal(record: dict[str, Any]) -> bool:
-    identity = record.get("userIdentity") or {}
-    return (record.get("eventName") == "REMOVE" and identity.get("type") == "Service"
-            and identity.get("principalId") == "dynamodb.amazonaws.com")
 
 
 @dataclass

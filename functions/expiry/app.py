@@ -1,0 +1,25 @@
+"""Every minute (a Schedule event): mark the links whose expiry has come, so that
+link.expired goes out within minutes of expires_at (links/expiry.py tells why and what it costs)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from shortlink import clock
+from shortlink.http.metrics import emit
+from shortlink.links.expiry import sweep
+from shortlink.links.store import LinkStore
+from shortlink.settings import load_settings
+
+logger = logging.getLogger()
+logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    marked, failed = sweep(LinkStore(load_settings().links_table), int(clock.now()))
+    if failed:
+        logger.error("expiry sweep: %d slot(s) could not be read; the next sweep asks again", failed)
+    emit(LinksExpiredAnnounced=marked, ExpirySweepFaults=failed)
+    return {"marked": marked, "failed": failed}

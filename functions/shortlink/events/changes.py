@@ -1,0 +1,74 @@
+"""Which link events a stream record of the links table means.
+
+INSERT is link.created; a MODIFY that records a visit may be link.exhausted (max_visits
+reached) or link.milestone (visits reach 100, 1,000, 10,000 ...); a MODIFY that sets
+expired_notice is link.expired (the sweep, links/expiry.py); any other MODIFY that changes what
+the API shows is link.updated; REMOVE is link.deleted, or, when TTL removes a link whose expiry
+nobody announced yet, a late link.expired. Password back-offs and bot visits are no event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..dynamodb import is_ttl_removal, plain
+from ..links.model import Link
+from ..links.store import EXPIRED_NOTICE, from_item
+
+MILESTONES = tuple(10**k for k in range(2, 13))  # 100, 1,000, ... visits
+# What changes with every visit or guess, not with the link's settings.
+_VOLATILE = ("visits", "state")
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    kind: str  # the EventBridge detail-type: link.created, ...
+    event_id: str  # the stream record's eventID plus the kind: a receiver may drop repeats by it
+    sequence_number: str  # of the stream record it came from
+    at: int  # when the change happened (epoch seconds)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def time(self) -> str:
+        return datetime.fromtimestamp(self.at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def events_of(record: dict[str, Any]) -> list[LinkEvent]:
+    """The events one stream record means (most records mean none: they are visits)."""
+    change = record.get("dynamodb") or {}
+    name = record.get("eventName")
+    new_item, old_item = change.get("NewImage") or {}, change.get("OldImage") or {}
+    at = int(change.get("ApproximateCreationDateTime") or 0)
+    found: list[tuple[str, Link, dict[str, Any]]] = []
+    if name == "INSERT":
+        found.append(("link.created", from_item(new_item), {}))
+    elif name == "REMOVE":
+        old = from_item(old_item)
+        if not is_ttl_removal(record):
+            found.append(("link.deleted", old, {}))
+        elif old.expires_at is not None and plain(old_item).get(EXPIRED_NOTICE) != old.expires_at:
+            found.append(("link.expired", old, {}))  # the sweep missed it: late, but not lost
+    elif name == "MODIFY":
+        new, old = from_item(new_item), from_item(old_item)
+        new_plain, old_plain = plain(new_item), plain(old_item)
+        if new_plain.get("last_visit") != old_plain.get("last_visit") and new.visits != old.visits:
+            if new.max_visits is not None and old.visits < new.max_visits <= new.visits:
+                found.append(("link.exhausted", new, {}))
+            found += [("link.milestone", new, {"milestone": m}) for m in MILESTONES if old.visits < m <= new.visits]
+        elif new_plain.get(EXPIRED_NOTICE) != old_plain.get(EXPIRED_NOTICE) and new_plain.get(EXPIRED_NOTICE):
+            found.append(("link.expired", new, {}))
+        elif _settings(new, at) != _settings(old, at):
+            found.append(("link.updated", new, {}))
+    record_id = str(record.get("eventID", ""))
+    sequence = str(change.get("SequenceNumber", ""))
+    return [LinkEvent(kind, f"{record_id}:{kind}:{extra.get('milestone', '')}".rstrip(":"), sequence, at,
+                      {"link": link.to_body(max(at, link.expires_at or 0) if kind == "link.expired" else at),
+                       "owner": link.owner, **extra})
+            for kind, link, extra in found]
+
+
+def _settings(link: Link, now: int) -> dict[str, Any]:
+    body = link.to_body(now)
+    return {k: v for k, v in body.items() if k not in _VOLATILE}
