@@ -4,6 +4,7 @@ a TTL sweeper that deletes late as DynamoDB does, and a snapshot kept across res
 from __future__ import annotations
 
 import io
+import base64
 import json
 from contextlib import suppress
 import logging
@@ -211,6 +212,23 @@ def sweep_expired(client: Any, ttl: dict[str, str], now: float, lag: float, dele
     return deleted
 
 
+def _binary_as_text(value: Any, decode: bool = False) -> Any:
+    """Typed items with binary values ({"B": b"..."}, {"BS": [...]}) to JSON and back (base64)."""
+    if isinstance(value, list):
+        return [_binary_as_text(v, decode) for v in value]
+    if not isinstance(value, dict):
+        return value
+    converted = {}
+    for key, inner in value.items():
+        if key == "B" and isinstance(inner, (bytes, str)):
+            converted[key] = base64.b64decode(inner) if decode else base64.b64encode(inner).decode("ascii")
+        elif key == "BS" and isinstance(inner, list) and all(isinstance(v, (bytes, str)) for v in inner):
+            converted[key] = [base64.b64decode(v) if decode else base64.b64encode(v).decode("ascii") for v in inner]
+        else:
+            converted[key] = _binary_as_text(inner, decode)
+    return converted
+
+
 class Snapshot:
     """All items of all tables in one JSON file, written atomically, with the number of the last
     journaled write it holds; the copy before it is kept as <name>.prev."""
@@ -223,7 +241,7 @@ class Snapshot:
         """A consistent cut: writes wait while the tables are read; then the journal is emptied."""
         with db.write_gate:
             seq = db.journal.seq if db.journal else 0
-            data = {"journal_seq": seq, "tables": {t.name: list(_scan(client, t.name)) for t in tables}}
+            data = {"journal_seq": seq, "tables": {t.name: _binary_as_text(list(_scan(client, t.name))) for t in tables}}
             tmp = self.path.with_suffix(".tmp")
             with tmp.open("w", encoding="utf-8") as out:
                 json.dump(data, out)
@@ -258,7 +276,7 @@ class Snapshot:
         count = 0
         for table, items in data["tables"].items():
             for item in items:
-                client.put_item(TableName=table, Item=item)
+                client.put_item(TableName=table, Item=_binary_as_text(item, decode=True))
                 count += 1
         return count, int(data["journal_seq"])
 

@@ -46,7 +46,29 @@ def build() -> dict[str, Any]:
             _as_answered(operation["responses"])
     for unused in ("HTTPValidationError", "ValidationError"):
         document["components"]["schemas"].pop(unused, None)
+    document["webhooks"] = _link_events(document["components"]["schemas"])
     return document
+
+
+def _link_events(schemas: dict[str, Any]) -> dict[str, Any]:
+    """The events: what WebhookUrl (an EventBridge API destination) receives, one POST each."""
+    from shortlink.api.schemas import LinkEvent
+
+    schema = LinkEvent.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas["LinkEvent"] = schema
+    return {"linkEvent": {"post": {
+        "summary": "A link event, posted to WebhookUrl",
+        "description": ("link.created, link.updated, link.deleted, link.expired (within about a minute of expires_at), "
+                        "link.exhausted (max_visits reached) and link.milestone (100, 1,000, 10,000 ... visits). "
+                        "Delivered at least once: detail.event_id is the same for a repeat. The stack's EventBridge bus "
+                        "(output EventBusName) carries the same events for rules of your own."),
+        "parameters": [{"name": "x-shortlink-webhook-key", "in": "header", "required": True,
+                        "description": "The value of the secret the stack output WebhookKeySecret names.",
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LinkEvent"}}}},
+        "responses": {"2XX": {"description": "Taken; anything else is retried for up to a day."}},
+    }}}
 
 
 def _as_answered(responses: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from decimal import Decimal
+from collections.abc import Iterator
 from functools import cache
 from typing import Any, cast
 
@@ -57,6 +58,16 @@ def call(operation: str, **kwargs: Any) -> dict[str, Any]:
     except BotoCoreError as exc:
         logger.error("dynamodb %s failed: %s", operation, type(exc).__name__)
         raise StoreUnavailable("the store did not answer; retry shortly") from exc
+
+
+def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a Query finds (typed), page after page."""
+    while True:
+        answer = call("query", **kwargs)
+        yield from answer.get("Items", [])
+        if "LastEvaluatedKey" not in answer:
+            return
+        kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
 def is_ttl_removal(record: dict[str, Any]) -> bool:

@@ -40,7 +40,7 @@ STORY = [
     ("create", 201), ("redirect-head", 302), ("redirect", 302), ("list", 200), ("patch", 200), ("batch", 200),
     ("domains", 200), ("shorten", 201), ("create-invalid", 422), ("web-page", 200), ("delete", 204),
     ("redirect-unknown", 404), ("unlock", 404), ("stream-visits", {"batchItemFailures": []}),
-    ("stream-ttl-removal", {"batchItemFailures": []}),
+    ("stream-ttl-removal", {"batchItemFailures": []}), ("expiry-sweep", {"marked": 0, "failed": 0}),
 ]
 
 

@@ -1,6 +1,6 @@
 """The template as CloudFormation gets it: Fn::ForEach expanded (SAM CLI's own LanguageExtensions
 code) and translated by the SAM translator, for a development stack (every switch off) and for a
-production one (domains, certificate, zone, alarm mail, WAF, reserved concurrency, access logs)."""
+production one (domains, certificate, zone, alarm mail, WAF, reserved concurrency, access logs, webhook)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from support import ROOT
 
 PROD = {"ShortDomains": "s.example.com,go.example.com", "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
         "HostedZoneId": "Z0123456789", "AlarmEmail": "ops@example.com", "EnableWaf": "true", "ShortenConcurrency": "5",
-        "AccessLogs": "true", "TableDeletionProtection": "true"}
+        "AccessLogs": "true", "TableDeletionProtection": "true", "WebhookUrl": "https://hooks.example.com/shortlink"}
 DEV = {"TableDeletionProtection": "false"}
 
 
@@ -102,7 +102,24 @@ def test_alarms_reach_a_topic_cloudwatch_can_publish_to(prod: dict[str, Any]) ->
     assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and publish["Action"] == "sns:Publish"
     mail = prod["AlarmSubscription"]
     assert mail["Condition"] == "HasAlarmEmail" and mail["Properties"]["Protocol"] == "email"
-    assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in _of(prod, "AWS::CloudWatch::Alarm").values())
+    for name, alarm in _of(prod, "AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+
+
+def test_link_events_reach_the_webhook_with_retries_and_a_dead_letter_queue(prod: dict[str, Any], dev: dict[str, Any]) -> None:
+    rules = _of(prod, "AWS::Events::Rule").values()
+    (schedule,) = [r for r in rules if "ScheduleExpression" in r["Properties"]]
+    assert schedule["Properties"]["ScheduleExpression"] == "rate(1 minute)"  # the expiry sweep
+    (rule,) = [r for r in rules if "EventPattern" in r["Properties"]]
+    target = rule["Properties"]["Targets"][0]
+    assert rule["Properties"]["EventBusName"] == {"Ref": "LinkEventBus"} and rule["Properties"]["EventPattern"] == {"source": ["shortlink"]}
+    assert target["Arn"] == {"Fn::GetAtt": ["WebhookDestination", "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["WebhookDeadLetters", "Arn"]}}
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
+    assert prod["WebhookDestination"]["Properties"]["InvocationEndpoint"] == PROD["WebhookUrl"]
+    webhook = [name for name in dev if name.startswith("Webhook")]
+    assert len(webhook) == 8 and all(dev[name]["Condition"] == "HasWebhook" for name in webhook)  # none without WebhookUrl
+    assert prod["StatsFunction"]["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": "LinkEventBus"}
 
 
 def test_users_data_is_retained_and_protected_unless_the_stack_is_for_development(prod: dict[str, Any], dev: dict[str, Any]) -> None:
@@ -147,4 +164,4 @@ def test_the_anonymous_create_has_its_own_function_and_concurrency(prod: dict[st
 def test_the_translation_has_what_the_readme_lists(prod: dict[str, Any]) -> None:
     counts = Counter(res["Type"] for res in prod.values())
     print("translated template:", len(prod), "resources;", dict(sorted(counts.items())))
-    assert counts["AWS::ApiGateway::Stage"] == 1 and counts["AWS::ApiGateway::DomainName"] == 2 and counts["AWS::Lambda::Function"] == 6
+    assert counts["AWS::ApiGateway::Stage"] == 1 and counts["AWS::ApiGateway::DomainName"] == 2 and counts["AWS::Lambda::Function"] == 7

@@ -148,6 +148,30 @@ class StatsOut(BaseModel):
     bot_agents: dict[str, int] | None = Field(default=None, description="Bot visits by bot (with include_bots=true).")
 
 
+class LinkEventDetail(BaseModel):
+    event_id: str = Field(description="The stream record's id and the kind: the same for a repeated delivery.")
+    link: LinkOut = Field(description="The link as the API shows it, after the change (before it, for link.deleted).")
+    owner: str | None = Field(description="The API key id that owns the link; null for links made on the page.")
+    milestone: int | None = Field(default=None, description="link.milestone: the visits reached (100, 1000, ...).")
+
+
+class LinkEvent(BaseModel):
+    """A link event as EventBridge delivers it to a rule's target, and as the webhook receives it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    version: str
+    id: str
+    detail_type: Literal["link.created", "link.updated", "link.deleted", "link.expired", "link.exhausted",
+                         "link.milestone"] = Field(alias="detail-type")
+    source: Literal["shortlink"]
+    account: str
+    time: str = Field(description="When the change happened, ISO 8601 UTC.")
+    region: str
+    resources: list[str]
+    detail: LinkEventDetail
+
+
 class FieldProblem(BaseModel):
     field: str
     message: str

@@ -7,7 +7,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from ..dynamodb import ConditionFailed, call, plain, typed
+from ..dynamodb import ConditionFailed, call, plain, query_all, typed
 from ..errors import AliasTaken, LinkNotFound, StoreUnavailable
 from .expiry import expiry_slot
 from .identity import LinkId
@@ -265,24 +265,12 @@ class LinkStore:
         except ConditionFailed:
             raise LinkNotFound(f"no link {link_id}") from None
 
-
     def due(self, slot: str, now: int) -> list[tuple[LinkId, int]]:
         """Links in one by_expiry slot whose expiry has come, with their expires_at."""
-        found: list[tuple[LinkId, int]] = []
-        kwargs: dict[str, Any] = {}
-        while True:
-            answer = call(
-                "query",
-                TableName=self.table,
-                IndexName="by_expiry",
-                KeyConditionExpression="expiry_slot = :slot AND expires_at <= :now",
-                ExpressionAttributeValues={":slot": {"S": slot}, ":now": {"N": str(now)}},
-                **kwargs,
-            )
-            found += [(LinkId.from_key(item["link_id"]["S"]), int(item["expires_at"]["N"])) for item in answer.get("Items", [])]
-            if "LastEvaluatedKey" not in answer:
-                return found
-            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        items = query_all(TableName=self.table, IndexName="by_expiry",
+                          KeyConditionExpression="expiry_slot = :slot AND expires_at <= :now",
+                          ExpressionAttributeValues={":slot": {"S": slot}, ":now": {"N": str(now)}})
+        return [(LinkId.from_key(item["link_id"]["S"]), int(item["expires_at"]["N"])) for item in items]
 
     def mark_expired(self, link_id: LinkId, expires_at: int, now: int) -> bool:
         """Note that the link's expiry was announced and take it out of the index, if its

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..dynamodb import ConditionFailed, call, plain
+from ..dynamodb import ConditionFailed, call, plain, query_all
 from .visitors import Visitors
 
 SALT_ROW = "#salt"  # link_key of the salt rows (a link life never starts with #); `hour` is the day
@@ -126,20 +126,7 @@ class StatsStore:
 
     def hours(self, life: str, first: str, last: str) -> dict[str, dict[str, Any]]:
         """The rows of one link between two UTC hours (inclusive), by hour."""
-        rows: dict[str, dict[str, Any]] = {}
-        kwargs: dict[str, Any] = {}
-        while True:
-            answer = call(
-                "query",
-                TableName=self.table,
-                KeyConditionExpression="link_key = :k AND #hour BETWEEN :a AND :b",
-                ExpressionAttributeNames={"#hour": "hour"},
-                ExpressionAttributeValues={":k": {"S": life}, ":a": {"S": first}, ":b": {"S": last}},
-                **kwargs,
-            )
-            for item in answer.get("Items", []):
-                row = plain(item)
-                rows[row["hour"]] = row
-            if "LastEvaluatedKey" not in answer:
-                return rows
-            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        items = query_all(TableName=self.table, KeyConditionExpression="link_key = :k AND #hour BETWEEN :a AND :b",
+                          ExpressionAttributeNames={"#hour": "hour"},
+                          ExpressionAttributeValues={":k": {"S": life}, ":a": {"S": first}, ":b": {"S": last}})
+        return {row["hour"]: row for row in map(plain, items)}
