@@ -171,7 +171,9 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
     records = []
     for n in range(1, 301):
         link_id = f"s.example.com/stats-{n % 3}"
-        image = {"link_id": {"S": link_id}, "created_at": {"S": "2026-11-25T00:00:00.000Z"}, "visits": {"N": str(n)},
+        image = {"link_id": {"S": link_id}, "domain": {"S": "s.example.com"}, "code": {"S": f"stats-{n % 3}"},
+                 "url": {"S": "https://example.com/s"}, "updated_at": {"S": "2026-11-25T00:00:00.000Z"},
+                 "created_at": {"S": "2026-11-25T00:00:00.000Z"}, "visits": {"N": str(n)},
                  "last_visit": {"M": {"id": {"S": f"r{n}"}, "at": {"N": str(1795582800 + (n % 2) * 3600)},
                                       "platform": {"S": "ios"}, "bot": {"BOOL": False}, "ua": {"S": "Mozilla/5.0 (iPhone)"},
                                       "visitor": {"S": f"{n % 40:016x}"}}}}

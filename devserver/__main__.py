@@ -3,7 +3,7 @@
 Environment: PORT (3000), LOCAL_API_KEYS or LOCAL_API_KEY (else one generated and kept
 in the data directory), DEVSERVER_DATA (.devserver/), DYNAMODB_ENDPOINT (use that DynamoDB instead
 of the embedded one), TTL_SWEEP_INTERVAL / TTL_SWEEP_LAG (seconds: 10 / 60),
-DEVSERVER_CLOCK (a file holding seconds to add to the wall clock: tests move time with it),
+LOCAL_ADMIN_KEYS (operators' keys: they see and change every link), DEVSERVER_CLOCK (a file holding seconds to add to the wall clock: tests move time with it),
 EVENT_WEBHOOK_URL (link events are posted there as EventBridge would deliver them). Scheduled
 functions (the expiry sweep) run every TTL_SWEEP_INTERVAL seconds.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from .dynamo import EmbeddedDynamoDB, Housekeeper, Journal, Snapshot, create_tables, local_client
-from .gateway import Gateway, load_handler, make_http_server
+from .gateway import Gateway, api_key_id, load_handler, make_http_server
 from .invoke import ENDPOINT_FILE
 from .schedules import Scheduler
 from .streams import StreamPump
@@ -33,11 +33,14 @@ def _api_keys(data_dir: Path) -> list[str]:
     """LOCAL_API_KEYS (comma-separated) or LOCAL_API_KEY, else one key generated once
     and kept beside the local data. Each key is an owner, as on API Gateway."""
     listed = [k.strip() for k in os.environ.get("LOCAL_API_KEYS", "").split(",") if k.strip()]
-    if listed:
-        return listed
-    if os.environ.get("LOCAL_API_KEY"):
-        return [os.environ["LOCAL_API_KEY"]]
-    return [_kept_secret(data_dir / "api-key")]
+    if not listed:
+        listed = [os.environ["LOCAL_API_KEY"] if os.environ.get("LOCAL_API_KEY") else _kept_secret(data_dir / "api-key")]
+    return listed + [k for k in _admin_keys() if k not in listed]
+
+
+def _admin_keys() -> list[str]:
+    """LOCAL_ADMIN_KEYS: keys of operators (each is also a key the gateway takes)."""
+    return [k.strip() for k in os.environ.get("LOCAL_ADMIN_KEYS", "").split(",") if k.strip()]
 
 
 def _kept_secret(path: Path) -> str:
@@ -93,6 +96,8 @@ def main() -> None:
     # itself (http, as there is no TLS here) unless the shell names others.
     os.environ.setdefault("SHORT_DOMAINS", f"127.0.0.1:{port},localhost:{port}")
     os.environ.setdefault("VISITOR_PEPPER", _kept_secret(data_dir / "visitor-pepper"))
+    if _admin_keys():  # as AdminApiKeyIds names them on AWS: by the keys' ids
+        os.environ["ADMIN_API_KEY_IDS"] = ",".join(api_key_id(key) for key in _admin_keys())
     os.environ.update(local_environment(template))
     sys.path.insert(0, str(ROOT / "functions"))  # where Lambda finds the CoreLayer's shortlink package
     from shortlink import clock

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import importlib.util
 import json
+import threading
 import logging
 import sys
 import time
@@ -162,6 +163,9 @@ class Gateway:
         self.gateway_responses = template.gateway_responses()
         self.handlers = {name: load_handler(fn) for name, fn in self.functions.items()
                          if any(r.function == name for r in self.routes)}
+        # One instance per function, taking one request at a time as a Lambda instance does:
+        # a handler may keep per-request state in module globals (Powertools' resolver does).
+        self.instances = {name: threading.Lock() for name in self.handlers}
 
     def find(self, method: str, path: str) -> Route | None:
         return next((r for r in self.routes if r.match(method, path) is not None), None)
@@ -183,7 +187,8 @@ class Gateway:
         event = build_event(route, method, raw_path, header_pairs, body, client_ip, api_key, self.binary_types)
         context = LambdaContext(route.function, event["requestContext"]["requestId"])
         try:
-            result = self.handlers[route.function](event, context)
+            with self.instances[route.function]:
+                result = self.handlers[route.function](event, context)
         except Exception:
             log.exception("%s raised", route.function)
             return self.gateway_error("INTEGRATION_FAILURE", 502, "Internal server error")

@@ -21,6 +21,7 @@ from shortlink.http.csvfile import CSV_TYPE, csv_text, wants_csv
 from shortlink.http.problems import problem_body
 from shortlink.http.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
 from shortlink.links.create import create_link
+from shortlink.links.access import Caller
 from shortlink.links.identity import LinkId
 from shortlink.links.listing import MAX_LIMIT, list_links
 from shortlink.links.model import State
@@ -48,6 +49,11 @@ def _owner() -> str:
     return owner
 
 
+def _caller() -> Caller:
+    key_id = _owner()
+    return Caller(key_id, admin=key_id in load_settings().admin_key_ids)
+
+
 def _store() -> LinkStore:
     return LinkStore(load_settings().links_table)
 
@@ -69,7 +75,8 @@ def list_own_links(  # type: ignore[no-untyped-def]
         alias="format", description="csv: the page as a spreadsheet (UTF-8 with BOM); also by Accept: text/csv.")] = None,
 ):
     now = int(clock.now())
-    links, next_cursor = list_links(_store(), _owner(), limit=limit, cursor=cursor, now=now, tag=tag,
+    caller = _caller()
+    links, next_cursor = list_links(_store(), caller, limit=limit, cursor=cursor, now=now, tag=tag,
                                     domain=domain.lower() if domain else None, state=state)
     bodies = [link.to_body(now) for link in links]
     if wants_csv(output, app.current_event.headers.get("accept")):
@@ -97,7 +104,8 @@ def _csv(text: str, filename: str, cursor: str | None = None) -> Response[str]:
 
 @app.get("/api/links/<code>", summary="Read one link", responses=answers(200, LinkOut, *KEYED, 404, 422))
 def read_link(code: Code, domain: Domain = None) -> Response[LinkOut]:
-    link = _store().get_owned(_link_id(code, domain), _owner())
+    caller = _caller()
+    link = _store().get_owned(_link_id(code, domain), caller)
     return json_response(200, link.to_body(int(clock.now())))
 
 
@@ -118,7 +126,7 @@ def link_stats(  # type: ignore[no-untyped-def]
 ):
     settings = load_settings()
     now = int(clock.now())
-    link = _store().get_owned(_link_id(code, domain), _owner())
+    link = _store().get_owned(_link_id(code, domain), _caller())
     asked = stats_range(link, start, end, now, tz or settings.stats_time_zone, granularity)
     hours = asked.utc_hours()
     rows = StatsStore(settings.require_stats_table()).hours(life_of(link.id.key, link.created_at), hour_key(hours[0]), hour_key(hours[-1]))
@@ -137,7 +145,7 @@ def link_qr(  # type: ignore[no-untyped-def]
     image_format: Annotated[Literal["svg", "png"], Query(alias="format")] = "svg",
     size: Annotated[int, Query(ge=MIN_SIZE, le=MAX_SIZE, description="Width in pixels.")] = DEFAULT_SIZE,
 ):
-    link = _store().get_owned(_link_id(code, domain), _owner())
+    link = _store().get_owned(_link_id(code, domain), _caller())
     image, content_type = qr_image(link.short_url, image_format, size)
     return Response(200, content_type, image, headers={"Cache-Control": "private, max-age=86400"})
 
@@ -147,8 +155,9 @@ def link_qr(  # type: ignore[no-untyped-def]
 def change_link(code: Code, body: Annotated[PatchBody, Body()], domain: Domain = None) -> Response[LinkOut]:
     now = clock.now()
     changes = body.model_dump(exclude_unset=True)
-    link = patch_link(_store(), load_settings(), _link_id(code, domain), _owner(), changes, now)
-    logger.info("link changed", extra={"link_id": link.id.key, "fields": sorted(changes)})
+    caller = _caller()
+    link = patch_link(_store(), load_settings(), _link_id(code, domain), caller, changes, now)
+    logger.info("link changed", extra={"link_id": link.id.key, "fields": sorted(changes), "by_operator": caller.admin})
     return json_response(200, link.to_body(int(now)))
 
 
@@ -156,8 +165,9 @@ def change_link(code: Code, body: Annotated[PatchBody, Body()], domain: Domain =
             responses=answers(204, None, *KEYED, 404, 422, description="Deleted"))
 def delete_link(code: Code, domain: Domain = None) -> Response[None]:
     link_id = _link_id(code, domain)
-    _store().delete_owned(link_id, _owner())
-    logger.info("link deleted", extra={"link_id": link_id.key})
+    caller = _caller()
+    _store().delete_owned(link_id, caller)
+    logger.info("link deleted", extra={"link_id": link_id.key, "by_operator": caller.admin})
     return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 

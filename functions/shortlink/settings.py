@@ -21,6 +21,7 @@ class Settings:
     stats_retention_days: int
     stats_time_zone: str = "UTC"
     visitor_pepper: str = ""  # the key of the redirect's visitor hash (stats/visitors.py)
+    admin_key_ids: tuple[str, ...] = ()  # API key ids of the operators (AdminApiKeyIds)
 
     @property
     def default_domain(self) -> str:
@@ -67,6 +68,7 @@ def load_settings() -> Settings:
         stats_retention_days=int(os.environ.get("STATS_RETENTION_DAYS", "90") or 90),
         stats_time_zone=os.environ.get("STATS_TIME_ZONE", "").strip() or "UTC",
         visitor_pepper=os.environ.get("VISITOR_PEPPER", ""),
+        admin_key_ids=tuple(k.strip() for k in os.environ.get("ADMIN_API_KEY_IDS", "").split(",") if k.strip()),
     )
 
 

@@ -58,6 +58,7 @@ def _index(event: dict[str, Any]) -> dict[str, Any]:
         language_label=html.escape(texts["language"]),
         css_url=f"static/app.css?v={VERSIONS['app.css']}",
         js_url=f"static/app.js?v={VERSIONS['app.js']}",
+        icon_url=f"static/favicon.svg?v={VERSIONS['favicon.svg']}",
         messages_json=html.escape(json.dumps(script_texts, ensure_ascii=False)),
         zh_current='aria-current="page"' if lang == "zh-CN" else "",
         en_current='aria-current="page"' if lang == "en" else "",
@@ -106,7 +107,12 @@ def _qr(event: dict[str, Any]) -> dict[str, Any]:
                                            **SECURITY_HEADERS}, "body": image.decode("utf-8")}
 
 
-ROUTES = {"/": _index, "/static/{asset}": _asset, "/qr": _qr}
+def _favicon(event: dict[str, Any]) -> dict[str, Any]:
+    """/favicon.ico, which browsers ask for by themselves: the SVG icon (browsers take it)."""
+    return _asset({**event, "pathParameters": {"asset": "favicon.svg"}})
+
+
+ROUTES = {"/": _index, "/static/{asset}": _asset, "/qr": _qr, "/favicon.ico": _favicon}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -14,12 +14,13 @@ from support import Devserver
 
 # A owns only the 150 links of the acceptance run; B is the other owner; C makes the rest.
 A, B, C = "owner-key-a-000000000000", "owner-key-b-000000000000", "owner-key-c-000000000000"
+OPERATOR = "operator-key-000000000000"  # LOCAL_ADMIN_KEYS: sees and changes every link
 
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devserver]:
     """A devserver of its own, so key A owns exactly the links the acceptance run makes."""
-    dev = Devserver(tmp_path_factory.mktemp("manage"), LOCAL_API_KEYS=f"{A},{B},{C}").start()
+    dev = Devserver(tmp_path_factory.mktemp("manage"), LOCAL_API_KEYS=f"{A},{B},{C}", LOCAL_ADMIN_KEYS=OPERATOR).start()
     yield dev
     dev.stop()
 
@@ -121,3 +122,27 @@ def test_openapi_and_docs_are_served(fresh: Devserver) -> None:
     document = requests.get(f"{fresh.url}/api/openapi.json").json()
     assert document["openapi"].startswith("3.") and "/api/links/{code}" in document["paths"]
     assert "redoc" in requests.get(f"{fresh.url}/api/docs").text
+
+
+def test_an_operator_takes_down_an_anonymous_link_and_sees_every_owner(fresh: Devserver) -> None:
+    operator, b = _session(OPERATOR), _session(C)  # C, whose links no other test counts
+    page_made = requests.post(f"{fresh.url}/api/shorten", json={"url": "https://example.com/abuse"}).json()
+    owned = b.post(f"{fresh.url}/api/links", json={"url": "https://example.com/c-owns"}).json()
+    assert b.get(f"{fresh.url}/api/links/{page_made['code']}").status_code == 404  # nobody else's
+    seen = operator.get(f"{fresh.url}/api/links/{page_made['code']}")
+    assert seen.status_code == 200 and seen.json()["owner"] is None
+    assert b.get(f"{fresh.url}/api/links/{owned['code']}").json()["owner"] == owned["owner"] is not None
+    disabled = operator.patch(f"{fresh.url}/api/links/{page_made['code']}", json={"disabled": True})
+    assert disabled.status_code == 200 and disabled.json()["state"] == "disabled"
+    assert requests.get(f"{fresh.url}/{page_made['code']}", allow_redirects=False).status_code == 410
+    every: dict[str, str | None] = {}
+    cursor = None
+    while True:
+        page = operator.get(f"{fresh.url}/api/links", params={"limit": 100, **({"cursor": cursor} if cursor else {})}).json()
+        every |= {link["code"]: link["owner"] for link in page["links"]}
+        cursor = page["cursor"]
+        if not cursor:
+            break
+    assert every[page_made["code"]] is None and every[owned["code"]] == owned["owner"] is not None
+    assert operator.delete(f"{fresh.url}/api/links/{owned['code']}").status_code == 204
+    assert b.get(f"{fresh.url}/api/links/{owned['code']}").status_code == 404

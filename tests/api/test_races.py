@@ -98,7 +98,8 @@ def _guess(server: Devserver, code: str, password: str, source_ip: str) -> int:
 def test_parallel_password_guesses_from_one_visitor_get_one_checked(server: Devserver, api: requests.Session) -> None:
     """At most one guess checked per back-off window (1 s after the first, 2 s after the second …),
     however many arrive at once: fifteen of sixteen parallel guesses are refused unchecked, unless
-    the burst outlasts the window (a slow machine), which then allows exactly one more."""
+    the burst outlasts the window (a slow machine), which then allows exactly one more. The right
+    password, if it is checked, forgives the back-off: one more guess may then be checked."""
     for trial in range(3):
         code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/vault", "password": "right-one"}).json()["code"]
         guesses = ["right-one" if i == 7 else f"wrong-{i}" for i in range(16)]
@@ -107,7 +108,7 @@ def test_parallel_password_guesses_from_one_visitor_get_one_checked(server: Devs
         elapsed = time.monotonic() - started
         checked = 16 - statuses.count(429)
         windows = 1 + int(math.log2(1 + elapsed))  # back-offs of 1, 2, 4 … s fit that many checks into the burst
-        assert 1 <= checked <= windows, (statuses, elapsed)
+        assert 1 <= checked <= windows + (303 in statuses), (statuses, elapsed)
         assert set(statuses) <= {401, 303, 429}
 
 
@@ -116,3 +117,19 @@ def test_parallel_guesses_from_many_addresses_meet_the_link_ceiling(server: Devs
     server.advance_clock(60 - server.now() % 60 + 0.2)  # at the start of a minute: all 30 fall in one
     statuses = _together(30, lambda i: _guess(server, code, f"wrong-{i}", f"203.0.113.{i}"))
     assert statuses.count(401) <= 20 and statuses.count(401) + statuses.count(429) == 30, statuses
+
+
+def test_parallel_creates_of_different_aliases_each_get_their_own_link(server: Devserver, api: requests.Session) -> None:
+    """Each request is answered for itself: a function instance takes one request at a time (the
+    devserver once let two requests share the Powertools resolver's current event: a false 409)."""
+    aliases = ["par-" + uuid.uuid4().hex[:10] for _ in range(16)]
+
+    def create(i: int) -> int:
+        with requests.Session() as session:
+            session.headers["x-api-key"] = server.api_key
+            answer = session.post(f"{server.url}/api/links", json={"url": f"https://example.com/par/{i}", "alias": aliases[i]})
+            body = answer.json()
+            assert answer.status_code != 201 or (body["code"], body["url"]) == (aliases[i], f"https://example.com/par/{i}")
+            return answer.status_code
+
+    assert _together(16, create) == [201] * 16

@@ -69,3 +69,12 @@ def test_qr_route_draws_an_svg(invoke: Invoke, make_event: MakeEvent) -> None:
     answer = invoke(make_event("GET", "/qr?url=https%3A%2F%2Fgo.example.com%2FAbc1234"))
     assert answer["statusCode"] == 200 and headers_of(answer)["Content-Type"] == "image/svg+xml"
     assert answer["body"].startswith("<svg")
+
+
+def test_the_favicon_is_served_not_a_missed_redirect(invoke: Invoke, make_event: MakeEvent) -> None:
+    page = invoke(make_event("GET", "/"))["body"]
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon and icon.group(1).startswith("static/favicon.svg?v=")
+    answer = invoke(make_event("GET", "/favicon.ico"))  # what browsers ask for by themselves
+    assert answer["statusCode"] == 200 and headers_of(answer)["Content-Type"].startswith("image/svg+xml")
+    assert answer["body"].startswith("<svg")

@@ -53,6 +53,8 @@ _PATCH_FIELDS = {
 _SHOWN_FIELDS = {
     **{name: (spec.json_type, Field(description=spec.doc or None)) for _, name, spec in SHOWN},
     **{name: (json_type, ...) for name, json_type in DERIVED_SHOWN.items()},
+    "owner": (str | None, Field(default=None, description="The API key id that owns the link; null for links made "
+                                                          "on the page. Operators see every link's.")),
 }
 
 if TYPE_CHECKING:  # the checker's view of the models built below

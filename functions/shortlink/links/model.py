@@ -120,7 +120,7 @@ class Link:
     def to_body(self, now: int) -> dict[str, Any]:
         """The link body every route returns."""
         body = {name: spec.show(getattr(self, attr)) for attr, name, spec in SHOWN}
-        return {**body, "short_url": self.short_url, "state": self.state(now)}
+        return {**body, "short_url": self.short_url, "state": self.state(now), "owner": self.owner}
 
 
 def _declared(kind: str) -> list[tuple[str, str, Any]]:
@@ -132,7 +132,7 @@ def _declared(kind: str) -> list[tuple[str, str, Any]]:
 GIVEN: list[tuple[str, str, Given]] = _declared("given")
 SHOWN: list[tuple[str, str, Shown]] = _declared("shown")
 # Shown beside the declared fields: derived from them.
-DERIVED_SHOWN: dict[str, Any] = {"short_url": str, "state": State}
+DERIVED_SHOWN: dict[str, Any] = {"short_url": str, "state": State, "owner": str | None}
 
 
 def default_of(attr: str) -> Any:

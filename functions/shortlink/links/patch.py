@@ -9,6 +9,7 @@ from ..errors import InvalidInput
 from ..settings import Settings
 from . import rules
 from .create import timestamp
+from .access import Caller
 from .identity import LinkId
 from .model import GIVEN, Link
 from .store import LinkStore
@@ -55,6 +56,7 @@ def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now
     return sets, [r for r in dict.fromkeys(removes) if r not in sets]
 
 
-def patch_link(store: LinkStore, settings: Settings, link_id: LinkId, owner: str, changes: dict[str, Any], now: float) -> Link:
+def patch_link(store: LinkStore, settings: Settings, link_id: LinkId, caller: Caller, changes: dict[str, Any],
+               now: float) -> Link:
     sets, removes = plan_patch(changes, settings, link_id, now)
-    return store.update_owned(link_id, owner, sets, removes)
+    return store.update_owned(link_id, caller, sets, removes)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..dynamodb import ConditionFailed, call, plain, query_all, typed
 from ..errors import AliasTaken, LinkNotFound, StoreUnavailable
+from .access import Caller
 from .expiry import expiry_slot
 from .identity import LinkId
 from .model import Link
@@ -192,11 +193,20 @@ class LinkStore:
             return False
         return True
 
-    def get_owned(self, link_id: LinkId, owner: str) -> Link:
+    def get_owned(self, link_id: LinkId, caller: Caller) -> Link:
         link = self.get(link_id)
-        if link.owner != owner:
+        if not caller.may_see(link):
             raise LinkNotFound(f"no link {link_id}")  # another owner's link does not exist for you
         return link
+
+    def list_all(self, limit: int, start: dict[str, str] | None) -> tuple[list[Link], dict[str, str] | None]:
+        """One page of every link, in the table's order (operators): a Scan, so it reads the
+        whole table page by page; there is no index of all links to keep hot."""
+        kwargs: dict[str, Any] = {"ExclusiveStartKey": {"link_id": {"S": start["link_id"]}}} if start else {}
+        answer = call("scan", TableName=self.table, Limit=limit, **kwargs)
+        last = answer.get("LastEvaluatedKey")
+        next_start = {"link_id": last["link_id"]["S"], "created_at": ""} if last else None
+        return [from_item(item) for item in answer.get("Items", [])], next_start
 
     def list_owned(self, owner: str, limit: int, start: dict[str, str] | None) -> tuple[list[Link], dict[str, str] | None]:
         """One page of the owner's links, newest first, from the by_owner index."""
@@ -220,15 +230,14 @@ class LinkStore:
         next_start = {"link_id": last["link_id"]["S"], "created_at": last["created_at"]["S"]} if last else None
         return [from_item(item) for item in answer.get("Items", [])], next_start
 
-    def update_owned(self, link_id: LinkId, owner: str, sets: dict[str, Any], removes: list[str]) -> Link:
-        """Apply a PATCH in one UpdateItem, only if the link exists and belongs to owner.
+    def update_owned(self, link_id: LinkId, caller: Caller, sets: dict[str, Any], removes: list[str]) -> Link:
+        """Apply a PATCH in one UpdateItem, only if the link exists and the caller may change it.
         A new expiry moves the link in the by_expiry index; none takes it out."""
         if "expires_at" in sets:
             sets = {**sets, EXPIRY_SLOT: expiry_slot(link_id, sets["expires_at"])}
         if "expires_at" in removes:
             removes = [*removes, EXPIRY_SLOT]
-        names = {"#owner": "owner"}
-        values: dict[str, Any] = {":owner": {"S": owner}}
+        condition, names, values = _may_change(caller)
         parts = []
         for i, (name, value) in enumerate(sets.items()):
             names[f"#s{i}"], values[f":s{i}"] = name, typed(value)
@@ -243,24 +252,24 @@ class LinkStore:
                 TableName=self.table,
                 Key=_key(link_id),
                 UpdateExpression=expression,
-                ConditionExpression="attribute_exists(link_id) AND #owner = :owner",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+                **({"ExpressionAttributeValues": values} if values else {}),
             )
         except ConditionFailed:
             raise LinkNotFound(f"no link {link_id}") from None
         return from_item(answer["Attributes"])
 
-    def delete_owned(self, link_id: LinkId, owner: str) -> None:
+    def delete_owned(self, link_id: LinkId, caller: Caller) -> None:
+        condition, names, values = _may_change(caller)
         try:
             call(
                 "delete_item",
                 TableName=self.table,
                 Key=_key(link_id),
-                ConditionExpression="attribute_exists(link_id) AND #owner = :owner",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues={":owner": {"S": owner}},
+                ConditionExpression=condition,
+                **({"ExpressionAttributeNames": names, "ExpressionAttributeValues": values} if values else {}),
             )
         except ConditionFailed:
             raise LinkNotFound(f"no link {link_id}") from None
@@ -287,6 +296,14 @@ class LinkStore:
         except ConditionFailed:
             return False
         return True
+
+
+def _may_change(caller: Caller) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The condition of a caller's PATCH or DELETE: the link exists and, unless the caller is an
+    operator, belongs to it."""
+    if caller.admin:
+        return "attribute_exists(link_id)", {}, {}
+    return "attribute_exists(link_id) AND #owner = :owner", {"#owner": "owner"}, {":owner": {"S": caller.key_id}}
 
 
 class VisitRefused(Exception):
