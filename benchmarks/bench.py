@@ -349,6 +349,23 @@ def soak(tmp: Path) -> dict[str, int]:
     return tally
 
 
+def console_first_view(tmp: Path) -> dict[str, int]:
+    """Bytes the console's first view (the sign-in form) transfers: the page and every asset it
+    names, fetched as a browser does (gzip offered: API Gateway compresses when configured to;
+    the devserver does not, so these are the uncompressed sizes, an upper bound)."""
+    import re
+
+    import requests
+
+    sizes: dict[str, int] = {}
+    with devserver(tmp) as (base, _endpoint):
+        page = requests.get(f"{base}/console", headers={"Accept-Language": "zh-CN"})
+        sizes["console (HTML)"] = len(page.content)
+        for asset in re.findall(r'(?:src|href)="(static/[^"?]+)', page.text):
+            sizes[asset] = len(requests.get(f"{base}/{asset}").content)
+    return sizes
+
+
 def visitor_errors(n: int, trials: int) -> list[float]:
     """Relative errors of the day's unique visitors, counted as StatsFunction keeps them."""
     sys.path.insert(0, str(ROOT / "functions"))
@@ -408,6 +425,13 @@ def main() -> None:
         errors = visitor_errors(n, trials)
         print(f"  {n:>9,} visitors: errors {', '.join(f'{e:+.2%}' for e in errors)}   mean |error| "
               f"{sum(abs(e) for e in errors) / len(errors):.2%}  (standard error 1.6 %)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        first_view = console_first_view(Path(tmp))
+    print("== console first view (GET /console and the assets it names, uncompressed)")
+    for name, size in first_view.items():
+        print(f"  {name:34s} {size / 1024:7.1f} KB")
+    print(f"  {'total':34s} {sum(first_view.values()) / 1024:7.1f} KB  (target <= 200 KB)")
 
     with tempfile.TemporaryDirectory() as tmp:
         load = throughput(Path(tmp))

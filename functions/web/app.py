@@ -8,6 +8,7 @@ import json
 import mimetypes
 from pathlib import Path
 from string import Template
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from shortlink.settings import load_settings
 
 HERE = Path(__file__).parent
 INDEX = Template((HERE / "templates" / "index.html").read_text(encoding="utf-8"))
+CONSOLE = Template((HERE / "templates" / "console.html").read_text(encoding="utf-8"))
 # Every asset is read once per container; its content hash versions its URL, so browsers
 # may keep it for a year and still never run a stale script.
 ASSETS = {
@@ -31,6 +33,8 @@ ASSETS = {
 VERSIONS = {name: hashlib.sha256(data).hexdigest()[:12] for name, (data, _) in ASSETS.items()}
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
             "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# The console shows QR codes it fetched with the API key (blob: images); nothing else differs.
+CONSOLE_CSP = PAGE_CSP.replace("img-src 'self'", "img-src 'self' blob:")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
 QR_PIXELS = 240
 ONE_YEAR = 365 * 86400
@@ -45,37 +49,55 @@ def _options(values: list[tuple[str, str]], selected: str) -> str:
     )
 
 
-def _index(event: dict[str, Any]) -> dict[str, Any]:
-    settings = load_settings()
+def _render(event: dict[str, Any], page: Template, csp: str, script_keys: Callable[[str], bool],
+            fields: Callable[[dict[str, str]], dict[str, str]]) -> dict[str, Any]:
+    """A page in the visitor's language: its texts, versioned assets, the texts its script needs."""
     headers = request_headers(event)
     query = event.get("queryStringParameters") or {}
     lang = language_of(headers, query.get("lang"))
     texts = MESSAGES[lang]
-    script_texts = {key: texts[key] for key in texts if key.startswith("error.") or key in SCRIPT_TEXTS}
-    page = INDEX.substitute(
+    body = page.substitute(
         {key.replace(".", "_"): html.escape(value) for key, value in texts.items()},
         lang=lang,
         language_label=html.escape(texts["language"]),
-        css_url=f"static/app.css?v={VERSIONS['app.css']}",
-        js_url=f"static/app.js?v={VERSIONS['app.js']}",
-        icon_url=f"static/favicon.svg?v={VERSIONS['favicon.svg']}",
-        messages_json=html.escape(json.dumps(script_texts, ensure_ascii=False)),
+        icon_url=_versioned("favicon.svg"),
+        css_url=_versioned("app.css"),
+        messages_json=html.escape(json.dumps({k: v for k, v in texts.items() if script_keys(k)}, ensure_ascii=False)),
         zh_current='aria-current="page"' if lang == "zh-CN" else "",
         en_current='aria-current="page"' if lang == "en" else "",
-        domain_options=_options([(d, d) for d in settings.short_domains], settings.default_domain),
-        validity_options=_options([(v, texts[f"validity.{v}"]) for v in PRESETS], settings.default_validity),
+        **fields(texts),
     )
     response_headers = {
         "Content-Type": "text/html; charset=utf-8",
         "Content-Language": lang,
         "Cache-Control": "no-cache",
         "Vary": "Accept-Language, Cookie",
-        "Content-Security-Policy": PAGE_CSP,
+        "Content-Security-Policy": csp,
         **SECURITY_HEADERS,
     }
     if query.get("lang") in LANGUAGES:
         response_headers["Set-Cookie"] = f"lang={lang}; Path=/; Max-Age={ONE_YEAR}; SameSite=Lax"
-    return {"statusCode": 200, "headers": response_headers, "body": page}
+    return {"statusCode": 200, "headers": response_headers, "body": body}
+
+
+def _versioned(asset: str) -> str:
+    return f"static/{asset}?v={VERSIONS[asset]}"
+
+
+def _index(event: dict[str, Any]) -> dict[str, Any]:
+    settings = load_settings()
+    return _render(event, INDEX, PAGE_CSP, lambda key: key.startswith("error.") or key in SCRIPT_TEXTS, lambda texts: {
+        "js_url": _versioned("app.js"),
+        "domain_options": _options([(d, d) for d in settings.short_domains], settings.default_domain),
+        "validity_options": _options([(v, texts[f"validity.{v}"]) for v in PRESETS], settings.default_validity),
+    })
+
+
+def _console(event: dict[str, Any]) -> dict[str, Any]:
+    """GET /console: the signed-in console (console.js calls the /api routes with the user's key)."""
+    return _render(event, CONSOLE, CONSOLE_CSP, lambda key: key.startswith(("error.", "console.")) or key in ("copy", "copied"),
+                   lambda texts: {"uplot_css_url": _versioned("uplot.min.css"), "uplot_js_url": _versioned("uplot.min.js"),
+                                  "console_js_url": _versioned("console.js")})
 
 
 def _asset(event: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +134,7 @@ def _favicon(event: dict[str, Any]) -> dict[str, Any]:
     return _asset({**event, "pathParameters": {"asset": "favicon.svg"}})
 
 
-ROUTES = {"/": _index, "/static/{asset}": _asset, "/qr": _qr, "/favicon.ico": _favicon}
+ROUTES = {"/": _index, "/console": _console, "/static/{asset}": _asset, "/qr": _qr, "/favicon.ico": _favicon}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -78,3 +78,20 @@ def test_the_favicon_is_served_not_a_missed_redirect(invoke: Invoke, make_event:
     answer = invoke(make_event("GET", "/favicon.ico"))  # what browsers ask for by themselves
     assert answer["statusCode"] == 200 and headers_of(answer)["Content-Type"].startswith("image/svg+xml")
     assert answer["body"].startswith("<svg")
+
+
+@pytest.mark.parametrize("lang, title", [("zh-CN", "短链接控制台"), ("en", "Short links console")])
+def test_console_is_one_page_of_versioned_vendored_assets_under_a_strict_csp(invoke: Invoke, make_event: MakeEvent,
+                                                                              lang: str, title: str) -> None:
+    answer = invoke(make_event("GET", f"/console?lang={lang}"))
+    assert answer["statusCode"] == 200
+    csp = headers_of(answer)["Content-Security-Policy"]
+    assert "script-src 'self';" in csp and "img-src 'self' blob:;" in csp and "connect-src 'self'" in csp
+    page = answer["body"]
+    assert f"<title>{title}</title>" in page and "<script>" not in page and "style=" not in page
+    assets = re.findall(r'(?:src|href)="(static/[^"]+)"', page)
+    assert {a.split("?")[0] for a in assets} == {"static/favicon.svg", "static/app.css", "static/uplot.min.css",
+                                                 "static/uplot.min.js", "static/console.js"}
+    assert all("?v=" in a for a in assets) and "http" not in "".join(assets)  # nothing from a CDN
+    for asset in assets:
+        assert invoke(make_event("GET", "/" + asset.split("?")[0]))["statusCode"] == 200

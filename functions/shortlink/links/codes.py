@@ -16,7 +16,7 @@ RESERVED = frozenset(
     {
         "api", "docs", "static", "assets", "favicon.ico", "robots.txt", "health",
         "admin", "login", "logout", "signup", "account", "settings", "dashboard",
-        "www", "app", "help", "about", "terms", "privacy", "stats", "qr",
+        "www", "app", "help", "about", "terms", "privacy", "stats", "qr", "console",
         "sitemap.xml", ".well-known", "openapi.json",
     }
 )

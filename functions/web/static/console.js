@@ -1,0 +1,307 @@
+// The console: the /api routes, called with the API key the user signs in with (kept in this
+// browser only: sessionStorage, or localStorage when remembered). No other server state.
+(() => {
+  "use strict";
+  const T = JSON.parse(document.body.dataset.messages);
+  const KEY = "shortlink.key";
+  const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const $ = (id) => document.getElementById(id);
+  const views = ["sign-in", "list", "detail"];
+  let key = sessionStorage.getItem(KEY) || localStorage.getItem(KEY);
+  let loaded = [];
+  let cursor = null;
+  let chart = null;
+  let bulkRows = [];
+
+  function show(view) {
+    views.forEach((v) => { $(v).hidden = v !== view; });
+    $("sign-out").hidden = view === "sign-in";
+  }
+
+  function text(name, values = {}) {
+    return (T[name] || name).replace(/\{(\w+)\}/g, (_, k) => values[k]);
+  }
+
+  function cell(row, content) {
+    const td = document.createElement("td");
+    if (content instanceof Node) td.append(content); else td.textContent = content;
+    row.append(td);
+    return td;
+  }
+
+  function localTime(iso) {
+    return iso ? new Date(iso).toLocaleString(document.documentElement.lang, { timeZone: ZONE }) : T["console.never"];
+  }
+
+  async function api(path, options = {}) {
+    const headers = { "x-api-key": key, ...(options.body ? { "Content-Type": "application/json" } : {}) };
+    const response = await fetch(path, { ...options, headers });
+    if (response.status === 403) { signOut(T["console.bad_key"]); throw new Error("key"); }
+    return response;
+  }
+
+  async function problemText(response) {
+    try {
+      const problem = await response.json();
+      const field = problem.errors && problem.errors[0] && problem.errors[0].field;
+      if (response.status === 409) return T["error.alias_taken"];
+      return T[`error.${field}`] || problem.detail || problem.title || T["error.generic"];
+    } catch (e) { return T["error.generic"]; }
+  }
+
+  function download(blob, name) {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }
+
+  // Sign in and out ---------------------------------------------------------------------------
+  $("sign-in").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    key = $("key").value.trim();
+    const probe = await fetch("api/links?limit=1", { headers: { "x-api-key": key } });
+    if (!probe.ok) { $("key-error").textContent = T["console.bad_key"]; return; }
+    (($("remember").checked) ? localStorage : sessionStorage).setItem(KEY, key);
+    $("key").value = "";
+    $("key-error").textContent = "";
+    route();
+  });
+
+  function signOut(message = "") {
+    sessionStorage.removeItem(KEY);
+    localStorage.removeItem(KEY);
+    key = null;
+    $("key-error").textContent = message;
+    location.hash = "";
+    show("sign-in");
+  }
+  $("sign-out").addEventListener("click", () => signOut());
+
+  // The links ------------------------------------------------------------------------------------
+  async function loadLinks(more = false) {
+    if (!more) { loaded = []; cursor = null; }
+    const params = new URLSearchParams({ limit: "100" });
+    if ($("state").value) params.set("state", $("state").value);
+    if (cursor) params.set("cursor", cursor);
+    const response = await api(`api/links?${params}`);
+    if (!response.ok) { $("list-error").textContent = await problemText(response); return; }
+    const page = await response.json();
+    loaded = loaded.concat(page.links);
+    cursor = page.cursor;
+    renderLinks();
+  }
+
+  function renderLinks() {
+    const words = $("search").value.trim().toLowerCase();
+    let links = loaded.filter((l) => !words || [l.code, l.url, l.title || ""].some((v) => v.toLowerCase().includes(words)));
+    if ($("sort").value === "visits") links = [...links].sort((a, b) => b.visits - a.visits);
+    const owners = new Set(loaded.map((l) => l.owner));
+    document.querySelectorAll(".owner").forEach((th) => { th.hidden = owners.size < 2 && !owners.has(null); });
+    const body = $("links").tBodies[0];
+    body.replaceChildren();
+    for (const link of links) {
+      const row = document.createElement("tr");
+      const open = document.createElement("a");
+      open.href = `#link/${encodeURIComponent(link.domain)}/${encodeURIComponent(link.code)}`;
+      open.textContent = link.short_url;
+      const copy = document.createElement("button");
+      copy.type = "button";
+      copy.className = "small";
+      copy.textContent = T.copy;
+      copy.setAttribute("aria-label", `${T.copy} ${link.short_url}`);
+      copy.addEventListener("click", () => navigator.clipboard.writeText(link.short_url).then(() => { copy.textContent = T.copied; }));
+      const first = cell(row, open);
+      first.append(" ", copy);
+      cell(row, link.title ? `${link.title} — ${link.url}` : link.url).className = "url";
+      cell(row, String(link.visits));
+      cell(row, T[`console.state.${link.state}`]);
+      const when = document.createElement("time");
+      if (link.expires_at) when.dateTime = link.expires_at;
+      when.textContent = localTime(link.expires_at);
+      cell(row, when);
+      cell(row, link.owner || T["console.anonymous"]).hidden = owners.size < 2 && !owners.has(null);
+      row.dataset.code = link.code;
+      body.append(row);
+    }
+    $("empty").hidden = loaded.length > 0;
+    $("more").hidden = !cursor;
+  }
+
+  $("search").addEventListener("input", renderLinks);
+  $("sort").addEventListener("change", renderLinks);
+  $("state").addEventListener("change", () => loadLinks());
+  $("more").addEventListener("click", () => loadLinks(true));
+
+  // Bulk create: lines "url" or "url,alias,title", in batches of at most 100 -----------------
+  $("bulk").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const lines = $("bulk-lines").value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    bulkRows = [];
+    for (let start = 0; start < lines.length; start += 100) {
+      const chunk = lines.slice(start, start + 100);
+      const links = chunk.map((line) => {
+        const [url, alias, ...title] = line.split(",").map((p) => p.trim());
+        return { url, ...(alias ? { alias } : {}), ...(title.length && title.join(",") ? { title: title.join(",") } : {}) };
+      });
+      const response = await api("api/links/batch", { method: "POST", body: JSON.stringify({ links }) });
+      const results = response.ok ? (await response.json()).results : chunk.map(() => ({ status: response.status }));
+      results.forEach((result, i) => {
+        let outcome;
+        if (result.status === 201) outcome = `${T["console.created"]}: ${result.link.short_url}`;
+        else if (result.status === 409) outcome = T["error.alias_taken"];
+        else {
+          const field = result.error && result.error.errors && result.error.errors[0] && result.error.errors[0].field;
+          outcome = T[`error.${field}`] || (result.error && result.error.detail) || T["error.generic"];
+        }
+        bulkRows.push({ line: chunk[i], status: result.status, outcome, short_url: result.link ? result.link.short_url : "" });
+      });
+    }
+    const body = $("bulk-table").tBodies[0];
+    body.replaceChildren();
+    for (const row of bulkRows) {
+      const tr = document.createElement("tr");
+      tr.className = row.status === 201 ? "ok" : "failed";
+      cell(tr, row.line);
+      cell(tr, row.outcome);
+      body.append(tr);
+    }
+    $("bulk-results").hidden = false;
+    loadLinks();
+  });
+
+  $("bulk-download").addEventListener("click", () => {
+    const quote = (v) => `"${String(v).replace(/"/g, '""')}"`;
+    const csv = [["line", "status", "short_url", "result"], ...bulkRows.map((r) => [r.line, r.status, r.short_url, r.outcome])]
+      .map((r) => r.map(quote).join(",")).join("\r\n");
+    download(new Blob(["\ufeff", csv], { type: "text/csv" }), "bulk-results.csv");
+  });
+
+  // One link: settings, statistics, QR -------------------------------------------------------
+  let current = null;
+
+  async function loadLink(domain, code) {
+    const response = await api(`api/links/${encodeURIComponent(code)}?domain=${encodeURIComponent(domain)}`);
+    if (!response.ok) { $("detail-error").textContent = await problemText(response); return; }
+    current = await response.json();
+    $("detail-title").textContent = current.short_url;
+    const settings = $("settings");
+    settings.replaceChildren();
+    for (const [name, value] of [[T["console.col_url"], current.url], [T["console.col_state"], T[`console.state.${current.state}`]],
+      [T["console.col_visits"], String(current.visits)], [T["console.col_expires"], localTime(current.expires_at)]]) {
+      const dt = document.createElement("dt");
+      dt.textContent = name;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      settings.append(dt, dd);
+    }
+    $("toggle").textContent = current.disabled ? T["console.enable"] : T["console.disable"];
+    $("detail-title").focus();
+    loadStats();
+    loadQr();
+  }
+
+  function query(extra = {}) {
+    const days = Number($("range").value);
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: ZONE }).format(new Date());
+    const from = new Date(`${today}T12:00:00Z`);
+    from.setUTCDate(from.getUTCDate() - (days - 1));
+    return new URLSearchParams({ domain: current.domain, tz: ZONE, from: from.toISOString().slice(0, 10), to: today,
+      granularity: days <= 7 ? "hour" : "day", ...extra });
+  }
+
+  async function loadStats() {
+    const response = await api(`api/links/${encodeURIComponent(current.code)}/stats?${query()}`);
+    if (!response.ok) { $("detail-error").textContent = await problemText(response); return; }
+    const report = await response.json();
+    const series = report.hours || report.days;
+    const times = series.map((p) => (p.hour ? Date.parse(p.hour) : new Date(`${p.day}T00:00:00`).getTime()) / 1000);
+    const visits = series.map((p) => p.visits);
+    $("total").textContent = String(report.total);
+    $("visitors").textContent = String(report.visitors);
+    const chartBox = $("chart");
+    chartBox.dataset.total = String(visits.reduce((a, b) => a + b, 0));
+    if (chart) chart.destroy();
+    chart = new uPlot({ width: Math.min(chartBox.clientWidth || 600, 900), height: 220,
+      series: [{}, { label: T["console.visits"], stroke: "#1a56db", width: 2 }, { label: T["console.visitors"], stroke: "#0e9f6e" }] },
+    [times, visits, series.map((p) => p.visitors)], chartBox);
+    const body = $("series").tBodies[0];
+    body.replaceChildren();
+    for (const point of series) {
+      const tr = document.createElement("tr");
+      cell(tr, point.hour || point.day);
+      cell(tr, String(point.visits));
+      cell(tr, String(point.visitors));
+      body.append(tr);
+    }
+    const box = $("dimensions");
+    box.replaceChildren();
+    for (const name of ["platforms", "apps", "referrers", "countries", "browsers"]) {
+      const table = document.createElement("table");
+      table.createCaption().textContent = T[`console.${name}`];
+      const head = table.createTHead().insertRow();
+      for (const label of [T["console.name"], T["console.count"]]) {
+        const th = document.createElement("th");
+        th.scope = "col";
+        th.textContent = label;
+        head.append(th);
+      }
+      const rows = table.createTBody();
+      for (const [label, count] of Object.entries(report[name])) {
+        const tr = rows.insertRow();
+        cell(tr, label);
+        cell(tr, String(count));
+      }
+      table.dataset.dimension = name;
+      box.append(table);
+    }
+  }
+
+  async function loadQr() {
+    const response = await api(`api/links/${encodeURIComponent(current.code)}/qr?domain=${encodeURIComponent(current.domain)}&format=svg&size=200`);
+    if (response.ok) $("qr").src = URL.createObjectURL(await response.blob());
+  }
+
+  $("range").addEventListener("change", loadStats);
+  $("export").addEventListener("click", async () => {
+    const response = await api(`api/links/${encodeURIComponent(current.code)}/stats?${query({ format: "csv" })}`);
+    if (response.ok) download(await response.blob(), `stats-${current.code}.csv`);
+  });
+  $("qr-downloads").addEventListener("click", async (event) => {
+    const button = event.target.closest("button");
+    if (!button) return;
+    const { format, size } = button.dataset;
+    const response = await api(`api/links/${encodeURIComponent(current.code)}/qr?domain=${encodeURIComponent(current.domain)}&format=${format}&size=${size}`);
+    if (response.ok) download(await response.blob(), `qr-${current.code}.${format}`);
+  });
+  $("toggle").addEventListener("click", async () => {
+    const response = await api(`api/links/${encodeURIComponent(current.code)}?domain=${encodeURIComponent(current.domain)}`,
+      { method: "PATCH", body: JSON.stringify({ disabled: !current.disabled }) });
+    if (!response.ok) { $("detail-error").textContent = await problemText(response); return; }
+    loadLink(current.domain, current.code);
+  });
+  $("delete").addEventListener("click", async () => {
+    if (!window.confirm(text("console.confirm_delete", { code: current.code }))) return;
+    const response = await api(`api/links/${encodeURIComponent(current.code)}?domain=${encodeURIComponent(current.domain)}`, { method: "DELETE" });
+    if (!response.ok) { $("detail-error").textContent = await problemText(response); return; }
+    location.hash = "";
+  });
+
+  // Views by the address's hash: "" the list, "#link/<domain>/<code>" one link ----------------
+  function route() {
+    if (!key) { show("sign-in"); return; }
+    const match = location.hash.match(/^#link\/([^/]+)\/([^/]+)$/);
+    if (match) {
+      show("detail");
+      loadLink(decodeURIComponent(match[1]), decodeURIComponent(match[2]));
+    } else {
+      show("list");
+      loadLinks();
+    }
+  }
+  window.addEventListener("hashchange", route);
+  route();
+})();

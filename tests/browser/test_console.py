@@ -1,0 +1,144 @@
+"""The console (/console) in real Chromium: sign in, links, a link's charts after real visits,
+QR and CSV downloads, bulk create, an operator's take-down; both languages, phone and desktop."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas
+import pytest
+import requests
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+
+from support import ROOT, Devserver
+from shortlink.http.i18n import MESSAGES
+
+pytestmark = pytest.mark.devserver
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+OWNER, OPERATOR = "console-owner-key-000000", "console-operator-key-0000"
+ZONE = "Asia/Shanghai"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devserver]:
+    server = Devserver(tmp_path_factory.mktemp("console"), LOCAL_API_KEYS=OWNER, LOCAL_ADMIN_KEYS=OPERATOR,
+                       TTL_SWEEP_INTERVAL="1").start()
+    yield server
+    server.stop()
+
+
+def _console(browser: Browser, dev: Devserver, locale: str, device: dict[str, Any], key: str = OWNER) -> Page:
+    context = browser.new_context(locale=locale, timezone_id=ZONE, base_url=dev.url, accept_downloads=True,
+                                  bypass_csp=True,  # only to inject axe; the CSP itself is checked in the handler tests
+                                  extra_http_headers={"Accept-Language": locale}, **device)
+    page = context.new_page()
+    page.goto("/console")
+    page.locator("#key").fill(key)
+    page.locator("#sign-in button[type=submit]").click()
+    expect(page.locator("#list")).to_be_visible()
+    return page
+
+
+def _axe_clean(page: Page) -> None:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})")
+    assert [v["id"] for v in found["violations"]] == [], found["violations"]
+    assert found["passes"], "axe checked nothing"
+
+
+def _visited_link(dev: Devserver, visits: int) -> dict[str, Any]:
+    api = {"x-api-key": OWNER}
+    link = requests.post(f"{dev.url}/api/links", headers=api, json={"url": "https://example.com/poster", "title": "海报 poster",
+                                                                     "alias": "c-" + uuid.uuid4().hex[:8]}).json()
+    for i in range(visits):
+        assert requests.get(link["short_url"], allow_redirects=False, headers={"X-Forwarded-For": f"203.0.113.{i + 1}"}).status_code == 302
+    deadline = time.monotonic() + 20
+    while requests.get(f"{dev.url}/api/links/{link['code']}/stats", headers=api, params={"tz": ZONE}).json()["total"] < visits:
+        assert time.monotonic() < deadline, "the statistics did not arrive"
+        time.sleep(0.3)
+    return dict(link)
+
+
+@pytest.mark.parametrize("locale, device", [("zh-CN", PHONE), ("en", DESKTOP)], ids=["zh-CN-phone", "en-desktop"])
+def test_sign_in_find_a_link_see_its_charts_and_download_qr_and_csv(browser: Browser, dev: Devserver, screenshots: Path,
+                                                                     locale: str, device: dict[str, Any]) -> None:
+    link = _visited_link(dev, 5)
+    texts = MESSAGES[locale]
+    page = _console(browser, dev, locale, device)
+    expect(page.locator("h1")).to_have_text(texts["console.title"])
+    _axe_clean(page)
+    page.locator("#search").fill(link["code"])
+    row = page.locator(f"#links tr[data-code='{link['code']}']")
+    expect(row).to_contain_text(link["short_url"])
+    expect(row.locator("td").nth(2)).to_have_text("5")
+    expect(row.locator("td").nth(3)).to_have_text(texts["console.state.active"])
+    page.screenshot(path=screenshots / f"console-list-{locale}.png", full_page=True)
+
+    row.get_by_role("link").click()
+    expect(page.locator("#detail-title")).to_have_text(link["short_url"])
+    expect(page.locator("#chart canvas").first).to_be_visible()
+    week = requests.get(f"{dev.url}/api/links/{link['code']}/stats", headers={"x-api-key": OWNER}, params={
+        "tz": ZONE, "granularity": "hour",
+        "from": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600 - 6 * 86400)),
+        "to": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))}).json()
+    expect(page.locator("#total")).to_have_text(str(week["total"]))
+    assert page.locator("#chart").get_attribute("data-total") == str(week["total"]) == "5"  # the chart plots the API's visits
+    expect(page.locator("#visitors")).to_have_text("5")
+    platforms = page.locator("table[data-dimension=platforms] tbody tr")
+    expect(platforms).to_have_count(len(week["platforms"]))
+    _axe_clean(page)
+    page.screenshot(path=screenshots / f"console-link-{locale}.png", full_page=True)
+
+    with page.expect_download() as png:
+        page.locator("#qr-downloads button[data-size='1024']").click()
+    assert png.value.suggested_filename == f"qr-{link['code']}.png"
+    image = Image.open(io.BytesIO(Path(png.value.path()).read_bytes()))
+    assert image.size == (1024, 1024) and [r.text for r in zxingcpp.read_barcodes(image)] == [link["short_url"]]
+    with page.expect_download() as csv:
+        page.locator("#export").click()
+    sheet = pandas.read_csv(csv.value.path(), encoding="utf-8-sig")
+    assert int(sheet["visits"].sum()) == 5 and csv.value.suggested_filename == f"stats-{link['code']}.csv"
+    page.context.close()
+
+
+def test_bulk_create_five_lines_one_bad_fails_alone(browser: Browser, dev: Devserver, screenshots: Path) -> None:
+    page = _console(browser, dev, "zh-CN", DESKTOP)
+    tag = uuid.uuid4().hex[:6]
+    lines = [f"https://example.com/bulk/{i},b-{tag}-{i},第{i}个" for i in range(4)] + ["javascript:alert(1)"]
+    page.locator("#bulk-lines").fill("\n".join(lines[:2] + [lines[4]] + lines[2:4]))
+    page.locator("#bulk button[type=submit]").click()
+    results = page.locator("#bulk-table tbody tr")
+    expect(results).to_have_count(5)
+    expect(page.locator("#bulk-table tr.ok")).to_have_count(4)
+    expect(page.locator("#bulk-table tr.failed")).to_have_text(["javascript:alert(1)" + MESSAGES["zh-CN"]["error.url"]])
+    page.screenshot(path=screenshots / "console-bulk-zh-CN.png", full_page=True)
+    with page.expect_download() as download:
+        page.locator("#bulk-download").click()
+    sheet = pandas.read_csv(download.value.path(), encoding="utf-8-sig")
+    assert sorted(sheet["status"]) == [201, 201, 201, 201, 422]
+    made = requests.get(f"{dev.url}/api/links/b-{tag}-3", headers={"x-api-key": OWNER}).json()
+    assert made["title"] == "第3个" and made["url"] == "https://example.com/bulk/3"
+    page.context.close()
+
+
+def test_an_operator_disables_a_link_made_on_the_page(browser: Browser, dev: Devserver, screenshots: Path) -> None:
+    anonymous = requests.post(f"{dev.url}/api/shorten", json={"url": "https://example.com/spam"}).json()
+    page = _console(browser, dev, "en", PHONE, key=OPERATOR)
+    page.locator("#search").fill(anonymous["code"])
+    row = page.locator(f"#links tr[data-code='{anonymous['code']}']")
+    expect(row).to_contain_text(MESSAGES["en"]["console.anonymous"])
+    row.get_by_role("link").click()
+    page.locator("#toggle").click()
+    expect(page.locator("#settings")).to_contain_text(MESSAGES["en"]["console.state.disabled"])
+    assert requests.get(anonymous["short_url"], allow_redirects=False).status_code == 410
+    page.screenshot(path=screenshots / "console-operator-en.png", full_page=True)
+    page.context.close()
