@@ -3,9 +3,10 @@
 A stream MODIFY whose last_visit changed is one visit (the redirect's UpdateItem);
 visits of one link in one UTC hour are added up and written in one update per
 (link, hour), and reports fold those hours into the viewer's time zone, by day or by hour.
-Each counted visit carries the link's visit number (stream records of one item arrive in
-order), so an hour row remembers the highest number it has added: a replayed record is
-recognised and skipped, and a retried batch never counts twice.
+Each visit carries the link's visit number (a bot's: its bot_visits number; stream records of
+one item arrive in order), so an hour row remembers the highest numbers it has added: a replayed
+record is recognised and skipped, and a retried batch never counts twice. Unique visitors are
+kept as salted hashes or a sketch (visitors.py); bots are counted apart, by agent.
 """
 
 from __future__ import annotations
