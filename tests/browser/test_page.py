@@ -48,7 +48,7 @@ def test_shorten_in_chinese_copy_scan_and_follow(browser: Browser, server: Devse
     expect(page.locator("h1")).to_have_text("短链接")
     expect(page.locator("label[for=domain]")).to_have_text("链接域名")
     expect(page.locator("label[for=validity]")).to_have_text("短网址有效期")
-    assert page.locator("#validity option").all_inner_texts() == ["1天", "7天", "30天", "90天", "180天", "1年", "永久有效"]
+    assert page.locator("#validity option").all_inner_texts() == ["1天", "7天", "30天", "90天", "180天", "1年", "永久有效", "自定义日期和时间…"]
     expect(page.locator("#validity")).to_have_value("30d")  # the stack's default
     _shorten(page, f"{landing}/文章?id=7", alias=alias, validity="7d", domain=server.domains[1])
     short = f"http://{server.domains[1]}/{alias}"
@@ -167,3 +167,35 @@ def test_page_passes_axe_accessibility_checks(browser: Browser, server: Devserve
         assert [v["id"] for v in found["violations"]] == [], found["violations"]
         assert found["passes"], "axe checked nothing"
         page.context.close()
+
+
+def test_share_text_schemes_custom_dates_recent_links_and_a_fresh_result(browser: Browser, server: Devserver,
+                                                                        landing: str, screenshots: Path) -> None:
+    page = _page(browser, server, "zh-CN")
+    share = f"【小红书】快来看看这篇笔记 {landing}/note?id=42 复制本条信息，打开小红书App查看"
+    _shorten(page, share)
+    expect(page.locator("#destination")).to_have_text(f"{landing}/note?id=42")  # the link inside the share text
+    expect(page.locator("#validity-shown")).to_have_text("30天")
+    short = page.locator("#short-url").inner_text()
+    assert page.locator("#short-url .nowrap").count() == len(short.split("/"))  # it breaks only after a slash
+    _shorten(page, "example.com/no-scheme")
+    expect(page.locator("#destination")).to_have_text("https://example.com/no-scheme")
+    _shorten(page, "javascript:alert(1)")
+    expect(page.locator("#result")).to_be_hidden()  # an error does not leave the last result standing
+    page.locator("#validity").select_option("custom")
+    page.locator("#expires_at").fill("2031-05-20T13:14")
+    _shorten(page, f"{landing}/anniversary")
+    expect(page.locator("#expires")).to_contain_text("2031年5月20日")
+    assert page.locator("#expires").get_attribute("datetime") == "2031-05-20T05:14:00Z"  # Shanghai 13:14
+    page.reload()
+    expect(page.locator("#recent-links li")).to_have_count(3)  # kept in this browser, newest first
+    expect(page.locator("#recent-links li").first).to_contain_text(f"{landing}/anniversary")
+    page.context.close()
+    dark = _page(browser, server, "en", color_scheme="dark", bypass_csp=True)
+    _shorten(dark, f"{landing}/dark")
+    expect(dark.locator("#short-url")).to_be_visible()
+    dark.add_script_tag(path=str(AXE))
+    found = dark.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})")
+    assert [v["id"] for v in found["violations"]] == [], found["violations"]  # dark colours keep their contrast
+    dark.screenshot(path=screenshots / "en-dark.png", full_page=True)
+    dark.context.close()

@@ -28,6 +28,8 @@ class ShortenBody(BaseModel):
     domain: str | None = Field(default=None, description="One of GET /api/domains; the default domain when absent.")
     alias: str | None = Field(default=None, description="Custom code: 3-64 of A-Z a-z 0-9 _ -.")
     validity: str | None = Field(default=None, description=f"One of {', '.join(PRESETS)}; the stack default when absent.")
+    expires_at: str | None = Field(default=None, description="Instead of validity: when the link expires, ISO 8601 "
+                                                             "with an offset (a custom date on the page).")
 
 
 # The per-platform targets as a closed object, so clients see (and are held to) its keys.
