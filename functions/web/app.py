@@ -19,7 +19,7 @@ from shortlink.http.qrcodes import qr_image
 from shortlink.http.requests import request_headers
 from shortlink.links.codes import looks_like_code
 from shortlink.links.validity import PRESETS
-from shortlink.settings import load_settings
+from shortlink.settings import Settings, load_settings
 
 HERE = Path(__file__).parent
 INDEX = Template((HERE / "templates" / "index.html").read_text(encoding="utf-8"))
@@ -86,18 +86,23 @@ def _versioned(asset: str) -> str:
 
 def _index(event: dict[str, Any]) -> dict[str, Any]:
     settings = load_settings()
-    return _render(event, INDEX, PAGE_CSP, lambda key: key.startswith("error.") or key in SCRIPT_TEXTS, lambda texts: {
-        "js_url": _versioned("app.js"),
-        "domain_options": _options([(d, d) for d in settings.short_domains], settings.default_domain),
-        "validity_options": _options([(v, texts[f"validity.{v}"]) for v in PRESETS], settings.default_validity),
-    })
+    return _render(event, INDEX, PAGE_CSP, lambda key: key.startswith("error.") or key in SCRIPT_TEXTS,
+                   lambda texts: {"js_url": _versioned("app.js"), **_choices(settings, texts)})
 
 
 def _console(event: dict[str, Any]) -> dict[str, Any]:
     """GET /console: the signed-in console (console.js calls the /api routes with the user's key)."""
+    settings = load_settings()
     return _render(event, CONSOLE, CONSOLE_CSP, lambda key: key.startswith(("error.", "console.")) or key in ("copy", "copied"),
                    lambda texts: {"uplot_css_url": _versioned("uplot.min.css"), "uplot_js_url": _versioned("uplot.min.js"),
-                                  "console_js_url": _versioned("console.js")})
+                                  "console_js_url": _versioned("console.js"), **_choices(settings, texts),
+                                  "domain_filter_options": _options([(d, d) for d in settings.short_domains], "")})
+
+
+def _choices(settings: Settings, texts: dict[str, str]) -> dict[str, str]:
+    """The domain and validity options of a create form, the stack's defaults selected."""
+    return {"domain_options": _options([(d, d) for d in settings.short_domains], settings.default_domain),
+            "validity_options": _options([(v, texts[f"validity.{v}"]) for v in PRESETS], settings.default_validity)}
 
 
 def _asset(event: dict[str, Any]) -> dict[str, Any]:

@@ -142,3 +142,65 @@ def test_an_operator_disables_a_link_made_on_the_page(browser: Browser, dev: Dev
     assert requests.get(anonymous["short_url"], allow_redirects=False).status_code == 410
     page.screenshot(path=screenshots / "console-operator-en.png", full_page=True)
     page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_sign_in_view_is_accessible_and_a_wrong_key_is_refused(browser: Browser, dev: Devserver, locale: str,
+                                                                   screenshots: Path) -> None:
+    context = browser.new_context(locale=locale, timezone_id=ZONE, base_url=dev.url, bypass_csp=True,
+                                  extra_http_headers={"Accept-Language": locale}, **PHONE)
+    page = context.new_page()
+    page.goto("/console")
+    expect(page.locator("#sign-in")).to_be_visible()
+    _axe_clean(page)
+    page.screenshot(path=screenshots / f"console-sign-in-{locale}.png", full_page=True)
+    page.locator("#key").fill("not-a-key")
+    page.locator("#sign-in button[type=submit]").click()
+    expect(page.locator("#key-error")).to_have_text(MESSAGES[locale]["console.bad_key"])
+    expect(page.locator("#list")).to_be_hidden()
+    context.close()
+
+
+def test_create_with_every_option_filter_by_tag_and_upload_a_csv(browser: Browser, dev: Devserver, tmp_path: Path) -> None:
+    page = _console(browser, dev, "en", DESKTOP)
+    alias, tag = "opt-" + uuid.uuid4().hex[:8], "t" + uuid.uuid4().hex[:6]
+    page.locator("#new-url").fill("https://example.com/landing?ref=1")
+    page.locator("#utm-source").fill("wechat")
+    page.locator("#utm-campaign").fill("spring")
+    page.locator("#new-validity").select_option("custom")
+    page.locator("#new-expires-at").fill("2031-01-02T03:04")
+    page.locator("#new-alias").fill(alias)
+    page.locator("#new-title").fill("Spring, 2031")
+    page.locator("#new-tags").fill(f"{tag}, poster")
+    page.locator("#new-password").fill("open sesame")
+    page.locator("#new-max-visits").fill("50")
+    page.locator("#new-valid-since").fill("2030-12-31T08:00")
+    page.locator("#target-ios").fill("https://apps.apple.com/app/id1")
+    page.locator("#create button[type=submit]").click()
+    expect(page.locator("#create-result")).to_contain_text(alias)
+    made = requests.get(f"{dev.url}/api/links/{alias}", headers={"x-api-key": OWNER}).json()
+    assert made["url"] == "https://example.com/landing?ref=1&utm_source=wechat&utm_campaign=spring"
+    assert (made["expires_at"], made["valid_since"]) == ("2031-01-01T19:04:00Z", "2030-12-31T00:00:00Z")  # Shanghai times
+    assert made["tags"] == [tag, "poster"] and made["max_visits"] == 50 and made["password_protected"] is True
+    assert made["title"] == "Spring, 2031" and made["targets"]["ios"] == "https://apps.apple.com/app/id1"
+    page.locator("#new-url").fill("https://example.com/again")
+    page.locator("#new-alias").fill(alias)
+    page.locator("#create button[type=submit]").click()
+    expect(page.locator("#new-alias-error")).to_have_text(MESSAGES["en"]["error.alias_taken"])
+
+    page.locator("#tag-filter").fill(tag)
+    page.locator("#tag-filter").dispatch_event("change")
+    expect(page.locator("#links tbody tr")).to_have_count(1)
+    expect(page.locator("#links tbody tr")).to_have_attribute("data-code", alias)
+
+    upload = tmp_path / "links.csv"
+    upload.write_text('\ufeffurl,alias,title\nhttps://example.com/csv/1,,"Poster, A"\nhttps://example.com/csv/2\nnot a url\n',
+                      encoding="utf-8")
+    page.locator("#bulk-file").set_input_files(str(upload))
+    page.locator("#bulk button[type=submit]").click()
+    expect(page.locator("#bulk-table tbody tr")).to_have_count(3)
+    expect(page.locator("#bulk-table tr.ok")).to_have_count(2)
+    titled = page.locator("#bulk-table tr.ok").first.inner_text()
+    code = titled.rsplit("/", 1)[1].strip()
+    assert requests.get(f"{dev.url}/api/links/{code}", headers={"x-api-key": OWNER}).json()["title"] == "Poster, A"
+    page.context.close()

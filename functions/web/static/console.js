@@ -86,6 +86,8 @@
     if (!more) { loaded = []; cursor = null; }
     const params = new URLSearchParams({ limit: "100" });
     if ($("state").value) params.set("state", $("state").value);
+    if ($("tag-filter").value.trim()) params.set("tag", $("tag-filter").value.trim());
+    if ($("domain-filter").value) params.set("domain", $("domain-filter").value);
     if (cursor) params.set("cursor", cursor);
     const response = await api(`api/links?${params}`);
     if (!response.ok) { $("list-error").textContent = await problemText(response); return; }
@@ -134,9 +136,91 @@
   $("search").addEventListener("input", renderLinks);
   $("sort").addEventListener("change", renderLinks);
   $("state").addEventListener("change", () => loadLinks());
+  $("domain-filter").addEventListener("change", () => loadLinks());
+  $("tag-filter").addEventListener("change", () => loadLinks());
+
+  // Create: every option the API has; UTM tags are appended to the URL -----------------------
+  $("new-validity").addEventListener("change", () => { $("new-custom").hidden = $("new-validity").value !== "custom"; });
+
+  function localIso(value) {
+    return value ? new Date(value).toISOString() : null;  // datetime-local is the browser's time
+  }
+
+  $("create").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    for (const id of ["new-url-error", "new-alias-error", "new-expires_at-error", "create-error", "create-result"]) $(id).textContent = "";
+    let url;
+    try {
+      url = new URL($("new-url").value.trim());
+      for (const name of ["source", "medium", "campaign"]) {
+        const value = $(`utm-${name}`).value.trim();
+        if (value) url.searchParams.set(`utm_${name}`, value);
+      }
+    } catch (notUrl) {
+      $("new-url-error").textContent = T["error.url"];
+      $("new-url").focus();
+      return;
+    }
+    const link = { url: url.toString(), domain: $("new-domain").value };
+    if ($("new-validity").value === "custom") link.expires_at = localIso($("new-expires-at").value);
+    else link.validity = $("new-validity").value;
+    const optional = { alias: $("new-alias").value.trim(), title: $("new-title").value.trim(), password: $("new-password").value,
+      valid_since: localIso($("new-valid-since").value) };
+    for (const [name, value] of Object.entries(optional)) if (value) link[name] = value;
+    const tags = $("new-tags").value.split(/[,，]/).map((t) => t.trim()).filter(Boolean);
+    if (tags.length) link.tags = tags;
+    if ($("new-max-visits").value) link.max_visits = Number($("new-max-visits").value);
+    const targets = {};
+    for (const kind of ["ios", "android", "desktop"]) if ($(`target-${kind}`).value.trim()) targets[kind] = $(`target-${kind}`).value.trim();
+    if (Object.keys(targets).length) link.targets = targets;
+    const response = await api("api/links", { method: "POST", body: JSON.stringify(link) });
+    if (response.status === 201) {
+      const made = await response.json();
+      $("create-result").textContent = `${T["console.made"]} ${made.short_url}`;
+      $("create").reset();
+      $("new-custom").hidden = true;
+      loadLinks();
+      return;
+    }
+    const message = await problemText(response.clone());
+    let field = null;
+    try { const problem = await response.json(); field = problem.errors && problem.errors[0] && problem.errors[0].field; } catch (e) { /* no body */ }
+    if (response.status === 409) field = "alias";
+    const target = { url: "new-url-error", alias: "new-alias-error", expires_at: "new-expires_at-error", validity: "new-expires_at-error" }[field];
+    $(target || "create-error").textContent = message;
+  });
   $("more").addEventListener("click", () => loadLinks(true));
 
   // Bulk create: lines "url" or "url,alias,title", in batches of at most 100 -----------------
+  // A CSV file's rows become lines: url,alias,title (quoted fields keep their commas).
+  function csvRows(textContent) {
+    const rows = [];
+    for (const line of textContent.replace(/^\ufeff/, "").split(/\r?\n/)) {
+      const cells = [];
+      let cellText = "";
+      let quoted = false;
+      for (let i = 0; i < line.length; i += 1) {
+        const c = line[i];
+        if (quoted && c === '"' && line[i + 1] === '"') { cellText += '"'; i += 1; }
+        else if (c === '"') quoted = !quoted;
+        else if (c === "," && !quoted) { cells.push(cellText); cellText = ""; }
+        else cellText += c;
+      }
+      cells.push(cellText);
+      if (cells.some((v) => v.trim())) rows.push(cells);
+    }
+    return rows.filter((cells) => !/^url$/i.test(cells[0].trim()));  // a header row is no link
+  }
+
+  $("bulk-file").addEventListener("change", async () => {
+    const file = $("bulk-file").files[0];
+    if (!file) return;
+    const rows = csvRows(await file.text());
+    // back into lines: a title keeps its commas (everything after the second comma is the title)
+    $("bulk-lines").value = rows.map((cells) => [cells[0], cells[1] || "", cells.slice(2).join(",")].map((v) => v.trim())
+      .join(",").replace(/,+$/, "")).join("\n");
+  });
+
   $("bulk").addEventListener("submit", async (event) => {
     event.preventDefault();
     const lines = $("bulk-lines").value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
@@ -144,8 +228,9 @@
     for (let start = 0; start < lines.length; start += 100) {
       const chunk = lines.slice(start, start + 100);
       const links = chunk.map((line) => {
-        const [url, alias, ...title] = line.split(",").map((p) => p.trim());
-        return { url, ...(alias ? { alias } : {}), ...(title.length && title.join(",") ? { title: title.join(",") } : {}) };
+        // url, alias, then the title: everything after the second comma, commas and all
+        const [url, alias = "", title = ""] = line.match(/^([^,]*),?([^,]*),?(.*)$/).slice(1).map((p) => p.trim());
+        return { url, ...(alias ? { alias } : {}), ...(title ? { title } : {}) };
       });
       const response = await api("api/links/batch", { method: "POST", body: JSON.stringify({ links }) });
       const results = response.ok ? (await response.json()).results : chunk.map(() => ({ status: response.status }));
