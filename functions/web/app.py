@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -111,17 +112,22 @@ def _asset(event: dict[str, Any]) -> dict[str, Any]:
         raise RouteNotFound(f"no asset {name}")
     data, content_type = ASSETS[name]
     etag = f'"{VERSIONS[name]}"'
-    headers = {"Content-Type": f"{content_type}; charset=utf-8", "ETag": etag,
-               "Cache-Control": f"public, max-age={ONE_YEAR}, immutable", **SECURITY_HEADERS}
+    # Kept a year only under its current version's URL; an unversioned one (the redirect's error
+    # pages ask for static/app.css) is revalidated, so a new deploy's CSS shows at once.
+    versioned = (event.get("queryStringParameters") or {}).get("v") == VERSIONS[name]
+    cache = f"public, max-age={ONE_YEAR}, immutable" if versioned else "no-cache"
+    headers = {"Content-Type": f"{content_type}; charset=utf-8", "ETag": etag, "Cache-Control": cache, **SECURITY_HEADERS}
     if request_headers(event).get("if-none-match") == etag:
         return {"statusCode": 304, "headers": headers, "body": ""}
     return {"statusCode": 200, "headers": headers, "body": data.decode("utf-8")}
 
 
 def _qr(event: dict[str, Any]) -> dict[str, Any]:
-    """QR code of a short URL of this service only: it is not a QR generator for anything."""
+    """QR code of a short URL of this service only: it is not a QR generator for anything.
+    SVG by default; `format=png&size=` (64-2048 px) for the page's poster downloads."""
     settings = load_settings()
-    url = (event.get("queryStringParameters") or {}).get("url", "")
+    query = event.get("queryStringParameters") or {}
+    url = query.get("url", "")
     try:
         parts = urlsplit(url)
     except ValueError:  # an unclosed [ of an IPv6 address
@@ -129,9 +135,17 @@ def _qr(event: dict[str, Any]) -> dict[str, Any]:
     if parts is None or parts.scheme not in ("http", "https") or parts.netloc.lower() not in settings.short_domains \
             or not looks_like_code(parts.path[1:]) or parts.query or parts.fragment:
         raise InvalidInput.single("url", "must be a short link of this service")
-    image, content_type = qr_image(url, "svg", QR_PIXELS)
-    return {"statusCode": 200, "headers": {"Content-Type": content_type, "Cache-Control": "public, max-age=86400",
-                                           **SECURITY_HEADERS}, "body": image.decode("utf-8")}
+    image_format = query.get("format", "svg")
+    size = query.get("size", str(QR_PIXELS))
+    if not size.isdigit():
+        raise InvalidInput.single("size", "must be a whole number of pixels")
+    image, content_type = qr_image(url, image_format, int(size))
+    headers = {"Content-Type": content_type, "Cache-Control": "public, max-age=86400", **SECURITY_HEADERS}
+    if image_format == "png":
+        code = urlsplit(url).path[1:]
+        headers["Content-Disposition"] = f'attachment; filename="qr-{code}.png"'
+        return {"statusCode": 200, "headers": headers, "body": base64.b64encode(image).decode("ascii"), "isBase64Encoded": True}
+    return {"statusCode": 200, "headers": headers, "body": image.decode("utf-8")}
 
 
 def _favicon(event: dict[str, Any]) -> dict[str, Any]:

@@ -125,6 +125,7 @@ def test_bulk_create_five_lines_one_bad_fails_alone(browser: Browser, dev: Devse
         page.locator("#bulk-download").click()
     sheet = pandas.read_csv(download.value.path(), encoding="utf-8-sig")
     assert sorted(sheet["status"]) == [201, 201, 201, 201, 422]
+    _axe_clean(page)  # the results view too
     made = requests.get(f"{dev.url}/api/links/b-{tag}-3", headers={"x-api-key": OWNER}).json()
     assert made["title"] == "第3个" and made["url"] == "https://example.com/bulk/3"
     page.context.close()
@@ -136,10 +137,15 @@ def test_an_operator_disables_a_link_made_on_the_page(browser: Browser, dev: Dev
     page.locator("#search").fill(anonymous["code"])
     row = page.locator(f"#links tr[data-code='{anonymous['code']}']")
     expect(row).to_contain_text(MESSAGES["en"]["console.anonymous"])
+    row.get_by_role("button", name=f"{MESSAGES['en']['console.disable']} {anonymous['short_url']}").click()  # one click
+    expect(row.locator("td").nth(3)).to_have_text(MESSAGES["en"]["console.state.disabled"])
+    assert requests.get(anonymous["short_url"], allow_redirects=False).status_code == 410
     row.get_by_role("link").click()
+    page.locator("#toggle").click()  # and back, from the link's page
+    expect(page.locator("#settings")).to_contain_text(MESSAGES["en"]["console.state.active"])
+    assert requests.get(anonymous["short_url"], allow_redirects=False).status_code == 302
     page.locator("#toggle").click()
     expect(page.locator("#settings")).to_contain_text(MESSAGES["en"]["console.state.disabled"])
-    assert requests.get(anonymous["short_url"], allow_redirects=False).status_code == 410
     page.screenshot(path=screenshots / "console-operator-en.png", full_page=True)
     page.context.close()
 
@@ -158,6 +164,16 @@ def test_the_sign_in_view_is_accessible_and_a_wrong_key_is_refused(browser: Brow
     page.locator("#sign-in button[type=submit]").click()
     expect(page.locator("#key-error")).to_have_text(MESSAGES[locale]["console.bad_key"])
     expect(page.locator("#list")).to_be_hidden()
+    page.locator("#key").fill(OWNER)
+    page.locator("#remember").check()
+    page.locator("#sign-in button[type=submit]").click()
+    expect(page.locator("#list")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('shortlink.key')") == OWNER  # remembered when asked
+    page.reload()
+    expect(page.locator("#list")).to_be_visible()
+    page.locator("#sign-out").click()
+    expect(page.locator("#sign-in")).to_be_visible()
+    assert page.evaluate("[localStorage.getItem('shortlink.key'), sessionStorage.getItem('shortlink.key')]") == [None, None]
     context.close()
 
 

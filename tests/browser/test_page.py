@@ -171,7 +171,7 @@ def test_page_passes_axe_accessibility_checks(browser: Browser, server: Devserve
 
 def test_share_text_schemes_custom_dates_recent_links_and_a_fresh_result(browser: Browser, server: Devserver,
                                                                         landing: str, screenshots: Path) -> None:
-    page = _page(browser, server, "zh-CN")
+    page = _page(browser, server, "zh-CN", accept_downloads=True)
     share = f"【小红书】快来看看这篇笔记 {landing}/note?id=42 复制本条信息，打开小红书App查看"
     _shorten(page, share)
     expect(page.locator("#destination")).to_have_text(f"{landing}/note?id=42")  # the link inside the share text
@@ -187,6 +187,11 @@ def test_share_text_schemes_custom_dates_recent_links_and_a_fresh_result(browser
     _shorten(page, f"{landing}/anniversary")
     expect(page.locator("#expires")).to_contain_text("2031年5月20日")
     assert page.locator("#expires").get_attribute("datetime") == "2031-05-20T05:14:00Z"  # Shanghai 13:14
+    with page.expect_download() as poster:
+        page.locator("#qr-downloads a[data-size='2048']").click()
+    assert poster.value.suggested_filename == f"qr-{page.locator('#short-url').inner_text().rsplit('/', 1)[1]}.png"
+    image = Image.open(io.BytesIO(Path(poster.value.path()).read_bytes()))
+    assert image.size == (2048, 2048) and [r.text for r in zxingcpp.read_barcodes(image)] == [page.locator("#short-url").inner_text()]
     page.reload()
     expect(page.locator("#recent-links li")).to_have_count(3)  # kept in this browser, newest first
     expect(page.locator("#recent-links li").first).to_contain_text(f"{landing}/anniversary")

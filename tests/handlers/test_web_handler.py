@@ -54,6 +54,9 @@ def test_assets_are_versioned_cached_and_revalidated(invoke: Invoke, make_event:
     assert "immutable" in headers_of(asset)["Cache-Control"]
     again = invoke(make_event("GET", "/static/app.js", headers={"If-None-Match": headers_of(asset)["ETag"]}))
     assert again["statusCode"] == 304
+    # unversioned (the redirect's error pages link static/app.css): revalidated, never kept stale for a year
+    assert headers_of(invoke(make_event("GET", "/static/app.css")))["Cache-Control"] == "no-cache"
+    assert headers_of(invoke(make_event("GET", "/static/app.js?v=0123456789ab")))["Cache-Control"] == "no-cache"
     assert invoke(make_event("GET", "/static/secrets.py"))["statusCode"] == 404
 
 
@@ -69,6 +72,21 @@ def test_qr_route_draws_an_svg(invoke: Invoke, make_event: MakeEvent) -> None:
     answer = invoke(make_event("GET", "/qr?url=https%3A%2F%2Fgo.example.com%2FAbc1234"))
     assert answer["statusCode"] == 200 and headers_of(answer)["Content-Type"] == "image/svg+xml"
     assert answer["body"].startswith("<svg")
+
+
+def test_qr_route_gives_poster_pngs_of_the_size_asked(invoke: Invoke, make_event: MakeEvent) -> None:
+    import base64
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    answer = invoke(make_event("GET", "/qr?url=https%3A%2F%2Fgo.example.com%2FAbc1234&format=png&size=2048"))
+    assert answer["statusCode"] == 200 and headers_of(answer)["Content-Disposition"] == 'attachment; filename="qr-Abc1234.png"'
+    image = Image.open(io.BytesIO(base64.b64decode(answer["body"])))
+    assert image.size == (2048, 2048) and [r.text for r in zxingcpp.read_barcodes(image)] == ["https://go.example.com/Abc1234"]
+    for bad in ("size=9999", "size=big", "format=gif"):
+        assert invoke(make_event("GET", f"/qr?url=https%3A%2F%2Fgo.example.com%2FAbc1234&{bad}"))["statusCode"] == 422
 
 
 def test_the_favicon_is_served_not_a_missed_redirect(invoke: Invoke, make_event: MakeEvent) -> None:

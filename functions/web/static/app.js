@@ -107,6 +107,12 @@
     document.getElementById("destination").textContent = link.url;
     document.getElementById("validity-shown").textContent = validity.selectedOptions[0].textContent;
     document.getElementById("qr").src = "qr?url=" + encodeURIComponent(link.short_url);
+    document.querySelectorAll("#qr-downloads a").forEach((download) => {
+      const size = download.dataset.size;
+      const png = size !== "svg";
+      download.href = `qr?url=${encodeURIComponent(link.short_url)}${png ? `&format=png&size=${size}` : ""}`;
+      download.download = `qr-${link.code}.${png ? "png" : "svg"}`;
+    });
     const expires = document.getElementById("expires");
     if (link.expires_at) {
       expires.dateTime = link.expires_at;

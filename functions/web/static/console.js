@@ -102,7 +102,8 @@
     let links = loaded.filter((l) => !words || [l.code, l.url, l.title || ""].some((v) => v.toLowerCase().includes(words)));
     if ($("sort").value === "visits") links = [...links].sort((a, b) => b.visits - a.visits);
     const owners = new Set(loaded.map((l) => l.owner));
-    document.querySelectorAll(".owner").forEach((th) => { th.hidden = owners.size < 2 && !owners.has(null); });
+    const operator = owners.size > 1 || owners.has(null);  // only an operator sees other owners' links
+    document.querySelectorAll(".owner").forEach((th) => { th.hidden = !operator; });
     const body = $("links").tBodies[0];
     body.replaceChildren();
     for (const link of links) {
@@ -120,12 +121,28 @@
       first.append(" ", copy);
       cell(row, link.title ? `${link.title} — ${link.url}` : link.url).className = "url";
       cell(row, String(link.visits));
-      cell(row, T[`console.state.${link.state}`]);
+      // On a phone each row is a card; its cells say what they are (the header row is hidden there).
+      const headings = [...$("links").tHead.rows[0].cells].map((th) => th.textContent);
+      const state = cell(row, T[`console.state.${link.state}`]);
+      if (operator && !link.disabled) {  // an operator takes a link down in one click
+        const takeDown = document.createElement("button");
+        takeDown.type = "button";
+        takeDown.className = "small danger";
+        takeDown.textContent = T["console.disable"];
+        takeDown.setAttribute("aria-label", `${T["console.disable"]} ${link.short_url}`);
+        takeDown.addEventListener("click", async () => {
+          const answer = await api(`api/links/${encodeURIComponent(link.code)}?domain=${encodeURIComponent(link.domain)}`,
+            { method: "PATCH", body: JSON.stringify({ disabled: true }) });
+          if (answer.ok) loadLinks(); else $("list-error").textContent = await problemText(answer);
+        });
+        state.append(" ", takeDown);
+      }
       const when = document.createElement("time");
       if (link.expires_at) when.dateTime = link.expires_at;
       when.textContent = localTime(link.expires_at);
       cell(row, when);
-      cell(row, link.owner || T["console.anonymous"]).hidden = owners.size < 2 && !owners.has(null);
+      cell(row, link.owner || T["console.anonymous"]).hidden = !operator;
+      [...row.cells].forEach((td, i) => { td.dataset.label = headings[i]; });
       row.dataset.code = link.code;
       body.append(row);
     }
@@ -335,10 +352,15 @@
         head.append(th);
       }
       const rows = table.createTBody();
+      const most = Math.max(1, ...Object.values(report[name]));
       for (const [label, count] of Object.entries(report[name])) {
         const tr = rows.insertRow();
         cell(tr, label);
-        cell(tr, String(count));
+        const amount = cell(tr, String(count));
+        const bar = document.createElement("span");
+        bar.className = "bar";
+        bar.style.width = `${Math.round((count / most) * 100)}%`;  // CSSOM, which the CSP allows
+        amount.append(bar);
       }
       table.dataset.dimension = name;
       box.append(table);
