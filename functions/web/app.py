@@ -97,7 +97,8 @@ def _console(event: dict[str, Any]) -> dict[str, Any]:
     return _render(event, CONSOLE, CONSOLE_CSP, lambda key: key.startswith(("error.", "console.")) or key in ("copy", "copied"),
                    lambda texts: {"uplot_css_url": _versioned("uplot.min.css"), "uplot_js_url": _versioned("uplot.min.js"),
                                   "console_js_url": _versioned("console.js"), **_choices(settings, texts),
-                                  "domain_filter_options": _options([(d, d) for d in settings.short_domains], "")})
+                                  "domain_filter_options": _options([(d, d) for d in settings.short_domains], ""),
+                                  "validity_choices": _options([(v, texts[f"validity.{v}"]) for v in PRESETS], "")})
 
 
 def _choices(settings: Settings, texts: dict[str, str]) -> dict[str, str]:

@@ -220,3 +220,25 @@ def test_create_with_every_option_filter_by_tag_and_upload_a_csv(browser: Browse
     code = titled.rsplit("/", 1)[1].strip()
     assert requests.get(f"{dev.url}/api/links/{code}", headers={"x-api-key": OWNER}).json()["title"] == "Poster, A"
     page.context.close()
+
+
+def test_change_a_links_settings_from_its_page(browser: Browser, dev: Devserver) -> None:
+    link = requests.post(f"{dev.url}/api/links", headers={"x-api-key": OWNER},
+                         json={"url": "https://example.com/old", "title": "Old", "tags": ["a"], "validity": "7d"}).json()
+    page = _console(browser, dev, "zh-CN", PHONE)
+    page.goto(f"/console#link/{link['domain']}/{link['code']}")
+    expect(page.locator("#detail-title")).to_have_text(link["short_url"])
+    page.locator("#edit-box summary").click()
+    expect(page.locator("#edit-url")).to_have_value("https://example.com/old")
+    page.locator("#edit-url").fill("https://example.com/new")
+    page.locator("#edit-title").fill("")
+    page.locator("#edit-tags").fill("春季, 海报")
+    page.locator("#edit-validity").select_option("permanent")
+    page.locator("#edit-max-visits").fill("3")
+    page.locator("#edit button[type=submit]").click()
+    expect(page.locator("#edit-result")).to_have_text(MESSAGES["zh-CN"]["console.saved"])
+    changed = requests.get(f"{dev.url}/api/links/{link['code']}", headers={"x-api-key": OWNER}).json()
+    assert (changed["url"], changed["title"], changed["tags"]) == ("https://example.com/new", None, ["春季", "海报"])
+    assert changed["expires_at"] is None and changed["max_visits"] == 3
+    _axe_clean(page)
+    page.context.close()

@@ -301,6 +301,11 @@
       settings.append(dt, dd);
     }
     $("toggle").textContent = current.disabled ? T["console.enable"] : T["console.disable"];
+    $("edit-url").value = current.url;
+    $("edit-title").value = current.title || "";
+    $("edit-tags").value = (current.tags || []).join(", ");
+    $("edit-validity").value = "";
+    $("edit-max-visits").value = current.max_visits || "";
     $("detail-title").focus();
     loadStats();
     loadQr();
@@ -371,6 +376,28 @@
     const response = await api(`api/links/${encodeURIComponent(current.code)}/qr?domain=${encodeURIComponent(current.domain)}&format=svg&size=200`);
     if (response.ok) $("qr").src = URL.createObjectURL(await response.blob());
   }
+
+  // Edit: only what changed is sent (PATCH); an emptied title, tag list or limit clears it.
+  $("edit").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("edit-result").textContent = "";
+    const changes = {};
+    const url = $("edit-url").value.trim();
+    if (url !== current.url) changes.url = url;
+    const title = $("edit-title").value.trim();
+    if (title !== (current.title || "")) changes.title = title || null;
+    const tags = $("edit-tags").value.split(/[,，]/).map((t) => t.trim()).filter(Boolean);
+    if (tags.join(",") !== (current.tags || []).join(",")) changes.tags = tags;
+    if ($("edit-validity").value) changes.validity = $("edit-validity").value;
+    const limit = $("edit-max-visits").value ? Number($("edit-max-visits").value) : null;
+    if (limit !== (current.max_visits || null)) changes.max_visits = limit;
+    if (!Object.keys(changes).length) return;
+    const response = await api(`api/links/${encodeURIComponent(current.code)}?domain=${encodeURIComponent(current.domain)}`,
+      { method: "PATCH", body: JSON.stringify(changes) });
+    if (!response.ok) { $("edit-result").textContent = await problemText(response); return; }
+    await loadLink(current.domain, current.code);
+    $("edit-result").textContent = T["console.saved"];
+  });
 
   $("range").addEventListener("change", loadStats);
   $("export").addEventListener("click", async () => {
