@@ -454,6 +454,13 @@ def main() -> None:
         "Lambda compute (512 MB arm64, measured p50)": compute_gb_s * 1_000_000 * PRICE_LAMBDA_ARM_GB_SECOND,
         f"DynamoDB writes ({writes} UpdateItem, item < 1 KB)": writes * PRICE_DYNAMODB_WRITE_PER_MILLION,
     }
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from hot_links import report as hot_link_report
+
+    print("== viral links: the redirect's DynamoDB traffic against per-key limits (1,000 WCU/s, 3,000 RCU/s),"
+          " virtual clock")
+    for line in hot_link_report():
+        print(line)
     print("== cost per million redirects (us-east-1 on-demand prices, 2026-11)")
     for item, dollars in cost.items():
         print(f"  {item:48s} ${dollars:6.3f}")
