@@ -20,26 +20,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Protocol
 
 from ..errors import StoreUnavailable
 from .identity import LinkId
+from .validity import HOUR, hour_of
 
 EXPIRY_SHARDS = 4  # links expiring in one hour spread over four index keys (writes per key stay low)
-HOUR = 3600
 
 
 def expiry_slot(link_id: LinkId, expires_at: int) -> str:
     """The by_expiry index key of a link: 2026-11-27T08#3."""
     shard = int.from_bytes(hashlib.sha256(link_id.key.encode("utf-8", "surrogatepass")).digest()[:2], "big") % EXPIRY_SHARDS
-    return f"{datetime.fromtimestamp(expires_at, tz=UTC):%Y-%m-%dT%H}#{shard}"
+    return f"{hour_of(expires_at)}#{shard}"
 
 
 def slots_to_sweep(now: int) -> Iterator[str]:
-    for hour in (now - HOUR, now):
-        stamp = f"{datetime.fromtimestamp(hour, tz=UTC):%Y-%m-%dT%H}"
-        yield from (f"{stamp}#{shard}" for shard in range(EXPIRY_SHARDS))
+    for hour in (hour_of(now - HOUR), hour_of(now)):
+        yield from (f"{hour}#{shard}" for shard in range(EXPIRY_SHARDS))
 
 
 class ExpiryIndex(Protocol):

@@ -7,6 +7,15 @@ from datetime import datetime, UTC
 from ..errors import InvalidInput
 
 DAY = 86_400
+HOUR = 3_600
+HOUR_KEY = "%Y-%m-%dT%H"  # how a UTC hour is named in keys (stats rows, expiry slots): 2026-11-25T08
+
+
+def hour_of(epoch: int) -> str:
+    """The UTC hour a moment falls in, named as the keys name it."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime(HOUR_KEY)
+
+
 # None means permanent: the item carries no expires_at, so TTL never removes it.
 PRESETS: dict[str, int | None] = {
     "1d": DAY,

@@ -23,12 +23,11 @@ from ..dynamodb import is_ttl_removal, plain
 from ..errors import InvalidInput, StoreUnavailable
 from ..links.model import Link
 from ..links.rules import Checks
-from ..links.validity import DAY
+from ..links.validity import DAY, HOUR, HOUR_KEY, hour_of
 from .agents import Agent, describe
 from .store import HourTotals, RowState, StatsStore, row_visitors
 from .visitors import Visitors, salted
 
-HOUR = 3600
 MAX_REFERRERS_PER_HOUR = 20  # hosts beyond these are added up as "other"
 OTHER = "(other)"
 DIRECT = "(direct)"  # no Referer header
@@ -44,16 +43,9 @@ def life_of(link_key: str, created_at: str) -> str:
     return f"{link_key}#{created_at}"
 
 
-HOUR_KEY = "%Y-%m-%dT%H"  # how the stats rows name their UTC hour: 2026-11-25T08
-
-
 def hour_key(moment: datetime) -> str:
+    """The stats row of the UTC hour a moment falls in."""
     return moment.astimezone(UTC).strftime(HOUR_KEY)
-
-
-def hour_of(epoch: int) -> str:
-    """The UTC hour a moment falls in, as the stats rows are keyed."""
-    return hour_key(datetime.fromtimestamp(epoch, tz=UTC))
 
 
 @dataclass(frozen=True)
@@ -322,6 +314,9 @@ def report_table(answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
+STREAM_RETENTION = DAY  # the mapping's MaximumRecordAgeInSeconds: no record of a day comes later
+
+
 class Salts:
     """The salted visitor hash of a visit: the salt is the one of the visit's day in the stats
     time zone, and lives until the stream can no longer bring visits of that day."""
@@ -335,9 +330,6 @@ class Salts:
         day = datetime.fromtimestamp(visit.at, tz=self.zone).date()
         day_ends = int(_local_midnight(day + timedelta(days=1), self.zone).timestamp())
         return salted(self.store.salt(day.isoformat(), day_ends + STREAM_RETENTION), visit.visitor)
-
-
-STREAM_RETENTION = DAY  # the mapping's MaximumRecordAgeInSeconds: no record of a day comes later
 
 
 def record_batch(batch: Batch, store: StatsStore, retention_days: int, zone: tzinfo) -> tuple[list[str], int]:

@@ -40,13 +40,21 @@
     return response;
   }
 
+  // A problem answer as the page's language says it: the first bad field's text, else the detail.
+  function problemMessage(status, problem) {
+    if (status === 409) return { field: "alias", message: T["error.alias_taken"] };
+    const field = problem && problem.errors && problem.errors[0] && problem.errors[0].field;
+    return { field, message: T[`error.${field}`] || (problem && (problem.detail || problem.title)) || T["error.generic"] };
+  }
+
   async function problemText(response) {
-    try {
-      const problem = await response.json();
-      const field = problem.errors && problem.errors[0] && problem.errors[0].field;
-      if (response.status === 409) return T["error.alias_taken"];
-      return T[`error.${field}`] || problem.detail || problem.title || T["error.generic"];
-    } catch (e) { return T["error.generic"]; }
+    return (await problemOf(response)).message;
+  }
+
+  async function problemOf(response) {
+    let problem = null;
+    try { problem = await response.json(); } catch (notJson) { /* a gateway's bare answer */ }
+    return problemMessage(response.status, problem);
   }
 
   function download(blob, name) {
@@ -199,10 +207,7 @@
       loadLinks();
       return;
     }
-    const message = await problemText(response.clone());
-    let field = null;
-    try { const problem = await response.json(); field = problem.errors && problem.errors[0] && problem.errors[0].field; } catch (e) { /* no body */ }
-    if (response.status === 409) field = "alias";
+    const { field, message } = await problemOf(response);
     const target = { url: "new-url-error", alias: "new-alias-error", expires_at: "new-expires_at-error", validity: "new-expires_at-error" }[field];
     $(target || "create-error").textContent = message;
   });
@@ -252,13 +257,8 @@
       const response = await api("api/links/batch", { method: "POST", body: JSON.stringify({ links }) });
       const results = response.ok ? (await response.json()).results : chunk.map(() => ({ status: response.status }));
       results.forEach((result, i) => {
-        let outcome;
-        if (result.status === 201) outcome = `${T["console.created"]}: ${result.link.short_url}`;
-        else if (result.status === 409) outcome = T["error.alias_taken"];
-        else {
-          const field = result.error && result.error.errors && result.error.errors[0] && result.error.errors[0].field;
-          outcome = T[`error.${field}`] || (result.error && result.error.detail) || T["error.generic"];
-        }
+        const outcome = result.status === 201 ? `${T["console.created"]}: ${result.link.short_url}`
+          : problemMessage(result.status, result.error).message;
         bulkRows.push({ line: chunk[i], status: result.status, outcome, short_url: result.link ? result.link.short_url : "" });
       });
     }
