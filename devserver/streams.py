@@ -21,6 +21,23 @@ TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 MAX_ATTEMPTS = 3
 
 
+def lambda_event(records: list[dict[str, Any]], arn: str, ttl_deleted: set[str]) -> dict[str, Any]:
+    """Stream records as Lambda's DynamoDB event source hands them to a function; a REMOVE of a
+    key in `ttl_deleted` (removed by the TTL sweeper) gets TTL's identity."""
+    shaped = []
+    for record in records:
+        record = {**record, "eventSourceARN": arn, "eventID": record.get("eventID") or uuid.uuid4().hex}
+        stamp = record["dynamodb"].get("ApproximateCreationDateTime")
+        if hasattr(stamp, "timestamp"):
+            record["dynamodb"] = {**record["dynamodb"], "ApproximateCreationDateTime": int(stamp.timestamp())}
+        key = str(record["dynamodb"].get("Keys"))
+        if record.get("eventName") == "REMOVE" and key in ttl_deleted:
+            ttl_deleted.discard(key)
+            record["userIdentity"] = TTL_IDENTITY
+        shaped.append(record)
+    return {"Records": shaped}
+
+
 class StreamPump(threading.Thread):
     def __init__(self, endpoint: str, client: Any, subscription: StreamSubscription,
                  handler: Callable[[dict[str, Any], Any], dict[str, Any]], ttl_deleted: set[str],
@@ -37,18 +54,7 @@ class StreamPump(threading.Thread):
         self.delivered = 0
 
     def _event(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        shaped = []
-        for record in records:
-            record = {**record, "eventSourceARN": self.arn, "eventID": record.get("eventID") or uuid.uuid4().hex}
-            stamp = record["dynamodb"].get("ApproximateCreationDateTime")
-            if hasattr(stamp, "timestamp"):
-                record["dynamodb"] = {**record["dynamodb"], "ApproximateCreationDateTime": int(stamp.timestamp())}
-            key = str(record["dynamodb"].get("Keys"))
-            if record.get("eventName") == "REMOVE" and key in self.ttl_deleted:
-                self.ttl_deleted.discard(key)
-                record["userIdentity"] = TTL_IDENTITY
-            shaped.append(record)
-        return {"Records": shaped}
+        return lambda_event(records, self.arn, self.ttl_deleted)
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
         wanted = [r for r in records if not self.subscription.event_names or r["eventName"] in self.subscription.event_names]

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
+import support
+
 from support import LOCAL_KEY, OTHER_KEY, DeployedStack, Devserver, FakeClock  # noqa: F401  (also puts functions/ on sys.path)
 from devserver.dynamo import EmbeddedDynamoDB, create_tables, local_client
 from devserver.gateway import LambdaContext, build_event, load_handler
@@ -49,9 +51,11 @@ def dynamodb(embedded_dynamodb: str, template: Template) -> Any:
     """A client of the embedded DynamoDB, whose tables are new and empty for this test:
     no test sees another's links, idempotency records or statistics, whatever the order."""
     requests.post(f"{embedded_dynamodb}/moto-api/reset", timeout=10).raise_for_status()
+    from shortlink.links.cache import forget_shared
     from shortlink.stats.store import StatsStore
 
     StatsStore.forget_salts()
+    forget_shared()
     client = local_client(embedded_dynamodb)
     create_tables(client, template.tables())
     return client
@@ -69,7 +73,9 @@ def clock() -> Iterator[FakeClock]:
 @pytest.fixture(scope="session")
 def handlers(template: Template, embedded_dynamodb: str) -> dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]]:
     """Each function's handler, imported from its app.py exactly as the devserver does."""
-    return {name: load_handler(fn) for name, fn in template.functions().items()}
+    loaded = {name: load_handler(fn) for name, fn in template.functions().items()}
+    support.STATS_HANDLER = loaded["StatsFunction"]
+    return loaded
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

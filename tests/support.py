@@ -198,7 +198,8 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def seed_link(dynamodb: Any, *, domain: str = DOMAIN, code: str | None = None, url: str = "https://example.com/target",
-              expires_in: int | None = 3600, visits: int = 0, now: float | None = None) -> str:
+              expires_in: int | None = 3600, visits: int = 0, now: float | None = None,
+              max_visits: int | None = None) -> str:
     """Put a link straight into the table and return its code. moto never deletes expired
     items, so this is how tests get a link that expired but is still stored. `now` is the
     clock of whoever follows it (the handlers' clock by default)."""
@@ -212,6 +213,8 @@ def seed_link(dynamodb: Any, *, domain: str = DOMAIN, code: str | None = None, u
     }
     if expires_in is not None:
         item["expires_at"] = {"N": str(int(now if now is not None else clock.now()) + expires_in)}
+    if max_visits is not None:
+        item["max_visits"] = {"N": str(max_visits)}
     dynamodb.put_item(TableName="LinksTable", Item=item)
     return code
 
@@ -232,7 +235,38 @@ def stored_item(dynamodb: Any, code: str, domain: str = DOMAIN) -> dict[str, Any
     return item
 
 
+# StatsFunction's handler (conftest sets it): visits counted on a link's counters reach its
+# item through it, as Lambda's stream event source would run it.
+STATS_HANDLER: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+
+
+def drain_stream(dynamodb: Any) -> int:
+    """Run StatsFunction over every record the links table's stream holds, in batches of 100,
+    from the stream's start (a replayed record counts nothing twice). Returns how many."""
+    from devserver.dynamo import EMBEDDED_CREDENTIALS
+    from devserver.gateway import LambdaContext
+    from devserver.streams import lambda_event
+    import boto3
+
+    assert STATS_HANDLER is not None
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, **EMBEDDED_CREDENTIALS)
+    arn = dynamodb.describe_table(TableName="LinksTable")["Table"]["LatestStreamArn"]
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while iterator:
+            answer = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records += answer["Records"]
+            iterator = answer.get("NextShardIterator") if answer["Records"] else None
+    for start in range(0, len(records), 100):
+        answer = STATS_HANDLER(lambda_event(records[start:start + 100], arn, set()), LambdaContext("StatsFunction", "drain"))
+        assert answer == {"batchItemFailures": []}, answer
+    return len(records)
+
+
 def visits_of(dynamodb: Any, code: str, domain: str = DOMAIN) -> int:
+    """The link's visits once the stream has drained (StatsFunction adds its counters' visits)."""
+    drain_stream(dynamodb)
     item = stored_item(dynamodb, code, domain)
     assert item is not None, f"no link {domain}/{code}"
     return int(item["visits"]["N"])
@@ -276,6 +310,21 @@ def dynamodb_requests(client: Any) -> Iterator[list[str]]:
         yield seen
     finally:
         client.meta.events.unregister("before-call.dynamodb.*", record)
+
+
+@contextmanager
+def dynamodb_keys(client: Any) -> Iterator[list[tuple[str, str]]]:
+    """Record (operation, link_id) of every keyed request this boto3 client sends meanwhile."""
+    seen: list[tuple[str, str]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        seen.append((model.name, str(params.get("Key", {}).get("link_id", {}).get("S", ""))))
+
+    client.meta.events.register("before-parameter-build.dynamodb.*", record)
+    try:
+        yield seen
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.*", record)
 
 
 def headers_of(response: dict[str, Any]) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""GET|HEAD|POST /{code}: one DynamoDB request, then a redirect or an error answer.
+"""GET|HEAD|POST /{code}: one DynamoDB write (a link read at most once per LINK_CACHE_SECONDS
+per instance), then a redirect or an error answer.
 
 The hot path: boto3 and the core's links and http rooms only (no router, no pydantic),
 so cold starts stay short.
@@ -16,6 +17,7 @@ from shortlink.errors import ShortLinkError
 from shortlink.http.metrics import emit
 from shortlink.http.pages import error_response
 from shortlink.http.requests import read_form_field, request_headers
+from shortlink.links.cache import shared
 from shortlink.links.follow import destination, follow, redirect_cache_control, unlock, visit_facts
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
@@ -60,7 +62,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             link = unlock(store, settings, headers.get("host"), code, moment, facts=facts,
                           password=read_form_field(event, "password") or "", visitor=source_ip)
         else:
-            link = follow(store, settings, headers.get("host"), code, now, facts=facts)
+            link = follow(store, settings, headers.get("host"), code, now, facts=facts, cache=shared(settings.link_cache_seconds))
     except ShortLinkError as error:
         response = error_response(error, headers)
     else:

@@ -22,6 +22,8 @@ class Settings:
     stats_time_zone: str = "UTC"
     visitor_pepper: str = ""  # the key of the redirect's visitor hash (stats/visitors.py)
     admin_key_ids: tuple[str, ...] = ()  # API key ids of the operators (AdminApiKeyIds)
+    visit_counters: int = 16  # per plain link (links/counters.py); 0: every visit on the link's own item
+    link_cache_seconds: int = 5  # how long the redirect follows its copy of a link (links/cache.py)
 
     @property
     def default_domain(self) -> str:
@@ -69,7 +71,18 @@ def load_settings() -> Settings:
         stats_time_zone=os.environ.get("STATS_TIME_ZONE", "").strip() or "UTC",
         visitor_pepper=os.environ.get("VISITOR_PEPPER", ""),
         admin_key_ids=tuple(k.strip() for k in os.environ.get("ADMIN_API_KEY_IDS", "").split(",") if k.strip()),
+        visit_counters=_whole("VISIT_COUNTERS", 16, 0, 100),
+        link_cache_seconds=_whole("LINK_CACHE_SECONDS", 5, 0, 60),
     )
+
+
+def _whole(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
 
 
 def domain_for_host(settings: Settings, host: str | None) -> str:

@@ -11,24 +11,77 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from support import ROOT, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, seed_link, stored_item, visits_of
+from support import (DOMAIN, ROOT, FakeClock, Invoke, MakeEvent, dynamodb_keys, dynamodb_requests, headers_of, seed_link,
+                     stored_item, visits_of)
 from shortlink.dynamodb import dynamodb_client
+from shortlink.settings import Settings
+
+LINK_CACHE_SECONDS = Settings.link_cache_seconds
 from shortlink.stats.visitors import visitor_id
 
 
-def test_redirect_is_one_update_item_to_the_exact_url(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+def test_redirect_reads_its_link_once_then_writes_one_counter_per_visit(invoke: Invoke, make_event: MakeEvent,
+                                                                         dynamodb: Any, clock: FakeClock) -> None:
     url = "https://example.com/a%20b/%E4%B8%AD?x=1&y=%2F#top"
     code = seed_link(dynamodb, url=url)
-    with dynamodb_requests(dynamodb_client()) as sent:
+    key = f"{DOMAIN}/{code}"
+    with dynamodb_keys(dynamodb_client()) as first:
         answer = invoke(make_event("GET", f"/{code}"))
-    assert sent == ["UpdateItem"]
     assert answer["statusCode"] == 302 and headers_of(answer)["Location"] == url
-    assert visits_of(dynamodb, code) == 1
+    assert first[0] == ("GetItem", key) and len(first) == 2
+    assert first[1][0] == "UpdateItem" and first[1][1].startswith(key + "#")  # a counter, not the link's item
+    with dynamodb_keys(dynamodb_client()) as kept:  # within LINK_CACHE_SECONDS: the copy serves
+        for _ in range(20):
+            invoke(make_event("GET", f"/{code}"))
+    assert [operation for operation, _ in kept] == ["UpdateItem"] * 20
+    assert len({counter for _, counter in kept}) > 1, "visits spread over the link's counters"
+    clock.advance(LINK_CACHE_SECONDS)
+    with dynamodb_requests(dynamodb_client()) as again:
+        invoke(make_event("GET", f"/{code}"))
+    assert again == ["GetItem", "UpdateItem"]
+    assert visits_of(dynamodb, code) == 22  # once StatsFunction has tallied the counters
+
+
+def test_a_limited_link_counts_each_visit_in_one_conditional_write_of_its_item(invoke: Invoke, make_event: MakeEvent,
+                                                                              dynamodb: Any) -> None:
+    code = seed_link(dynamodb, max_visits=3)
+    with dynamodb_keys(dynamodb_client()) as sent:
+        statuses = [invoke(make_event("GET", f"/{code}"))["statusCode"] for _ in range(4)]
+    assert statuses == [302, 302, 302, 410]
+    link = f"{DOMAIN}/{code}"
+    assert sent == [("GetItem", link), ("UpdateItem", link), ("UpdateItem", link), ("UpdateItem", link),
+                    ("UpdateItem", link)]  # the refused fourth is the copy's last word for a few seconds
+    with dynamodb_requests(dynamodb_client()) as after:
+        assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 410
+    assert after == []  # exhausted in the copy: no request at all
+    assert stored_item(dynamodb, code)["visits"] == {"N": "3"}
+
+
+def test_a_change_reaches_the_redirect_within_the_cache_bound(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                             clock: FakeClock) -> None:
+    code = seed_link(dynamodb)
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302
+    dynamodb.update_item(TableName="LinksTable", Key={"link_id": {"S": f"{DOMAIN}/{code}"}},
+                         UpdateExpression="SET disabled = :t", ExpressionAttributeValues={":t": {"BOOL": True}})
+    clock.advance(LINK_CACHE_SECONDS - 1)
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302  # the copy, at most LINK_CACHE_SECONDS old
+    clock.advance(1)
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 410
+
+
+def test_an_expiry_is_checked_on_every_visit_even_from_the_copy(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                               clock: FakeClock) -> None:
+    code = seed_link(dynamodb, expires_in=2)
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302
+    clock.advance(2)
+    with dynamodb_requests(dynamodb_client()) as sent:
+        assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 410
+    assert sent == []
 
 
 def test_a_visit_keeps_a_keyed_hash_of_its_visitor_never_the_address(invoke: Invoke, make_event: MakeEvent,
                                                                       dynamodb: Any) -> None:
-    code = seed_link(dynamodb)
+    code = seed_link(dynamodb, max_visits=5)  # counted on the link's own item
     invoke(make_event("GET", f"/{code}"))
     item = stored_item(dynamodb, code)
     assert item is not None
@@ -41,7 +94,7 @@ def test_expired_link_still_stored_answers_410_and_is_not_counted(invoke: Invoke
     code = seed_link(dynamodb, expires_in=-5, visits=7)
     with dynamodb_requests(dynamodb_client()) as sent:
         answer = invoke(make_event("GET", f"/{code}"))
-    assert sent == ["UpdateItem"]
+    assert sent == ["GetItem"]  # no visit written
     assert answer["statusCode"] == 410
     assert headers_of(answer)["Content-Type"] == "application/problem+json"
     assert headers_of(answer)["Cache-Control"] == "no-store"

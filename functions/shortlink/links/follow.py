@@ -22,6 +22,8 @@ from ..errors import (
 from ..settings import Settings, domain_for_host
 from .codes import looks_like_code
 from .identity import LinkId
+from .cache import LinkCache
+from .counters import pick
 from .model import Link
 from .passwords import hash_password, retry_delay
 from .store import LinkStore, Unlock, VisitRefused
@@ -82,22 +84,49 @@ def visit_facts(user_agent: str | None, referer: str | None, request_id: str, no
 
 
 def follow(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *,
-           facts: dict[str, Any] | None) -> Link:
-    """The link host/code leads to. A GET records its visit facts in one UpdateItem (bots
-    are recorded, not counted); HEAD (facts None) only reads. Neither a bot nor a HEAD,
-    which use up no visit, learns where a visit-limited link leads."""
+           facts: dict[str, Any] | None, cache: LinkCache | None = None) -> Link:
+    """The link host/code leads to, its visit recorded (bots are recorded, not counted); HEAD
+    (facts None) only reads. Neither a bot nor a HEAD, which use up no visit, learns where a
+    visit-limited link leads.
+
+    A link with max_visits or a password is counted in one conditional UpdateItem of its own
+    item that checks every rule (the visit limit is exact). Any other link is read from `cache`
+    (or read once and kept there) and its visit goes to one of its visit counters
+    (links/counters.py). With VISIT_COUNTERS=0 every visit takes the conditional write."""
     link_id = _link_id(settings, host, code)
-    if facts is None:
-        link = store.get(link_id)
+    cached = cache if settings.visit_counters else None
+    if facts is not None and cached is None:
+        link = _count_on_link(store, link_id, now, facts, None)
+    else:
+        link = _read(store, link_id, now, cached)
         if link.state(now) != "active" or link.password_hash is not None:
             raise refusal(link, now)
-    else:
-        try:
-            link = store.visit(link_id, now, facts, count=not facts["bot"])
-        except VisitRefused as refused:
-            raise refusal(refused.link, now) from None
+        if facts is not None and (facts["bot"] or link.max_visits is None):
+            store.count_visit(link, pick(settings.visit_counters), now, facts, count=not facts["bot"])
+        elif facts is not None:
+            link = _count_on_link(store, link_id, now, facts, cached)
     if link.max_visits is not None and (facts is None or facts["bot"]):
         raise PreviewWithheld(f"{link_id} counts its visits: open it in a browser")
+    return link
+
+
+def _count_on_link(store: LinkStore, link_id: LinkId, now: int, facts: dict[str, Any], cache: LinkCache | None) -> Link:
+    """The visit in one conditional write of the link's item, which checks every rule."""
+    try:
+        return store.visit(link_id, now, facts, count=not facts["bot"])
+    except VisitRefused as refused:
+        if cache is not None:
+            cache.put(store.table, refused.link, now)
+        raise refusal(refused.link, now) from None
+
+
+def _read(store: LinkStore, link_id: LinkId, now: int, cache: LinkCache | None) -> Link:
+    """The link from the cache, or read (and kept there)."""
+    link = cache.get(store.table, link_id, now) if cache is not None else None
+    if link is None:
+        link = store.get(link_id)
+        if cache is not None:
+            cache.put(store.table, link, now)
     return link
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 # Only `make run` has loopback short domains, and there is no TLS there.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+COUNTER_MARK = "#"
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,17 @@ class LinkId:
         """The identity a partition key names (a code never holds a slash; a domain may hold a port)."""
         domain, _, code = key.rpartition("/")
         return cls(domain, code)
+
+    def counter_key(self, counter: int) -> str:
+        """The partition key of one of the link's visit counters (links/counters.py): beside the
+        link's own item, never a link's key (a code holds no '#')."""
+        return f"{self.key}{COUNTER_MARK}{counter}"
+
+    @classmethod
+    def of_counter(cls, key: str) -> tuple[LinkId, int] | None:
+        """The link and counter number a visit counter's key names; None for a link's own key."""
+        link_key, mark, counter = key.rpartition(COUNTER_MARK)
+        return (cls.from_key(link_key), int(counter)) if mark and counter.isdigit() else None
 
     @property
     def short_url(self) -> str:

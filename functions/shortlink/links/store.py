@@ -10,6 +10,7 @@ from typing import Any
 from ..dynamodb import ConditionFailed, call, plain, query_all, typed
 from ..errors import AliasTaken, LinkNotFound, StoreUnavailable
 from .access import Caller
+from .counters import COUNTER_IDLE
 from .expiry import expiry_slot
 from .identity import LinkId
 from .model import Link
@@ -32,6 +33,7 @@ def from_item(item: dict[str, Any]) -> Link:
 
 
 GUARD_PREFIX = "guard:"
+TALLIED_PREFIX = "tallied#"  # the last ticket of each visit counter added to the link's visits
 EXPIRY_SLOT = "expiry_slot"  # key of the by_expiry index (links/expiry.py)
 EXPIRED_NOTICE = "expired_notice"  # the expires_at the sweep announced
 
@@ -137,6 +139,50 @@ class LinkStore:
             raise LinkNotFound(f"no link {link_id}") from None
         return from_item(answer["Attributes"])
 
+    def count_visit(self, link: Link, counter: int, now: int, facts: dict[str, Any], *, count: bool = True) -> None:
+        """Record one visit of a link without rules to check (links/counters.py) on one of its
+        visit counters: one unconditional UpdateItem, never on the link's own item. The counter
+        carries the link's life (created_at) and expiry for the statistics, and lives on
+        COUNTER_IDLE after its last visit."""
+        values = {":facts": typed(facts), ":created": {"S": link.created_at}, ":now": {"N": str(now)},
+                  ":idle": {"N": str(now + COUNTER_IDLE)}, ":one": {"N": "1"}}
+        update = "SET last_visit = :facts, created_at = :created, born = if_not_exists(born, :now), expires_at = :idle"
+        if link.expires_at is not None:
+            update += ", link_expires_at = :link_expires"
+            values[":link_expires"] = {"N": str(link.expires_at)}
+        call("update_item", TableName=self.table, Key={"link_id": {"S": link.id.counter_key(counter)}},
+             UpdateExpression=update + " ADD " + ("visits" if count else "bot_visits") + " :one",
+             ExpressionAttributeValues=values)
+
+    def tally(self, link_id: LinkId, created_at: str, counter: int, tickets: list[int]) -> int:
+        """Add a counter's visits (their tickets, in order) to the link's `visits`, skipping those
+        already added: the link remembers the last ticket it added per counter. Visits of a
+        former life of the code, or of a deleted link, are dropped. Returns how many were added."""
+        tallied = TALLIED_PREFIX + str(counter)
+        read: int | None = None
+        for _ in range(2):
+            new = [t for t in tickets if read is None or t > read]
+            if not new:
+                return 0
+            condition = "(attribute_not_exists(#t) OR #t < :first)" if read is None else "#t = :read"
+            try:
+                call("update_item", TableName=self.table, Key=_key(link_id),
+                     UpdateExpression="SET #t = :last ADD visits :n",
+                     ConditionExpression="created_at = :created AND " + condition,
+                     ExpressionAttributeNames={"#t": tallied},
+                     ExpressionAttributeValues={":created": {"S": created_at}, ":last": {"N": str(new[-1])},
+                                                ":n": {"N": str(len(new))},
+                                                **({":first": {"N": str(new[0])}} if read is None else {":read": {"N": str(read)}})},
+                     ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            except ConditionFailed as failed:
+                old = plain(failed.old_item or {})
+                if old.get("created_at") != created_at:
+                    return 0  # the link is gone, or the code lives again: these visits were another's
+                read = int(old.get(tallied, 0))
+                continue
+            return len(new)
+        raise StoreUnavailable(f"the tally of {link_id} moved twice while it was being added; retry")
+
     def _item(self, link_id: LinkId) -> dict[str, Any]:
         answer = call("get_item", TableName=self.table, Key=_key(link_id), ConsistentRead=True)
         if "Item" not in answer:
@@ -203,7 +249,8 @@ class LinkStore:
         """One page of every link, in the table's order (operators): a Scan, so it reads the
         whole table page by page; there is no index of all links to keep hot."""
         kwargs: dict[str, Any] = {"ExclusiveStartKey": {"link_id": {"S": start["link_id"]}}} if start else {}
-        answer = call("scan", TableName=self.table, Limit=limit, **kwargs)
+        # Visit counters share the table; they have no code.
+        answer = call("scan", TableName=self.table, Limit=limit, FilterExpression="attribute_exists(code)", **kwargs)
         last = answer.get("LastEvaluatedKey")
         next_start = {"link_id": last["link_id"]["S"], "created_at": ""} if last else None
         return [from_item(item) for item in answer.get("Items", [])], next_start

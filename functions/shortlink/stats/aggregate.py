@@ -1,11 +1,13 @@
 """Visit statistics, computed off the hot path from the links table's stream.
 
-A stream MODIFY whose last_visit changed is one visit (the redirect's UpdateItem);
-visits of one link in one UTC hour are added up and written in one update per
-(link, hour), and reports fold those hours into the viewer's time zone, by day or by hour.
-Each visit carries the link's visit number (a bot's: its bot_visits number; stream records of
-one item arrive in order), so an hour row remembers the highest numbers it has added: a replayed
-record is recognised and skipped, and a retried batch never counts twice. Unique visitors are
+A stream record whose last_visit changed is one visit: the redirect's UpdateItem of the link's
+own item or of one of its visit counters (links/counters.py). Visits of one link in one UTC hour
+are added up and written in one update per (link, hour), and reports fold those hours into the
+viewer's time zone, by day or by hour. Each visit carries its number on the item that counted it
+(the link's visits or bot_visits; a counter's ticket; stream records of one item arrive in
+order), so an hour row remembers, per item, the highest numbers it has added: a replayed record
+is recognised and skipped, and a retried batch never counts twice. A counter's people visits are
+also added to the link's `visits` (LinkStore.tally), remembered the same way. Unique visitors are
 kept as salted hashes or a sketch (visitors.py); bots are counted apart, by agent.
 """
 
@@ -21,7 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..dynamodb import is_ttl_removal, plain
 from ..errors import InvalidInput, StoreUnavailable
+from ..links.counters import ticket
+from ..links.identity import LinkId
 from ..links.model import Link
+from ..links.store import LinkStore
 from ..links.rules import Checks
 from ..links.validity import DAY, HOUR, HOUR_KEY, hour_of
 from .agents import Agent, describe
@@ -50,7 +55,7 @@ def hour_key(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class Visit:
-    number: int  # the link's visit count after this visit (bot_visits for a bot)
+    number: int  # the counting item's visit count after this visit (bot_visits for a bot), or a counter's ticket
     at: int
     bot: bool
     platform: str
@@ -59,6 +64,7 @@ class Visit:
     country: str
     agent: Agent
     visitor: str | None  # the redirect's keyed hash of address and User-Agent
+    source: str = ""  # which item counted it: "" the link's own, "#3" its counter 3
 
 
 @dataclass
@@ -73,7 +79,7 @@ class HourVisits:
 
     def after(self, row: RowState) -> list[Visit]:
         """The visits the row has not added yet (people and bots are numbered apart)."""
-        return [v for v in self.visits if v.number > (row.bots_upto if v.bot else row.upto)]
+        return [v for v in self.visits if v.number > (row.bots_upto if v.bot else row.upto).get(v.source, 0)]
 
 
 def totals_of(visits: list[Visit], salted_visitor: Callable[[Visit], str | None]) -> HourTotals:
@@ -91,8 +97,16 @@ def totals_of(visits: list[Visit], salted_visitor: Callable[[Visit], str | None]
         "bot": Counter(v.agent.browser for v in bots),
     }
     visitors = {h for h in map(salted_visitor, people) if h}
-    return HourTotals(total=len(people), last=max((v.number for v in people), default=0), bots=len(bots),
-                      bots_last=max((v.number for v in bots), default=0), counts=counts, visitors=visitors)
+    return HourTotals(total=len(people), last=_highest(people), bots=len(bots), bots_last=_highest(bots),
+                      counts=counts, visitors=visitors)
+
+
+def _highest(visits: list[Visit]) -> dict[str, int]:
+    """The highest visit number per counting item."""
+    highest: dict[str, int] = {}
+    for visit in visits:
+        highest[visit.source] = max(highest.get(visit.source, 0), visit.number)
+    return highest
 
 
 class BadRecord(Exception):
@@ -108,8 +122,20 @@ def _image(record: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 @dataclass
+class Tally:
+    """A counter's people visits in a batch, for the link's `visits`."""
+
+    link_id: LinkId
+    created_at: str
+    counter: int
+    tickets: list[int] = field(default_factory=list)
+    sequence_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Batch:
     hours: dict[tuple[str, str], HourVisits] = field(default_factory=dict)
+    tallies: dict[tuple[str, str, int], Tally] = field(default_factory=dict)
     bots: int = 0
     expired_removals: int = 0
     bad: list[BadRecord] = field(default_factory=list)
@@ -122,27 +148,39 @@ def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
         sequence = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
         try:
             if is_ttl_removal(record):
-                batch.expired_removals += 1
+                if not LinkId.of_counter(record["dynamodb"].get("Keys", {}).get("link_id", {}).get("S", "")):
+                    batch.expired_removals += 1
                 continue
-            if record.get("eventName") != "MODIFY":
-                continue
+            if record.get("eventName") not in ("INSERT", "MODIFY"):
+                continue  # a counter's first visit is its INSERT
             new, old = _image(record, "NewImage"), _image(record, "OldImage")
             facts = new.get("last_visit")
             if not facts or facts == old.get("last_visit"):
-                continue  # a change that is not a visit (PATCH, password back-off)
+                continue  # a change that is not a visit (PATCH, password back-off, a tally)
             bot = bool(facts.get("bot"))
             if bot:
                 batch.bots += 1
-            visit = Visit(int(new.get("bot_visits" if bot else "visits", 0)), int(facts["at"]), bot,
+            count = int(new.get("bot_visits" if bot else "visits", 0))
+            counter = LinkId.of_counter(new["link_id"])
+            if counter is None:
+                link_key, source, number, expires_at = new["link_id"], "", count, new.get("expires_at")
+            else:
+                link_key, source, expires_at = counter[0].key, f"#{counter[1]}", new.get("link_expires_at")
+                number = ticket(int(new["born"]), count)
+            visit = Visit(number, int(facts["at"]), bot,
                           str(facts.get("platform", "other")), str(facts["app"]) if facts.get("app") else None,
                           str(facts.get("referrer", DIRECT)), str(facts.get("country", UNKNOWN_COUNTRY)),
                           describe(str(facts["ua"]) if facts.get("ua") else None),
-                          str(facts["visitor"]) if facts.get("visitor") else None)
-            life, hour = life_of(new["link_id"], new["created_at"]), hour_of(int(facts["at"]))
-            expires = int(new["expires_at"]) if "expires_at" in new else None
-            group = batch.hours.setdefault((life, hour), HourVisits(life, hour, expires))
+                          str(facts["visitor"]) if facts.get("visitor") else None, source)
+            life, hour = life_of(link_key, new["created_at"]), hour_of(int(facts["at"]))
+            group = batch.hours.setdefault((life, hour), HourVisits(life, hour, int(expires_at) if expires_at else None))
             group.visits.append(visit)
             group.sequence_numbers.append(sequence)
+            if counter is not None and not bot:
+                tally = batch.tallies.setdefault((link_key, new["created_at"], counter[1]),
+                                                 Tally(counter[0], new["created_at"], counter[1]))
+                tally.tickets.append(number)
+                tally.sequence_numbers.append(sequence)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             batch.bad.append(BadRecord(sequence, f"{type(exc).__name__}: {exc}"))
     return batch
@@ -332,9 +370,11 @@ class Salts:
         return salted(self.store.salt(day.isoformat(), day_ends + STREAM_RETENTION), visit.visitor)
 
 
-def record_batch(batch: Batch, store: StatsStore, retention_days: int, zone: tzinfo) -> tuple[list[str], int]:
+def record_batch(batch: Batch, store: StatsStore, links: LinkStore, retention_days: int,
+                 zone: tzinfo) -> tuple[list[str], int]:
     """Add each (link, hour) group to its row: one read and one conditional write per group
-    (and, once a day per container, the day's salt).
+    (and, once a day per container, the day's salt); then each counter's people visits to its
+    link's `visits`: one conditional write per counter.
 
     Returns the sequence numbers to report as failed (unreadable records, and groups whose
     write failed, which Lambda retries) and how many visits were added.
@@ -357,4 +397,9 @@ def record_batch(batch: Batch, store: StatsStore, retention_days: int, zone: tzi
                 failed.extend(group.sequence_numbers)  # the row moved since the read: retry
         except StoreUnavailable:
             failed.extend(group.sequence_numbers)
+    for tally in batch.tallies.values():
+        try:
+            links.tally(tally.link_id, tally.created_at, tally.counter, sorted(tally.tickets))
+        except StoreUnavailable:
+            failed.extend(tally.sequence_numbers)
     return failed, added

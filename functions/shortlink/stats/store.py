@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from ..dynamodb import ConditionFailed, call, plain, query_all
 from .visitors import Visitors
 
+UPTO, BOTS_UPTO = "upto", "bots_upto"  # + a Visit.source: "" (the link's own item) or "#3"
 SALT_ROW = "#salt"  # link_key of the salt rows (a link life never starts with #); `hour` is the day
 
 
@@ -19,9 +20,9 @@ class HourTotals:
     """What one hour row gains: counts of the visits not yet added to it."""
 
     total: int
-    last: int  # the highest (human) visit number added
+    last: dict[str, int]  # the highest (human) visit number added, per counting item (aggregate.Visit.source)
     bots: int
-    bots_last: int  # the highest bot visit number added
+    bots_last: dict[str, int]  # the highest bot visit number added, per counting item
     counts: dict[str, Counter[str]]  # by row dimension (platform, app, ..., bot)
     visitors: set[str] = field(default_factory=set)  # salted hashes
 
@@ -30,10 +31,21 @@ class HourTotals:
 class RowState:
     """What an hour row already holds that the next write depends on."""
 
-    upto: int = 0
-    bots_upto: int = 0
+    upto: dict[str, int] = field(default_factory=dict)  # per counting item
+    bots_upto: dict[str, int] = field(default_factory=dict)
     hosts: set[str] = field(default_factory=set)
     visitors: Visitors = field(default_factory=Visitors)
+    revision: int = 0  # rows of one link are written from several stream shards (its counters)
+
+
+def _numbered(row: dict[str, Any], prefix: str) -> dict[str, int]:
+    """A row's highest added visit numbers per counting item: `upto` the link's, `upto#3` counter 3's."""
+    numbers = {}
+    for name, value in row.items():
+        base, mark, counter = name.partition("#")
+        if base == prefix and (not mark or counter.isdigit()):
+            numbers[mark + counter] = int(value)
+    return numbers
 
 
 def row_visitors(row: dict[str, Any]) -> Visitors:
@@ -73,19 +85,26 @@ class StatsStore:
 
     def progress(self, life: str, hour: str) -> RowState:
         answer = call("get_item", TableName=self.table, Key={"link_key": {"S": life}, "hour": {"S": hour}},
-                      ConsistentRead=True, ProjectionExpression="upto, bots_upto, hosts, visitors, sketch")
+                      ConsistentRead=True)
         row = plain(answer.get("Item", {}))
-        return RowState(int(row.get("upto", 0)), int(row.get("bots_upto", 0)), set(row.get("hosts", ())), row_visitors(row))
+        return RowState(_numbered(row, UPTO), _numbered(row, BOTS_UPTO), set(row.get("hosts", ())), row_visitors(row),
+                        int(row.get("revision", 0)))
 
     def add(self, life: str, hour: str, read: RowState, totals: HourTotals, expires_at: int) -> bool:
-        """Add totals to the hour row if nobody added visits since `read`; False otherwise."""
+        """Add totals to the hour row if nobody wrote it since `read`; False otherwise."""
         names: dict[str, str] = {"#total": "total"}
         values: dict[str, Any] = {
-            ":upto": {"N": str(max(read.upto, totals.last))}, ":bots_upto": {"N": str(max(read.bots_upto, totals.bots_last))},
             ":exp": {"N": str(expires_at)}, ":total": {"N": str(totals.total)}, ":bots": {"N": str(totals.bots)},
-            ":read": {"N": str(read.upto)}, ":read_bots": {"N": str(read.bots_upto)},
+            ":revision": {"N": str(read.revision + 1)},
         }
-        sets = ["upto = :upto", "bots_upto = :bots_upto", "expires_at = :exp"]
+        if read.revision:
+            values[":read"] = {"N": str(read.revision)}
+        sets = ["expires_at = :exp", "revision = :revision"]
+        for prefix, last, upto in ((UPTO, totals.last, read.upto), (BOTS_UPTO, totals.bots_last, read.bots_upto)):
+            for source, number in last.items():
+                i = len(names)
+                names[f"#u{i}"], values[f":u{i}"] = prefix + source, {"N": str(max(number, upto.get(source, 0)))}
+                sets.append(f"#u{i} = :u{i}")
         adds = ["#total :total", "bots :bots"]
         removes = []
         for kind, counts in totals.counts.items():
@@ -114,9 +133,7 @@ class StatsStore:
                 TableName=self.table,
                 Key={"link_key": {"S": life}, "hour": {"S": hour}},
                 UpdateExpression=update,
-                # Rows written before bot visits were numbered have no bots_upto.
-                ConditionExpression="attribute_not_exists(upto) OR (upto = :read AND "
-                                    "(attribute_not_exists(bots_upto) OR bots_upto = :read_bots))",
+                ConditionExpression="revision = :read" if read.revision else "attribute_not_exists(revision)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
