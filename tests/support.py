@@ -27,6 +27,9 @@ for _path in (ROOT / "functions", ROOT):
 from devserver.dynamo import local_client  # noqa: E402
 from devserver.template import Template, local_environment  # noqa: E402
 
+from shortlink.settings import Settings  # noqa: E402
+
+LINK_CACHE_SECONDS = Settings.link_cache_seconds  # how long the redirect follows its copy of a link
 LOCAL_KEY = "test-key-a"
 OTHER_KEY = "test-key-b"
 DOMAIN = "s.example.com"  # the default short domain of the handler tests (local_environment)
@@ -265,15 +268,20 @@ def drain_stream(dynamodb: Any) -> int:
 
 
 def visits_of(dynamodb: Any, code: str, domain: str = DOMAIN) -> int:
-    """The link's visits once the stream has drained (StatsFunction adds its counters' visits)."""
+    """The link's visits as its body shows them, once the stream has drained: those counted on
+    its item plus those StatsFunction added up from its counters (the life row)."""
     drain_stream(dynamodb)
     item = stored_item(dynamodb, code, domain)
     assert item is not None, f"no link {domain}/{code}"
-    return int(item["visits"]["N"])
+    life = dynamodb.get_item(TableName="StatsTable", Key={"link_key": {"S": f"{domain}/{code}#{item['created_at']['S']}"},
+                                                          "hour": {"S": "life"}}, ConsistentRead=True).get("Item", {})
+    tally = int(life.get("total", {"N": "0"})["N"]) - int(item.get("tally_base", {"N": "0"})["N"])
+    return int(item["visits"]["N"]) + max(0, tally)
 
 
 def link_count(dynamodb: Any) -> int:
-    return int(dynamodb.scan(TableName="LinksTable", Select="COUNT")["Count"])
+    """Links stored (not their visit counters, which share the table)."""
+    return int(dynamodb.scan(TableName="LinksTable", Select="COUNT", FilterExpression="attribute_exists(code)")["Count"])
 
 
 def problem_of(answer: dict[str, Any] | requests.Response, status: int, field: str | None = None) -> dict[str, Any]:

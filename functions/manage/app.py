@@ -24,11 +24,11 @@ from shortlink.links.create import create_link
 from shortlink.links.access import Caller
 from shortlink.links.identity import LinkId
 from shortlink.links.listing import MAX_LIMIT, list_links
-from shortlink.links.model import State
+from shortlink.links.model import Link, State
 from shortlink.links.patch import patch_link
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
-from shortlink.stats.aggregate import hour_key, life_of, report, report_table, stats_range
+from shortlink.stats.aggregate import counted, hour_key, life_of, report, report_table, stats_range, tally_of
 from shortlink.stats.store import StatsStore
 
 logger = Logger()
@@ -58,6 +58,15 @@ def _store() -> LinkStore:
     return LinkStore(load_settings().links_table)
 
 
+def _stats() -> StatsStore:
+    return StatsStore(load_settings().require_stats_table())
+
+
+def _counted(links: list[Link]) -> list[Link]:
+    """With the visits counted on the links' counters (the statistics' life rows)."""
+    return counted(links, _stats())
+
+
 def _link_id(code: str, domain: str | None) -> LinkId:
     return LinkId((domain or load_settings().default_domain).lower(), code)
 
@@ -78,7 +87,7 @@ def list_own_links(  # type: ignore[no-untyped-def]
     caller = _caller()
     links, next_cursor = list_links(_store(), caller, limit=limit, cursor=cursor, now=now, tag=tag,
                                     domain=domain.lower() if domain else None, state=state)
-    bodies = [link.to_body(now) for link in links]
+    bodies = [link.to_body(now) for link in _counted(links)]
     if wants_csv(output, app.current_event.headers.get("accept")):
         header = list(LinkOut.model_fields)
         rows = [[_cell(body[name]) for name in header] for body in bodies]
@@ -106,7 +115,7 @@ def _csv(text: str, filename: str, cursor: str | None = None) -> Response[str]:
 def read_link(code: Code, domain: Domain = None) -> Response[LinkOut]:
     caller = _caller()
     link = _store().get_owned(_link_id(code, domain), caller)
-    return json_response(200, link.to_body(int(clock.now())))
+    return json_response(200, _counted([link])[0].to_body(int(clock.now())))
 
 
 @app.get("/api/links/<code>/stats", summary="Visits by day or hour in the viewer's time zone, platform, app, referrer, country",
@@ -156,9 +165,10 @@ def change_link(code: Code, body: Annotated[PatchBody, Body()], domain: Domain =
     now = clock.now()
     changes = body.model_dump(exclude_unset=True)
     caller = _caller()
-    link = patch_link(_store(), load_settings(), _link_id(code, domain), caller, changes, now)
+    link = patch_link(_store(), load_settings(), _link_id(code, domain), caller, changes, now,
+                      tally_of=lambda found: tally_of(found, _stats()))
     logger.info("link changed", extra={"link_id": link.id.key, "fields": sorted(changes), "by_operator": caller.admin})
-    return json_response(200, link.to_body(int(now)))
+    return json_response(200, _counted([link])[0].to_body(int(now)))
 
 
 @app.delete("/api/links/<code>", summary="Delete a link; its code is free at once",

@@ -7,7 +7,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shortlink.events.batch import announce
+from shortlink.events.batch import announce, milestones_of
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
 from shortlink.stats.aggregate import parse_zone, read_batch, record_batch
@@ -25,8 +25,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     batch = read_batch(records)
     for bad in batch.bad:
         logger.error("unreadable stream record", extra={"sequence_number": bad.sequence_number, "reason": str(bad)})
-    failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), LinkStore(settings.links_table),
-                                 settings.stats_retention_days, parse_zone(settings.stats_time_zone))
+    failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), settings.stats_retention_days,
+                                 parse_zone(settings.stats_time_zone), milestones_of(LinkStore(settings.links_table)))
     unsent, announced = announce(records, failed)
     failed += unsent
     metrics.add_metric(name="VisitsCounted", unit=MetricUnit.Count, value=added)

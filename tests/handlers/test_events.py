@@ -6,15 +6,12 @@ import json
 from typing import Any
 
 
-from support import (visits_of, EVENTS, INVOCATIONS, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, link_count, load_event,
+from support import (LINK_CACHE_SECONDS, visits_of, EVENTS, INVOCATIONS, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, link_count, load_event,
                      stored_item)
 from devserver.gateway import LambdaContext
 from devserver.template import Template
 from shortlink.dynamodb import dynamodb_client
 from shortlink.links.validity import DAY
-from shortlink.settings import Settings
-
-LINK_CACHE_SECONDS = Settings.link_cache_seconds
 
 def test_every_event_file_is_exercised_and_routed_to_its_function(template: Template) -> None:
     assert {p.stem for p in EVENTS.glob("*.json")} == set(INVOCATIONS)

@@ -163,9 +163,9 @@ def test_committed_openapi_document_is_up_to_date() -> None:
     assert OUTPUT.read_text(encoding="utf-8") == render(), "run `make openapi`"
 
 
-def test_a_list_page_is_one_query(invoke: Invoke, make_event: MakeEvent) -> None:
+def test_a_list_page_is_one_query_and_one_read_of_its_counted_visits(invoke: Invoke, make_event: MakeEvent) -> None:
     for _ in range(3):
         _make(invoke, make_event)
     with dynamodb_requests(dynamodb_client()) as sent:
         page = json.loads(invoke(make_event("GET", "/api/links?limit=2"))["body"])
-    assert len(page["links"]) == 2 and sent == ["Query"]
+    assert len(page["links"]) == 2 and sent == ["Query", "BatchGetItem"]

@@ -11,12 +11,9 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from support import (DOMAIN, ROOT, FakeClock, Invoke, MakeEvent, dynamodb_keys, dynamodb_requests, headers_of, seed_link,
+from support import (LINK_CACHE_SECONDS, DOMAIN, ROOT, FakeClock, Invoke, MakeEvent, dynamodb_keys, dynamodb_requests, headers_of, seed_link,
                      stored_item, visits_of)
 from shortlink.dynamodb import dynamodb_client
-from shortlink.settings import Settings
-
-LINK_CACHE_SECONDS = Settings.link_cache_seconds
 from shortlink.stats.visitors import visitor_id
 
 

@@ -117,8 +117,8 @@ def _sent(client: Any, events: Any) -> Iterator[set[tuple[str, str]]]:
     seen: set[tuple[str, str]] = set()
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        target = params["TableName"] + (f"/index/{params['IndexName']}" if "IndexName" in params else "")
-        seen.add((f"dynamodb:{model.name}", target))
+        for table in params.get("RequestItems") or [params["TableName"]]:  # BatchGetItem names its tables
+            seen.add((f"dynamodb:{model.name}", table + (f"/index/{params['IndexName']}" if "IndexName" in params else "")))
 
     def record_event(params: dict[str, Any], **_: Any) -> None:
         seen.update(("events:PutEvents", entry["EventBusName"]) for entry in params["Entries"])
@@ -151,6 +151,21 @@ def _stream_batch(code: str) -> dict[str, Any]:
             "Keys": {"link_id": image["link_id"]}, "NewImage": image, "OldImage": old, "SequenceNumber": "100",
             "StreamViewType": "NEW_AND_OLD_IMAGES"}},
     ]}
+
+
+def _counter_batch(code: str, visits: int = 100) -> dict[str, Any]:
+    """The stream records of `visits` visits counted on one of s.example.com/<code>'s counters:
+    enough to reach the first milestone (StatsFunction reads the link for the event's body)."""
+    at = int(time.time())
+    records = []
+    for n in range(1, visits + 1):
+        image = {"link_id": {"S": f"s.example.com/{code}#3"}, "created_at": {"S": "2026-11-25T00:00:00.000Z"},
+                 "born": {"N": str(at)}, "visits": {"N": str(n)}, "expires_at": {"N": str(at + 2 * DAY)},
+                 "last_visit": {"M": {"id": {"S": f"r{n}"}, "at": {"N": str(at)}, "platform": {"S": "ios"}, "bot": {"BOOL": False}}}}
+        records.append({"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
+            "Keys": {"link_id": image["link_id"]}, "NewImage": image, "OldImage": {**image, "last_visit": {"M": {}}},
+            "SequenceNumber": str(1000 + n), "StreamViewType": "NEW_AND_OLD_IMAGES"}})
+    return {"Records": records}
 
 
 def test_each_function_may_do_exactly_what_it_does(
@@ -194,6 +209,7 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("GET", "/api/links"),
             make_event("GET", f"/api/links/{alias}"),
             make_event("PATCH", f"/api/links/{alias}", {"title": "changed"}),
+            make_event("PATCH", f"/api/links/{alias}", {"max_visits": 1000}),  # reads the counters' tally
             make_event("POST", "/api/links/batch", {"links": [{"url": "https://example.com/b", "alias": other}]},
                        headers={"Idempotency-Key": uuid.uuid4().hex}),
             make_event("DELETE", f"/api/links/{other}"),
@@ -202,7 +218,7 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("GET", "/api/openapi.json"),
             make_event("GET", "/api/links", api_key=OPERATOR),  # every link: a Scan
         ],
-        "StatsFunction": [_stream_batch(alias)],
+        "StatsFunction": [_stream_batch(alias), _counter_batch(alias)],
         "ExpiryFunction": [load_event("expiry-sweep")],
         "WebFunction": [make_event("GET", "/"), make_event("GET", "/static/app.js"),
                         make_event("GET", f"/qr?url=https://s.example.com/{alias}")],

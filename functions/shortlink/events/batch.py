@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..errors import LinkNotFound
+from ..links.identity import LinkId
+from ..links.store import LinkStore
+from ..stats.aggregate import HourVisits, life_of
 from .bus import publish
 from .changes import LinkEvent, events_of
 
@@ -28,3 +32,23 @@ def announce(records: Sequence[dict[str, Any]], failed: Sequence[str]) -> tuple[
     if sent < len(events):
         return [events[sent].sequence_number], sent
     return [], sent
+
+
+def milestones_of(links: LinkStore) -> Callable[[HourVisits, list[int], int], bool]:
+    """Announces the milestones a link's counted-on-counters visits reach (stats/aggregate.py):
+    the link is read for the event's body; the event id is the same on every retry."""
+
+    def send(group: HourVisits, reached: list[int], tally: int) -> bool:
+        try:
+            link = links.get(LinkId.from_key(group.link_key))
+        except LinkNotFound:
+            return True  # deleted meanwhile: nobody to tell
+        if life_of(link.id.key, link.created_at) != group.life:
+            return True  # the code lives again: these visits were another's
+        at = max(visit.at for visit in group.visits)
+        body = link.with_tally(tally).to_body(at)
+        events = [LinkEvent("link.milestone", f"{group.life}:link.milestone:{m}", group.sequence_numbers[-1], at,
+                            {"link": body, "owner": link.owner, "milestone": m}) for m in reached]
+        return publish(events) == len(events)
+
+    return send

@@ -16,10 +16,9 @@ from typing import Any
 
 from ..dynamodb import is_ttl_removal, plain
 from ..links.identity import LinkId
-from ..links.model import Link
+from ..links.model import MILESTONES, Link
 from ..links.store import EXPIRED_NOTICE, from_item
 
-MILESTONES = tuple(10**k for k in range(2, 13))  # 100, 1,000, ... visits
 # What changes with every visit or guess, not with the link's settings.
 _VOLATILE = ("visits", "state")
 

@@ -15,6 +15,7 @@ from .identity import LinkId
 from .validity import iso
 
 State = Literal["active", "scheduled", "expired", "exhausted", "disabled"]
+MILESTONES = tuple(10**k for k in range(2, 13))  # visits announced as link.milestone: 100, 1,000, ...
 
 
 def _same(value: Any) -> Any:
@@ -93,6 +94,9 @@ class Link:
     # each visitor's own back-off lives in the item as guard:<visitor> attributes (links/store.py).
     guess_window: int | None = attribute(None)
     guess_count: int = attribute(0)
+    # The part of the counters' tally (links/counters.py) already added to `visits`: a PATCH that
+    # sets a visit limit adds the tally, so that the limit's conditional write counts it.
+    tally_base: int = attribute(0)
 
     @property
     def id(self) -> LinkId:
@@ -101,6 +105,10 @@ class Link:
     @property
     def short_url(self) -> str:
         return self.id.short_url
+
+    def with_tally(self, tally: int) -> Link:
+        """The link with the visits its counters counted (the statistics' life row) added."""
+        return dataclasses.replace(self, visits=self.visits + max(0, tally - self.tally_base))
 
     def is_expired(self, now: int) -> bool:
         # Valid while now < expires_at; the store's conditions use the same comparison.

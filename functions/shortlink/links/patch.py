@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
+from collections.abc import Callable
 
 from ..errors import InvalidInput
 from ..settings import Settings
@@ -12,7 +13,7 @@ from .create import timestamp
 from .access import Caller
 from .identity import LinkId
 from .model import GIVEN, Link
-from .store import LinkStore
+from .store import Fold, LinkStore
 
 # `validity` is no stored field: PATCH turns it into expires_at, counted from now.
 EXPIRY_INPUTS = ("validity", "expires_at")
@@ -57,6 +58,13 @@ def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now
 
 
 def patch_link(store: LinkStore, settings: Settings, link_id: LinkId, caller: Caller, changes: dict[str, Any],
-               now: float) -> Link:
+               now: float, tally_of: Callable[[Link], int] | None = None) -> Link:
+    """Apply the changes. A visit limit set on a link also makes the visits its counters counted
+    so far (`tally_of`) count against it: they join the item's visits in the same write (visits
+    of the last seconds, not yet tallied, may not)."""
     sets, removes = plan_patch(changes, settings, link_id, now)
-    return store.update_owned(link_id, caller, sets, removes)
+    fold = None
+    if "max_visits" in sets and tally_of is not None:
+        link = store.get_owned(link_id, caller)
+        fold = Fold(tally_of(link), link.tally_base)
+    return store.update_owned(link_id, caller, sets, removes, fold=fold)

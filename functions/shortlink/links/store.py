@@ -33,7 +33,6 @@ def from_item(item: dict[str, Any]) -> Link:
 
 
 GUARD_PREFIX = "guard:"
-TALLIED_PREFIX = "tallied#"  # the last ticket of each visit counter added to the link's visits
 EXPIRY_SLOT = "expiry_slot"  # key of the by_expiry index (links/expiry.py)
 EXPIRED_NOTICE = "expired_notice"  # the expires_at the sweep announced
 
@@ -45,6 +44,15 @@ class Guard:
 
     n: int
     at: int
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A link's counters' tally (visits counted on them in this life) and the part of it already
+    in the item's visits (tally_base)."""
+
+    tally: int
+    base: int
 
 
 @dataclass(frozen=True)
@@ -154,35 +162,6 @@ class LinkStore:
              UpdateExpression=update + " ADD " + ("visits" if count else "bot_visits") + " :one",
              ExpressionAttributeValues=values)
 
-    def tally(self, link_id: LinkId, created_at: str, counter: int, tickets: list[int]) -> int:
-        """Add a counter's visits (their tickets, in order) to the link's `visits`, skipping those
-        already added: the link remembers the last ticket it added per counter. Visits of a
-        former life of the code, or of a deleted link, are dropped. Returns how many were added."""
-        tallied = TALLIED_PREFIX + str(counter)
-        read: int | None = None
-        for _ in range(2):
-            new = [t for t in tickets if read is None or t > read]
-            if not new:
-                return 0
-            condition = "(attribute_not_exists(#t) OR #t < :first)" if read is None else "#t = :read"
-            try:
-                call("update_item", TableName=self.table, Key=_key(link_id),
-                     UpdateExpression="SET #t = :last ADD visits :n",
-                     ConditionExpression="created_at = :created AND " + condition,
-                     ExpressionAttributeNames={"#t": tallied},
-                     ExpressionAttributeValues={":created": {"S": created_at}, ":last": {"N": str(new[-1])},
-                                                ":n": {"N": str(len(new))},
-                                                **({":first": {"N": str(new[0])}} if read is None else {":read": {"N": str(read)}})},
-                     ReturnValuesOnConditionCheckFailure="ALL_OLD")
-            except ConditionFailed as failed:
-                old = plain(failed.old_item or {})
-                if old.get("created_at") != created_at:
-                    return 0  # the link is gone, or the code lives again: these visits were another's
-                read = int(old.get(tallied, 0))
-                continue
-            return len(new)
-        raise StoreUnavailable(f"the tally of {link_id} moved twice while it was being added; retry")
-
     def _item(self, link_id: LinkId) -> dict[str, Any]:
         answer = call("get_item", TableName=self.table, Key=_key(link_id), ConsistentRead=True)
         if "Item" not in answer:
@@ -277,9 +256,12 @@ class LinkStore:
         next_start = {"link_id": last["link_id"]["S"], "created_at": last["created_at"]["S"]} if last else None
         return [from_item(item) for item in answer.get("Items", [])], next_start
 
-    def update_owned(self, link_id: LinkId, caller: Caller, sets: dict[str, Any], removes: list[str]) -> Link:
+    def update_owned(self, link_id: LinkId, caller: Caller, sets: dict[str, Any], removes: list[str], *,
+                     fold: Fold | None = None) -> Link:
         """Apply a PATCH in one UpdateItem, only if the link exists and the caller may change it.
-        A new expiry moves the link in the by_expiry index; none takes it out."""
+        A new expiry moves the link in the by_expiry index; none takes it out. With `fold`, the
+        visits its counters counted since the last fold join the item's own (a visit limit
+        counts them), in the same write."""
         if "expires_at" in sets:
             sets = {**sets, EXPIRY_SLOT: expiry_slot(link_id, sets["expires_at"])}
         if "expires_at" in removes:
@@ -289,6 +271,12 @@ class LinkStore:
         for i, (name, value) in enumerate(sets.items()):
             names[f"#s{i}"], values[f":s{i}"] = name, typed(value)
             parts.append(f"#s{i} = :s{i}")
+        if fold is not None and fold.tally > fold.base:
+            parts.append("tally_base = :tally, visits = if_not_exists(visits, :zero) + :folded")
+            values.update({":tally": {"N": str(fold.tally)}, ":zero": {"N": "0"}, ":folded": {"N": str(fold.tally - fold.base)}})
+            # Two PATCHes folding at once would both add: the second finds the base moved.
+            condition += " AND (attribute_not_exists(tally_base) OR tally_base = :base)"
+            values[":base"] = {"N": str(fold.base)}
         expression = "SET " + ", ".join(parts)
         if removes:
             names.update({f"#r{i}": name for i, name in enumerate(removes)})
@@ -302,9 +290,13 @@ class LinkStore:
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **({"ExpressionAttributeValues": values} if values else {}),
             )
-        except ConditionFailed:
+        except ConditionFailed as failed:
+            old = from_item(failed.old_item) if failed.old_item else None
+            if fold is not None and old is not None and caller.may_see(old):
+                raise StoreUnavailable(f"{link_id} changed while its visits were being folded; retry") from None
             raise LinkNotFound(f"no link {link_id}") from None
         return from_item(answer["Attributes"])
 

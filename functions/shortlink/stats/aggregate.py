@@ -7,7 +7,8 @@ viewer's time zone, by day or by hour. Each visit carries its number on the item
 (the link's visits or bot_visits; a counter's ticket; stream records of one item arrive in
 order), so an hour row remembers, per item, the highest numbers it has added: a replayed record
 is recognised and skipped, and a retried batch never counts twice. A counter's people visits are
-also added to the link's `visits` (LinkStore.tally), remembered the same way. Unique visitors are
+also added to the life's row (LIFE_ROW), remembered the same way: the link's `visits` adds
+them (Link.with_tally), and their milestones are announced from there. Unique visitors are
 kept as salted hashes or a sketch (visitors.py); bots are counted apart, by agent.
 """
 
@@ -25,12 +26,11 @@ from ..dynamodb import is_ttl_removal, plain
 from ..errors import InvalidInput, StoreUnavailable
 from ..links.counters import ticket
 from ..links.identity import LinkId
-from ..links.model import Link
-from ..links.store import LinkStore
+from ..links.model import MILESTONES, Link
 from ..links.rules import Checks
 from ..links.validity import DAY, HOUR, HOUR_KEY, hour_of
 from .agents import Agent, describe
-from .store import HourTotals, RowState, StatsStore, row_visitors
+from .store import LIFE_ROW, HourTotals, RowState, StatsStore, row_visitors
 from .visitors import Visitors, salted
 
 MAX_REFERRERS_PER_HOUR = 20  # hosts beyond these are added up as "other"
@@ -47,6 +47,23 @@ def life_of(link_key: str, created_at: str) -> str:
     `link_key` is the links table's partition key (LinkId.key)."""
     return f"{link_key}#{created_at}"
 
+
+def counted(links: list[Link], store: StatsStore) -> list[Link]:
+    """The links with the visits their counters counted (links/counters.py) added: one
+    BatchGetItem of their life rows per 100 links."""
+    if not links:
+        return links
+    tallies = store.tallies([life_key(link) for link in links])
+    return [link.with_tally(tallies.get(life_key(link), 0)) for link in links]
+
+
+def tally_of(link: Link, store: StatsStore) -> int:
+    """The visits counted on the link's counters in its life."""
+    return store.tallies([life_key(link)]).get(life_key(link), 0)
+
+
+def life_key(link: Link) -> str:
+    return life_of(link.id.key, link.created_at)
 
 def hour_key(moment: datetime) -> str:
     """The stats row of the UTC hour a moment falls in."""
@@ -72,8 +89,9 @@ class HourVisits:
     """The visits of one link in one UTC hour within a stream batch."""
 
     life: str
-    hour: str
+    hour: str  # or LIFE_ROW: the life's counted-on-counters visits
     expires_at: int | None
+    link_key: str = ""
     visits: list[Visit] = field(default_factory=list)
     sequence_numbers: list[str] = field(default_factory=list)
 
@@ -122,20 +140,9 @@ def _image(record: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 @dataclass
-class Tally:
-    """A counter's people visits in a batch, for the link's `visits`."""
-
-    link_id: LinkId
-    created_at: str
-    counter: int
-    tickets: list[int] = field(default_factory=list)
-    sequence_numbers: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Batch:
     hours: dict[tuple[str, str], HourVisits] = field(default_factory=dict)
-    tallies: dict[tuple[str, str, int], Tally] = field(default_factory=dict)
+    lives: dict[str, HourVisits] = field(default_factory=dict)  # by life: people visits counted on counters
     bots: int = 0
     expired_removals: int = 0
     bad: list[BadRecord] = field(default_factory=list)
@@ -173,14 +180,13 @@ def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
                           describe(str(facts["ua"]) if facts.get("ua") else None),
                           str(facts["visitor"]) if facts.get("visitor") else None, source)
             life, hour = life_of(link_key, new["created_at"]), hour_of(int(facts["at"]))
-            group = batch.hours.setdefault((life, hour), HourVisits(life, hour, int(expires_at) if expires_at else None))
-            group.visits.append(visit)
-            group.sequence_numbers.append(sequence)
+            expires = int(expires_at) if expires_at else None
+            groups = [batch.hours.setdefault((life, hour), HourVisits(life, hour, expires, link_key))]
             if counter is not None and not bot:
-                tally = batch.tallies.setdefault((link_key, new["created_at"], counter[1]),
-                                                 Tally(counter[0], new["created_at"], counter[1]))
-                tally.tickets.append(number)
-                tally.sequence_numbers.append(sequence)
+                groups.append(batch.lives.setdefault(life, HourVisits(life, LIFE_ROW, expires, link_key)))
+            for group in groups:
+                group.visits.append(visit)
+                group.sequence_numbers.append(sequence)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             batch.bad.append(BadRecord(sequence, f"{type(exc).__name__}: {exc}"))
     return batch
@@ -370,36 +376,43 @@ class Salts:
         return salted(self.store.salt(day.isoformat(), day_ends + STREAM_RETENTION), visit.visitor)
 
 
-def record_batch(batch: Batch, store: StatsStore, links: LinkStore, retention_days: int,
-                 zone: tzinfo) -> tuple[list[str], int]:
+Announce = Callable[[HourVisits, list[int], int], bool]  # (life group, milestones, visits after) -> sent
+
+
+def record_batch(batch: Batch, store: StatsStore, retention_days: int, zone: tzinfo,
+                 announce: Announce | None = None) -> tuple[list[str], int]:
     """Add each (link, hour) group to its row: one read and one conditional write per group
-    (and, once a day per container, the day's salt); then each counter's people visits to its
-    link's `visits`: one conditional write per counter.
+    (and, once a day per container, the day's salt); then each life's visits counted on its
+    counters to its life row, the same way, announcing the milestones they reach first (before
+    the write, so a retried batch repeats the announcement rather than lose it).
 
     Returns the sequence numbers to report as failed (unreadable records, and groups whose
-    write failed, which Lambda retries) and how many visits were added.
+    write failed, which Lambda retries) and how many visits were added to hour rows.
     """
     failed = [bad.sequence_number for bad in batch.bad]
     added = 0
     salts = Salts(store, zone)
-    for group in batch.hours.values():
+    for group in [*batch.hours.values(), *batch.lives.values()]:
         try:
             row = store.progress(group.life, group.hour)
             new = group.after(row)
             if not new:
                 continue  # a replay: every visit here is already counted
-            totals = totals_of(new, salts)
-            totals.counts["referrer"] = bound_referrers(totals.counts["referrer"], row.hosts)
-            expires = retention_expiry(group.hour, group.expires_at, retention_days)
+            if group.hour == LIFE_ROW:
+                totals = HourTotals(total=len(new), last=_highest(new), bots=0, bots_last={}, counts={})
+                reached = [m for m in MILESTONES if row.total < m <= row.total + totals.total]
+                if reached and announce is not None and not announce(group, reached, row.total + totals.total):
+                    failed.extend(group.sequence_numbers)
+                    continue
+                expires = group.expires_at + retention_days * DAY if group.expires_at else None
+            else:
+                totals = totals_of(new, salts)
+                totals.counts["referrer"] = bound_referrers(totals.counts["referrer"], row.hosts)
+                expires = retention_expiry(group.hour, group.expires_at, retention_days)
             if store.add(group.life, group.hour, row, totals, expires):
-                added += totals.total
+                added += totals.total if group.hour != LIFE_ROW else 0
             else:
                 failed.extend(group.sequence_numbers)  # the row moved since the read: retry
         except StoreUnavailable:
             failed.extend(group.sequence_numbers)
-    for tally in batch.tallies.values():
-        try:
-            links.tally(tally.link_id, tally.created_at, tally.counter, sorted(tally.tickets))
-        except StoreUnavailable:
-            failed.extend(tally.sequence_numbers)
     return failed, added

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..dynamodb import ConditionFailed, call, plain, query_all
+from ..errors import StoreUnavailable
 from .visitors import Visitors
 
 UPTO, BOTS_UPTO = "upto", "bots_upto"  # + a Visit.source: "" (the link's own item) or "#3"
+LIFE_ROW = "life"  # `hour` of a link life's row: the people visits its counters counted (its tally)
 SALT_ROW = "#salt"  # link_key of the salt rows (a link life never starts with #); `hour` is the day
 
 
@@ -36,6 +38,7 @@ class RowState:
     hosts: set[str] = field(default_factory=set)
     visitors: Visitors = field(default_factory=Visitors)
     revision: int = 0  # rows of one link are written from several stream shards (its counters)
+    total: int = 0
 
 
 def _numbered(row: dict[str, Any], prefix: str) -> dict[str, int]:
@@ -88,18 +91,20 @@ class StatsStore:
                       ConsistentRead=True)
         row = plain(answer.get("Item", {}))
         return RowState(_numbered(row, UPTO), _numbered(row, BOTS_UPTO), set(row.get("hosts", ())), row_visitors(row),
-                        int(row.get("revision", 0)))
+                        int(row.get("revision", 0)), int(row.get("total", 0)))
 
-    def add(self, life: str, hour: str, read: RowState, totals: HourTotals, expires_at: int) -> bool:
+    def add(self, life: str, hour: str, read: RowState, totals: HourTotals, expires_at: int | None) -> bool:
         """Add totals to the hour row if nobody wrote it since `read`; False otherwise."""
         names: dict[str, str] = {"#total": "total"}
         values: dict[str, Any] = {
-            ":exp": {"N": str(expires_at)}, ":total": {"N": str(totals.total)}, ":bots": {"N": str(totals.bots)},
-            ":revision": {"N": str(read.revision + 1)},
+            ":total": {"N": str(totals.total)}, ":bots": {"N": str(totals.bots)}, ":revision": {"N": str(read.revision + 1)},
         }
         if read.revision:
             values[":read"] = {"N": str(read.revision)}
-        sets = ["expires_at = :exp", "revision = :revision"]
+        sets = ["revision = :revision"]
+        if expires_at is not None:
+            sets.append("expires_at = :exp")
+            values[":exp"] = {"N": str(expires_at)}
         for prefix, last, upto in ((UPTO, totals.last, read.upto), (BOTS_UPTO, totals.bots_last, read.bots_upto)):
             for source, number in last.items():
                 i = len(names)
@@ -140,6 +145,23 @@ class StatsStore:
         except ConditionFailed:
             return False
         return True
+
+    def tallies(self, lives: list[str]) -> dict[str, int]:
+        """The visits counted on the counters of each link life (its life row), by life: one
+        BatchGetItem per 100 lives; a life without a row has none."""
+        found: dict[str, int] = {}
+        for start in range(0, len(lives), 100):
+            keys = [{"link_key": {"S": life}, "hour": {"S": LIFE_ROW}} for life in dict.fromkeys(lives[start:start + 100])]
+            for _ in range(3):
+                if not keys:
+                    break
+                answer = call("batch_get_item", RequestItems={self.table: {
+                    "Keys": keys, "ProjectionExpression": "link_key, #total", "ExpressionAttributeNames": {"#total": "total"}}})
+                found.update({row["link_key"]: int(row.get("total", 0)) for row in map(plain, answer["Responses"].get(self.table, []))})
+                keys = answer.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+            if keys:
+                raise StoreUnavailable("the statistics table left keys unread; retry shortly")
+        return found
 
     def hours(self, life: str, first: str, last: str) -> dict[str, dict[str, Any]]:
         """The rows of one link between two UTC hours (inclusive), by hour."""
