@@ -1,108 +1,273 @@
-"""Issue 15's simulation: the redirect's DynamoDB traffic against the partition-limited stand-in
-(partitions.py), for today's design and for a model of the proposed one, side by side.
+"""Issue 15's simulation: the redirect's own code against the partition-limited stand-in
+(partitions.py), on a virtual clock, then the stream through StatsFunction's own aggregation.
 
-Today: every redirect is one conditional UpdateItem on the link's item (under 1 KB: 1 write unit)
-and, for an owned link, the same write lands in the `by_owner` index (projection ALL) on the
-owner's partition key.
+What runs for real: `shortlink.links.follow.follow` (its per-instance LinkCache, the choice
+between a visit counter and the link's conditional write, the refusals), `visit_facts`, and
+StatsFunction's `read_batch` / `record_batch` over the stream records the writes produce. What is
+modelled: the store's requests, here `SimLinkStore` / `SimStatsStore` with the same keys, the same
+rules and the same read and write units (by item size) as the real requests, each taking its
+units from the stand-in's per-key buckets — and the stream (one shard, batches of BATCH_SIZE
+every second of virtual time; a batch's failed records are retried from the first, as Lambda does).
 
-Proposed (a model: not built yet): each function instance keeps a link for at most 5 s and reads
-it again with an eventually consistent GetItem (half a read unit); visits go to an asynchronous
-log and one aggregator writes each link's count once a second; `by_owner` projects keys only, so
-a visit writes no index. A link with `max_visits` keeps the strict conditional write per visit,
-spread over QUOTA_SHARDS items that each hold a share of the remaining visits (a visit takes one
-from a shard; an empty shard sends it to the next), so the limit stays exact.
+Today's design is the same code with VISIT_COUNTERS=0: every visit one conditional UpdateItem of
+the link's item (and, for an owned link, of the by_owner index on the owner's key).
 """
 
 from __future__ import annotations
 
+import json
 import math
-import zlib
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
 
-from partitions import Outcome, StandIn, arrivals, read_units, run, write_units
+from partitions import ATTEMPTS, Outcome, StandIn, arrivals, read_units, run, write_units
 
-ITEM_BYTES = 900  # a link item with its last visit: under 1 KB
-CACHE_SECONDS = 5.0
-WARM_LATENCY = 0.010  # a warm redirect's time in its instance: instances in use = rate x latency
-QUOTA_SHARDS = 16
+from shortlink.dynamodb import plain, typed
+from shortlink.errors import LinkGone, LinkNotFound, PreviewWithheld, ShortLinkError, StoreUnavailable
+from shortlink.links.cache import LinkCache
+from shortlink.links.counters import COUNTER_IDLE
+from shortlink.links.follow import follow, visit_facts
+from shortlink.links.identity import LinkId
+from shortlink.links.model import Link
+from shortlink.links.store import LinkStore, Unlock, VisitRefused, from_item, to_item
+from shortlink.settings import Settings
+from shortlink.stats.aggregate import read_batch, record_batch
+from shortlink.stats.store import LIFE_ROW, HourTotals, RowState, StatsStore
+
 OFFERED, SECONDS = 10_000, 60
+WARM_LATENCY = 0.010  # a warm redirect's time in its instance: instances in use = rate x latency
+BATCH_SIZE = 1000  # template.yaml: StatsFunction's BatchSize
+DOMAIN = "s.example.com"
+START = 1_795_000_000  # the virtual clock's epoch second 0
+AGENT = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50"
 
 
-def todays_design(store: StandIn, owner: str | None) -> Callable[[str, float], bool]:
-    units = write_units(ITEM_BYTES)
-    return lambda link, at: store.write([f"link:{link}"] + ([f"by_owner:{owner}"] if owner else []), units, at)
+def _size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it, near enough: names and values."""
+    return len(json.dumps(item, separators=(",", ":")))
 
 
-class ProposedDesign:
-    """Cached reads on the hot path; counts written by an aggregator once a second per link."""
+def _typed_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """typed(facts) for the flat facts a visit records (strings, numbers, flags), without
+    boto3's general serializer (a tenth of the time)."""
+    def one(value: Any) -> dict[str, Any]:
+        if isinstance(value, bool):
+            return {"BOOL": value}
+        return {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
+    return {"M": {name: one(value) for name, value in facts.items()}}
 
-    def __init__(self, store: StandIn, instances: int, quota: bool = False) -> None:
-        self.store, self.instances, self.quota = store, instances, quota
-        self.cached: dict[tuple[int, str], float] = {}
-        self.pending: Counter[str] = Counter()  # visits logged, not yet added to their link
-        self.counted: Counter[str] = Counter()
-        self.flushed_at = 0.0
-        self.request = 0
 
-    def __call__(self, link: str, at: float) -> bool:
-        self.flush(at)
-        self.request += 1
-        if self.quota:  # the promise: one conditional write per visit, on one of the quota's shards
-            shard = zlib.crc32(f"{link}{self.request}".encode()) % QUOTA_SHARDS
-            if not self.store.write([f"quota:{link}#{shard}"], write_units(200), at):
-                return False
-        instance = (self.request * 2654435761) % self.instances  # the load balancer's spread
-        if at - self.cached.get((instance, link), -math.inf) >= CACHE_SECONDS:
-            if not self.store.read(f"link:{link}", read_units(ITEM_BYTES, consistent=False), at):
-                return False
-            self.cached[(instance, link)] = at
-        self.pending[link] += 1  # the visit goes to the log: no DynamoDB request on the hot path
+@dataclass
+class Tables:
+    """The stand-in's items, its capacity, the stream and the virtual clock."""
+
+    capacity: StandIn = field(default_factory=StandIn)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # typed, by key (links and counters)
+    rows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # stats rows, plain
+    stream: deque[dict[str, Any]] = field(default_factory=deque)
+    at: float = 0.0
+    sequence: int = 0
+
+    sizes: dict[str, int] = field(default_factory=dict)  # measured at a key's first write: its items keep their size
+
+    def write(self, keys: list[str], item: dict[str, Any]) -> None:
+        size = self.sizes.get(keys[0]) or self.sizes.setdefault(keys[0], _size(item))
+        if not self.capacity.write(keys, write_units(size), self.at):
+            raise StoreUnavailable("throttled")
+
+    def read(self, key: str, item: dict[str, Any] | None) -> None:
+        if not self.capacity.read(key, read_units(_size(item or {}), consistent=True), self.at):
+            raise StoreUnavailable("throttled")
+
+    def record(self, key: str, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+        self.sequence += 1
+        change = {"Keys": {"link_id": {"S": key}}, "NewImage": new, "SequenceNumber": str(self.sequence)}
+        if old is not None:
+            change["OldImage"] = old
+        self.stream.append({"eventName": "MODIFY" if old else "INSERT", "dynamodb": change})
+
+
+class SimLinkStore(LinkStore):
+    """LinkStore's reads and writes the redirect makes, on the stand-in, with DynamoDB's rules."""
+
+    def __init__(self, tables: Tables) -> None:
+        super().__init__("LinksTable")
+        self.tables = tables
+
+    def get(self, link_id: LinkId) -> Link:
+        item = self.tables.items.get(link_id.key)
+        self.tables.read(link_id.key, item)
+        if item is None:
+            raise LinkNotFound(str(link_id))
+        return from_item(item)
+
+    def visit(self, link_id: LinkId, now: int, facts: dict[str, Any], *, count: bool = True,
+              password: Unlock | None = None) -> Link:
+        old = self.tables.items[link_id.key]
+        link = from_item(old)
+        owner = [f"by_owner:{link.owner}"] if link.owner else []  # the index projects ALL
+        self.tables.write([link_id.key, *owner], old)  # a refused condition costs its write units too
+        if link.state(now) != "active":
+            raise VisitRefused(link)
+        name = "visits" if count else "bot_visits"
+        new = {**old, "last_visit": _typed_facts(facts), name: {"N": str(int(plain(old).get(name, 0)) + 1)}}
+        self.tables.items[link_id.key] = new
+        self.tables.record(link_id.key, old, new)
+        return from_item(new)
+
+    def count_visit(self, link: Link, counter: int, now: int, facts: dict[str, Any], *, count: bool = True) -> None:
+        key = link.id.counter_key(counter)
+        old = self.tables.items.get(key)
+        name = "visits" if count else "bot_visits"
+        new = {**(old or {"link_id": {"S": key}, "born": {"N": str(now)}}), "last_visit": _typed_facts(facts),
+               "created_at": {"S": link.created_at}, "expires_at": {"N": str(now + COUNTER_IDLE)},
+               name: {"N": str(int((old or {}).get(name, {"N": "0"})["N"]) + 1)}}
+        self.tables.write([key], new)
+        self.tables.items[key] = new
+        self.tables.record(key, old, new)
+
+
+class SimStatsStore(StatsStore):
+    """StatsStore's row read and conditional add, on the stand-in (key: the row's link life)."""
+
+    def __init__(self, tables: Tables) -> None:
+        super().__init__("StatsTable")
+        self.tables = tables
+
+    def salt(self, day: str, expires_at: int) -> bytes:
+        return b"s" * 32
+
+    def progress(self, life: str, hour: str) -> RowState:
+        row = self.tables.rows.get((life, hour), {})
+        self.tables.read(f"stats:{life}", row)
+        return RowState(dict(row.get("upto", {})), dict(row.get("bots_upto", {})), set(), total=row.get("total", 0),
+                        revision=row.get("revision", 0))
+
+    def add(self, life: str, hour: str, read: RowState, totals: HourTotals, expires_at: int | None) -> bool:
+        row = self.tables.rows.setdefault((life, hour), {"total": 0, "bots": 0, "upto": {}, "bots_upto": {}, "revision": 0})
+        self.tables.write([f"stats:{life}"], {**row, "counts": {k: dict(v) for k, v in totals.counts.items()}})
+        if row["revision"] != read.revision:
+            return False
+        row["total"] += totals.total
+        row["bots"] += totals.bots
+        for mark, last in (("upto", totals.last), ("bots_upto", totals.bots_last)):
+            for source, number in last.items():
+                row[mark][source] = max(row[mark].get(source, 0), number)
+        row["revision"] += 1
         return True
 
-    def flush(self, at: float) -> None:
-        """The aggregator: once a second, one ADD per link with visits pending (retried if refused)."""
-        while self.flushed_at + 1.0 <= at:
-            self.flushed_at += 1.0
-            for link, n in list(self.pending.items()):
-                if self.store.write([f"counts:{link}"], write_units(200), self.flushed_at):
-                    self.counted[link] += n
-                    del self.pending[link]
+
+@dataclass
+class Scenario:
+    name: str
+    links: list[str]
+    rate_per_link: float
+    owner: str | None = "key-1"
+    max_visits: int | None = None
 
 
-def scenario(name: str, rate_per_link: float, links: list[str], design: str, owner: str | None = "key-1",
-             quota: bool = False) -> str:
-    store = StandIn()
-    requests: Iterator[tuple[float, str]] = arrivals(rate_per_link, links, SECONDS)
-    if design == "today":
-        outcome = run(requests, todays_design(store, owner))
-        outcome.counted = outcome.served  # the visit count is the write itself
-    else:
-        proposed = ProposedDesign(store, instances=max(1, math.ceil(rate_per_link * len(links) * WARM_LATENCY)), quota=quota)
-        outcome = run(requests, proposed)
-        proposed.flush(SECONDS + 60)  # the log drains: a minute after the last visit, every count is written
-        outcome.counted = sum(proposed.counted.values())
-    return _line(name, rate_per_link * len(links), outcome)
+def _seed(tables: Tables, scenario: Scenario) -> None:
+    for code in scenario.links:
+        link = Link(domain=DOMAIN, code=code, url=f"https://example.com/{code}", created_at="2026-11-27T00:00:00.000Z",
+                    updated_at="2026-11-27T00:00:00.000Z", owner=scenario.owner, max_visits=scenario.max_visits)
+        tables.items[link.id.key] = to_item(link)
 
 
-def _line(name: str, offered: float, outcome: Outcome) -> str:
-    return (f"{name}: offered {offered:.0f}/s for {SECONDS} s, served {outcome.served}, throttled {outcome.throttled}, "
-            f"errors {outcome.errors}; counted {outcome.counted} (= served: {outcome.counted == outcome.served})")
+def _drain(tables: Tables, stats: SimStatsStore, until: float) -> int:
+    """StatsFunction over the stream, a batch at a time, once per second of virtual time until
+    `until` or until the stream is empty; returns the batches retried."""
+    retried = 0
+    while tables.stream and tables.at < until:
+        tables.at += 1.0
+        for _ in range(max(1, len(tables.stream) // BATCH_SIZE + 1)):
+            batch = [tables.stream.popleft() for _ in range(min(BATCH_SIZE, len(tables.stream)))]
+            if not batch:
+                break
+            failed, _ = record_batch(read_batch(batch), stats, 90, UTC)
+            if failed:  # Lambda retries from the first failed record
+                retried += 1
+                first = min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in set(failed))
+                tables.stream.extendleft(reversed(batch[first:]))
+                break
+    return retried
+
+
+def simulate(scenario: Scenario, counters: int) -> tuple[Outcome, dict[str, int]]:
+    """Offer the scenario's requests to the redirect's code; then drain the stream. Returns the
+    outcome and what the statistics and the links' visits hold after the drain."""
+    tables = Tables()
+    _seed(tables, scenario)
+    settings = Settings(links_table="LinksTable", short_domains=(DOMAIN,), default_validity="30d", public_shortening=True,
+                        blocked_hosts=(), stats_table="StatsTable", stats_retention_days=90, visit_counters=counters)
+    store, stats = SimLinkStore(tables), SimStatsStore(tables)
+    instances = [LinkCache(settings.link_cache_seconds) for _ in range(max(1, math.ceil(OFFERED * WARM_LATENCY)))]
+    facts = visit_facts(AGENT, None, "r", START, None, "v" * 16)
+    served = {"redirected": 0, "refused": 0}
+    request = 0
+
+    def attempt(code: str, at: float) -> bool:
+        nonlocal request
+        request += 1
+        tables.at = at
+        now = START + int(at)
+        instance = instances[(request * 2654435761) % len(instances)]  # the load balancer's spread
+        try:
+            follow(store, settings, DOMAIN, code, now, facts={**facts, "id": str(request), "at": now}, cache=instance)
+        except StoreUnavailable:
+            return False
+        except (LinkGone, LinkNotFound, PreviewWithheld):
+            served["refused"] += 1  # a 410 after the visit limit: an answer, not an error
+            return True
+        except ShortLinkError:
+            raise
+        served["redirected"] += 1
+        return True
+
+    outcome = run(arrivals(scenario.rate_per_link, scenario.links, SECONDS), attempt)
+    retried = _drain(tables, stats, until=SECONDS + 600)
+    people = {key: int(plain(item).get("visits", 0)) for key, item in tables.items.items() if LinkId.of_counter(key) is None}
+    tallies = {life.rpartition("#")[0]: row["total"] for (life, hour), row in tables.rows.items() if hour == LIFE_ROW}
+    return outcome, {
+        **served,
+        "link visits": sum(people[key] + tallies.get(key, 0) for key in people),
+        "statistics": sum(row["total"] for (_, hour), row in tables.rows.items() if hour != LIFE_ROW),
+        "undrained": len(tables.stream),
+        "retried batches": retried,
+    }
+
+
+def _line(scenario: Scenario, outcome: Outcome, held: dict[str, int]) -> str:
+    offered = scenario.rate_per_link * len(scenario.links)
+    exact = held["link visits"] == held["statistics"] == held["redirected"]
+    line = (f"{scenario.name}: offered {offered:.0f}/s for {SECONDS} s, served {outcome.served}, throttled {outcome.throttled}, "
+            f"errors {outcome.errors}")
+    if held["refused"]:
+        line += f" (of the served: {held['redirected']} redirected, {held['refused']} answered 410 after the limit)"
+    return (line + f"; after the stream drained: link visits {held['link visits']}, statistics {held['statistics']}"
+            f" (= redirected: {exact})")
+
+
+SCENARIOS = [
+    Scenario("hot link", ["hot"], OFFERED),
+    Scenario("hot link with max_visits 30,000", ["limited"], OFFERED, max_visits=30_000),
+    Scenario("1,000 links at 10/s, one owner", [f"link{i:04d}" for i in range(1000)], 10),
+]
 
 
 def report() -> list[str]:
-    hot = ["hot"]
-    ordinary = [f"l{i}" for i in range(1000)]
     lines = []
-    for design, label in (("today", "today's design"), ("proposed", "proposed design (model, not built yet)")):
+    for counters, label in ((0, "today's design (VISIT_COUNTERS=0: one conditional write of the link's item per visit)"),
+                            (Settings.visit_counters, f"this design (a copy kept {Settings.link_cache_seconds} s per instance, "
+                                                      f"{Settings.visit_counters} visit counters per plain link)")):
         lines.append(f"-- {label}")
-        lines.append("  " + scenario("hot link", OFFERED, hot, design))
-        lines.append("  " + scenario("hot link with max_visits", OFFERED, hot, design, quota=True))
-        lines.append("  " + scenario("1,000 links at 10/s, one owner", 10, ordinary, design))
-        lines.append("  " + scenario("1,000 links at 10/s, made on the page", 10, ordinary, design, owner=None))
-    ceiling = QUOTA_SHARDS * 1000
-    lines.append(f"  ceiling of a max_visits link: today 1,000 visits/s (one item); proposed {ceiling:,}/s "
-                 f"({QUOTA_SHARDS} quota shards x 1,000 write units)")
+        for scenario in SCENARIOS:
+            outcome, held = simulate(scenario, counters)
+            lines.append("  " + _line(scenario, outcome, held))
+    lines.append(f"  ceilings: a plain link {Settings.visit_counters} counters x 1,000 writes/s = "
+                 f"{Settings.visit_counters * 1000:,} visits/s; a link with max_visits or a password 1,000 visits/s "
+                 f"(one item; its owner's by_owner key shares it), each refused visit beyond it a 503 after {ATTEMPTS} attempts")
     return lines
 
 
