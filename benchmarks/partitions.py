@@ -63,6 +63,7 @@ class StandIn:
     reads: dict[str, Bucket] = field(default_factory=dict)
     refused: int = 0
     write_units_used: float = 0.0
+    read_units_used: float = 0.0
 
     def write(self, keys: list[str], units: float, now: float) -> bool:
         """A write touching `keys` (the item's key, then its index keys): all or nothing."""
@@ -79,6 +80,7 @@ class StandIn:
 
     def read(self, key: str, units: float, now: float) -> bool:
         if self.reads.setdefault(key, Bucket(READ_UNITS_PER_KEY, at=now)).take(units, now):
+            self.read_units_used += units
             return True
         self.refused += 1
         return False

@@ -100,7 +100,10 @@ def _encode_body(body: bytes, binary: bool) -> tuple[str, bool]:
 
 def build_event(route: Route, method: str, raw_path: str, header_pairs: list[tuple[str, str]], body: bytes,
                 source_ip: str, api_key: str | None, binary_types: list[str] = []) -> dict[str, Any]:  # noqa: B006
-    """The REST proxy event, shaped like `sam local generate-event apigateway aws-proxy`."""
+    """The proxy event of the route's API: the REST API's (1.0), shaped like `sam local
+    generate-event apigateway aws-proxy`, or the HTTP API's (2.0, `... http-api-proxy`)."""
+    if route.payload == "2.0":
+        return build_http_api_event(route, method, raw_path, header_pairs, body, source_ip)
     split = urlsplit(raw_path)
     path = unquote(split.path)
     headers, multi_headers = _multi(header_pairs)
@@ -152,6 +155,57 @@ def build_event(route: Route, method: str, raw_path: str, header_pairs: list[tup
         "body": text if body else None,
         "isBase64Encoded": is_base64,
     }
+
+
+def build_http_api_event(route: Route, method: str, raw_path: str, header_pairs: list[tuple[str, str]], body: bytes,
+                         source_ip: str) -> dict[str, Any]:
+    """The HTTP API's payload format 2.0: header names lower-cased, repeated headers and query
+    values joined by commas, cookies apart, a body that is not UTF-8 text base64-encoded."""
+    split = urlsplit(raw_path)
+    path = unquote(split.path)
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in header_pairs:
+        if name.lower() == "cookie":
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+        else:
+            headers[name.lower()] = f"{headers[name.lower()]},{value}" if name.lower() in headers else value
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(split.query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    now = time.time()
+    text, is_base64 = _encode_body(body, False)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.key,
+        "rawPath": path,
+        "rawQueryString": split.query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": headers.get("host", "127.0.0.1").split(".")[0],
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
+                     "userAgent": headers.get("user-agent", "")},
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route.key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": is_base64,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    params = route.match(method, path)
+    if params:
+        event["pathParameters"] = params
+    if body:
+        event["body"] = text
+    return event
 
 
 class Gateway:
@@ -209,6 +263,7 @@ class Gateway:
 
 def _from_proxy_result(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
     headers = list((result.get("headers") or {}).items())
+    headers += [("Set-Cookie", cookie) for cookie in result.get("cookies") or []]  # the HTTP API's format
     for key, values in (result.get("multiValueHeaders") or {}).items():
         headers.extend((key, v) for v in values if (key, v) not in headers)
     raw = result.get("body") or ""

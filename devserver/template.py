@@ -50,6 +50,12 @@ class Route:
     path: str
     function: str
     api_key_required: bool
+    payload: str = "1.0"  # the event format: 1.0 from the REST API, 2.0 from the HTTP API (PublicApi)
+
+    @property
+    def key(self) -> str:
+        """The HTTP API's routeKey: GET /{code}."""
+        return f"{self.method} {self.path}"
 
     @property
     def segments(self) -> list[str]:
@@ -137,10 +143,12 @@ class Template:
         return found
 
     def routes(self) -> list[Route]:
+        """Every function's API routes, the REST API's and the HTTP API's: the devserver serves
+        both on one port, as a short domain does (its routing rule sends /api/* to the REST API)."""
         routes = []
         for name, res in self._of_type("AWS::Serverless::Function").items():
             for event in res["Properties"].get("Events", {}).values():
-                if event.get("Type") != "Api":
+                if event.get("Type") not in ("Api", "HttpApi"):
                     continue
                 props = event["Properties"]
                 routes.append(
@@ -149,6 +157,7 @@ class Template:
                         path=props["Path"],
                         function=name,
                         api_key_required=bool(props.get("Auth", {}).get("ApiKeyRequired", False)),
+                        payload=str(props.get("PayloadFormatVersion", "2.0")) if event["Type"] == "HttpApi" else "1.0",
                     )
                 )
         return sorted(routes, key=lambda r: r.specificity, reverse=True)

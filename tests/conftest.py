@@ -17,6 +17,7 @@ import support
 
 from support import LOCAL_KEY, OTHER_KEY, DeployedStack, Devserver, FakeClock  # noqa: F401  (also puts functions/ on sys.path)
 from devserver.dynamo import EmbeddedDynamoDB, create_tables, local_client
+from shortlink.http.requests import request_method, route_path
 from devserver.gateway import LambdaContext, build_event, load_handler
 from devserver.template import Template, local_environment
 from shortlink import clock as handler_clock
@@ -118,8 +119,10 @@ def make_event(template: Template) -> Callable[..., dict[str, Any]]:
     def make(method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None,
              raw_body: bytes | None = None, api_key: str | None = LOCAL_KEY) -> dict[str, Any]:
         route = next(r for r in routes if r.match(method, path.split("?")[0]) is not None)
-        pairs = [("Host", "abc123.execute-api.us-east-1.amazonaws.com"), ("User-Agent", "pytest")]
-        if body is not None:
+        given = {name.lower() for name in headers or {}}
+        pairs = [(name, value) for name, value in (("Host", "abc123.execute-api.us-east-1.amazonaws.com"), ("User-Agent", "pytest"))
+                 if name.lower() not in given]  # a header the test gives replaces the default, as one request sends one
+        if body is not None and "content-type" not in given:
             pairs.append(("Content-Type", "application/json"))
         pairs += list((headers or {}).items())
         payload = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else b"")
@@ -137,7 +140,7 @@ def invoke(handlers: dict[str, Callable[..., dict[str, Any]]], template: Templat
     routes = template.routes()
 
     def run(event: dict[str, Any]) -> dict[str, Any]:
-        route = next(r for r in routes if r.path == event["resource"] and r.method == event["httpMethod"])
+        route = next(r for r in routes if r.path == route_path(event) and r.method == request_method(event))
         return handlers[route.function](event, LambdaContext(route.function, "test-request"))
 
     return run

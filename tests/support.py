@@ -336,9 +336,12 @@ def dynamodb_keys(client: Any) -> Iterator[list[tuple[str, str]]]:
 
 
 def headers_of(response: dict[str, Any]) -> dict[str, str]:
-    """A proxy response's headers, whichever of the two maps the handler used."""
+    """A proxy response's headers, whichever of the two maps the handler used (and the HTTP
+    API's `cookies`, which it sends as Set-Cookie)."""
     merged = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
     merged.update(response.get("headers") or {})
+    if response.get("cookies"):
+        merged["Set-Cookie"] = response["cookies"][-1]
     return merged
 
 

@@ -17,7 +17,7 @@ from shortlink.errors import InvalidInput, RouteNotFound, ShortLinkError
 from shortlink.http.i18n import LANGUAGES, MESSAGES, language_of
 from shortlink.http.problems import problem_response
 from shortlink.http.qrcodes import qr_image
-from shortlink.http.requests import request_headers
+from shortlink.http.requests import answer_for, query_values, request_headers, route_path
 from shortlink.links.codes import looks_like_code
 from shortlink.links.validity import PRESETS
 from shortlink.settings import Settings, load_settings
@@ -54,7 +54,7 @@ def _render(event: dict[str, Any], page: Template, csp: str, script_keys: Callab
             fields: Callable[[dict[str, str]], dict[str, str]]) -> dict[str, Any]:
     """A page in the visitor's language: its texts, versioned assets, the texts its script needs."""
     headers = request_headers(event)
-    query = event.get("queryStringParameters") or {}
+    query = query_values(event)
     lang = language_of(headers, query.get("lang"))
     texts = MESSAGES[lang]
     body = page.substitute(
@@ -115,7 +115,7 @@ def _asset(event: dict[str, Any]) -> dict[str, Any]:
     etag = f'"{VERSIONS[name]}"'
     # Kept a year only under its current version's URL; an unversioned one (the redirect's error
     # pages ask for static/app.css) is revalidated, so a new deploy's CSS shows at once.
-    versioned = (event.get("queryStringParameters") or {}).get("v") == VERSIONS[name]
+    versioned = query_values(event).get("v") == VERSIONS[name]
     cache = f"public, max-age={ONE_YEAR}, immutable" if versioned else "no-cache"
     headers = {"Content-Type": f"{content_type}; charset=utf-8", "ETag": etag, "Cache-Control": cache, **SECURITY_HEADERS}
     if request_headers(event).get("if-none-match") == etag:
@@ -127,7 +127,7 @@ def _qr(event: dict[str, Any]) -> dict[str, Any]:
     """QR code of a short URL of this service only: it is not a QR generator for anything.
     SVG by default; `format=png&size=` (64-2048 px) for the page's poster downloads."""
     settings = load_settings()
-    query = event.get("queryStringParameters") or {}
+    query = query_values(event)
     url = query.get("url", "")
     try:
         parts = urlsplit(url)
@@ -158,11 +158,11 @@ ROUTES = {"/": _index, "/console": _console, "/static/{asset}": _asset, "/qr": _
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    route = ROUTES.get(event.get("resource", ""))
+    route = ROUTES.get(route_path(event))
     try:
         if route is None:
-            raise RouteNotFound(f"no page {event.get('path')}")
-        return route(event)
+            raise RouteNotFound(f"no page {route_path(event)}")
+        return answer_for(event, route(event))
     except ShortLinkError as error:
         return problem_response(error)
 

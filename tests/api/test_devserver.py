@@ -34,8 +34,9 @@ def test_events_have_every_field_of_sam_generate_event(template: Template) -> No
         capture_output=True, text=True, env={**os.environ, "SAM_CLI_TELEMETRY": "0"}, check=True,
     )
     reference = json.loads(sample.stdout[sample.stdout.index("{"):])
-    route = next(r for r in template.routes() if r.path == "/{code}" and r.method == "GET")
-    ours = build_event(route, "GET", "/abc?x=1&x=2", [("Host", "h"), ("Accept", "a")], b"", "127.0.0.1", None)
+    route = next(r for r in template.routes() if r.path == "/api/links/{code}" and r.method == "GET")
+    assert route.payload == "1.0"  # the REST API
+    ours = build_event(route, "GET", "/api/links/abc?x=1&x=2", [("Host", "h"), ("Accept", "a")], b"", "127.0.0.1", None)
     # free-form maps (headers, query, path parameters, stage variables) hold the request's own names
     free_form = ("headers.", "multiValueHeaders.", "queryStringParameters.", "multiValueQueryStringParameters.",
                  "pathParameters.", "stageVariables.")
@@ -43,7 +44,28 @@ def test_events_have_every_field_of_sam_generate_event(template: Template) -> No
     assert not missing
     assert ours["pathParameters"] == {"code": "abc"}
     assert ours["multiValueQueryStringParameters"] == {"x": ["1", "2"]} and ours["queryStringParameters"] == {"x": "2"}
-    assert ours["requestContext"]["path"] == "/prod/abc" and ours["resource"] == "/{code}"
+    assert ours["requestContext"]["path"] == "/prod/api/links/abc" and ours["resource"] == "/api/links/{code}"
+
+
+def test_http_api_events_have_every_field_of_sam_generate_event(template: Template) -> None:
+    sample = subprocess.run(
+        [str(BIN / "sam"), "local", "generate-event", "apigateway", "http-api-proxy"],
+        capture_output=True, text=True, env={**os.environ, "SAM_CLI_TELEMETRY": "0"}, check=True,
+    )
+    reference = json.loads(sample.stdout[sample.stdout.index("{"):])
+    route = next(r for r in template.routes() if r.path == "/{code}" and r.method == "GET")
+    assert route.payload == "2.0"  # PublicApi, the HTTP API
+    ours = build_event(route, "GET", "/abc?x=1&x=2", [("Host", "h"), ("Cookie", "lang=en; a=b"), ("Accept", "a")], b"",
+                       "127.0.0.1", None)
+    free_form = ("headers.", "queryStringParameters.", "pathParameters.", "stageVariables.")
+    # no authorizer on PublicApi; no stage variables; the body only when there is one
+    absent = {"requestContext.authentication", "requestContext.authorizer", "stageVariables", "body"}
+    missing = {k for k in _keys(reference) - _keys(ours) if not k.startswith(free_form) and k.split(".")[0] + (
+        "." + k.split(".")[1] if k.startswith("requestContext.") else "") not in absent}
+    assert not missing
+    assert ours["pathParameters"] == {"code": "abc"} and ours["routeKey"] == "GET /{code}"
+    assert ours["queryStringParameters"] == {"x": "1,2"} and ours["rawQueryString"] == "x=1&x=2"
+    assert ours["cookies"] == ["lang=en", "a=b"] and "cookie" not in ours["headers"] and ours["headers"]["accept"] == "a"
 
 
 def test_links_and_the_generated_key_survive_a_restart(tmp_path: Path) -> None:

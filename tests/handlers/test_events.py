@@ -11,6 +11,7 @@ from support import (LINK_CACHE_SECONDS, visits_of, EVENTS, INVOCATIONS, FakeClo
 from devserver.gateway import LambdaContext
 from devserver.template import Template
 from shortlink.dynamodb import dynamodb_client
+from shortlink.http.requests import is_http_api, request_method, route_path
 from shortlink.links.validity import DAY
 
 def test_every_event_file_is_exercised_and_routed_to_its_function(template: Template) -> None:
@@ -24,8 +25,8 @@ def test_every_event_file_is_exercised_and_routed_to_its_function(template: Temp
         if event.get("source") == "aws.events":
             assert function in template.scheduled_functions(), name
             continue
-        assert any(r.function == function and r.path == event["resource"] and r.method == event["httpMethod"]
-                   for r in template.routes()), name
+        assert any(r.function == function and r.path == route_path(event) and r.method == request_method(event)
+                   and r.payload == ("2.0" if is_http_api(event) else "1.0") for r in template.routes()), name
 
 
 def test_expiry_sweep_event_marks_each_expired_link_once(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,

@@ -118,7 +118,7 @@ def _guess(invoke: Invoke, make_event: MakeEvent, code: str, password: str, *, s
            accept: str = "application/json") -> dict[str, Any]:
     """POST /{code} with a password form, from `source_ip` as API Gateway reports it."""
     event = make_event("POST", f"/{code}", raw_body=urlencode({"password": password}).encode(), headers={**FORM, "Accept": accept})
-    event["requestContext"]["identity"]["sourceIp"] = source_ip
+    event["requestContext"]["http"]["sourceIp"] = source_ip  # the HTTP API's event (PublicApi)
     return invoke(event)
 
 

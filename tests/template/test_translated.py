@@ -53,29 +53,52 @@ def _of(resources: dict[str, Any], kind: str) -> dict[str, Any]:
     return {name: res for name, res in resources.items() if res["Type"] == kind}
 
 
-def test_each_short_domain_gets_an_edge_domain_its_mapping_and_alias_records(prod: dict[str, Any]) -> None:
-    domains = _of(prod, "AWS::ApiGateway::DomainName")
+def test_each_short_domain_sends_api_to_the_rest_api_and_the_rest_to_the_http_api(prod: dict[str, Any]) -> None:
+    domains = _of(prod, "AWS::ApiGatewayV2::DomainName")
     assert sorted(d["Properties"]["DomainName"] for d in domains.values()) == ["go.example.com", "s.example.com"]
     for domain in domains.values():
         props = domain["Properties"]
-        assert domain["Condition"] == "HasCertificate" and props["EndpointConfiguration"] == {"Types": ["EDGE"]}
-        assert props["SecurityPolicy"] == "TLS_1_2" and props["CertificateArn"] == PROD["CertificateArn"]
-    mappings = _of(prod, "AWS::ApiGateway::BasePathMapping")
-    assert len(mappings) == 2 and all(m["Properties"]["RestApiId"] == {"Ref": "ShortLinkApi"} for m in mappings.values())
-    assert all(m["Properties"]["Stage"] == {"Ref": "ShortLinkApiprodStage"} for m in mappings.values())
+        assert domain["Condition"] == "HasCertificate" and props["RoutingMode"] == "ROUTING_RULE_THEN_API_MAPPING"
+        assert props["DomainNameConfigurations"] == [{"CertificateArn": PROD["CertificateArn"], "EndpointType": "REGIONAL",
+                                                      "SecurityPolicy": "TLS_1_2"}]
+    rules = _of(prod, "AWS::ApiGatewayV2::RoutingRule")
+    assert len(rules) == 2
+    for rule in rules.values():
+        props = rule["Properties"]
+        assert props["Conditions"] == [{"MatchBasePaths": {"AnyOf": ["api"]}}]
+        assert props["Actions"] == [{"InvokeApi": {"ApiId": {"Ref": "ShortLinkApi"}, "Stage": {"Ref": "ShortLinkApiprodStage"},
+                                                   "StripBasePath": False}}]  # the REST API sees /api/links as declared
+    mappings = _of(prod, "AWS::ApiGatewayV2::ApiMapping")
+    assert len(mappings) == 2 and all(m["Properties"]["ApiId"] == {"Ref": "PublicApi"} and "ApiMappingKey" not in m["Properties"]
+                                      for m in mappings.values())
     records = _of(prod, "AWS::Route53::RecordSetGroup")
     assert len(records) == 2 and all(r["Condition"] == "HasDnsRecords" for r in records.values())
     for group in records.values():
         kinds = {r["Type"] for r in group["Properties"]["RecordSets"]}
         assert kinds == {"A", "AAAA"}
-        assert all(r["AliasTarget"]["DNSName"]["Fn::GetAtt"][1] == "DistributionDomainName" for r in group["Properties"]["RecordSets"])
-    api = prod["ShortLinkApi"]["Properties"]
-    assert api["EndpointConfiguration"] == {"Types": ["EDGE"]} and _execute_api_endpoint_off(prod)
+        assert all(r["AliasTarget"]["DNSName"]["Fn::GetAtt"][1] == "RegionalDomainName" for r in group["Properties"]["RecordSets"])
+    assert prod["ShortLinkApi"]["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]} and _execute_api_endpoint_off(prod)
+    assert _execute_api_endpoint_off(prod, "PublicApi")
+    assert prod["ApiPassThroughRoute"]["Condition"] == "NoCertificate"  # with domains the routing rule does it
 
 
-def _execute_api_endpoint_off(resources: dict[str, Any]) -> bool:
+def test_the_public_routes_are_the_http_api_and_without_domains_it_passes_api_on(dev: dict[str, Any]) -> None:
+    paths = dev["PublicApi"]["Properties"]["Body"]["paths"]  # SAM writes the HTTP API's routes as OpenAPI
+    routes = {f"{method.upper()} {path}" for path, methods in paths.items() for method in methods}
+    assert routes == {"GET /{code}", "HEAD /{code}", "POST /{code}", "GET /", "GET /static/{asset}", "GET /qr", "GET /console",
+                      "GET /favicon.ico"}
+    integrations = [m["x-amazon-apigateway-integration"] for methods in paths.values() for m in methods.values()]
+    assert all(i["type"] == "aws_proxy" and i["payloadFormatVersion"] == "2.0" for i in integrations)
+    assert dev["ApiPassThroughRoute"]["Properties"]["RouteKey"] == "ANY /api/{proxy+}"
+    passing = dev["ApiPassThrough"]["Properties"]
+    assert passing["IntegrationType"] == "HTTP_PROXY" and "/api/{proxy}" in str(passing["IntegrationUri"])
+    stage = dev["PublicApiApiGatewayDefaultStage"]["Properties"]
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == 10000 and stage["AutoDeploy"] is True
+
+
+def _execute_api_endpoint_off(resources: dict[str, Any], api: str = "ShortLinkApi") -> bool:
     """SAM writes DisableExecuteApiEndpoint into the API's OpenAPI body."""
-    servers = resources["ShortLinkApi"]["Properties"]["Body"].get("servers", [])
+    servers = resources[api]["Properties"]["Body"].get("servers", [])
     return any(s.get("x-amazon-apigateway-endpoint-configuration", {}).get("disableExecuteApiEndpoint") is True for s in servers)
 
 
@@ -148,7 +171,7 @@ def test_waf_rate_limits_the_anonymous_routes_when_switched_on(prod: dict[str, A
     acl = prod["WebAcl"]
     assert acl["Condition"] == "WafOn" and acl["Properties"]["Scope"] == "REGIONAL"
     rules = {r["Name"]: r["Statement"]["RateBasedStatement"] for r in acl["Properties"]["Rules"]}
-    assert set(rules) == {"shorten-per-ip", "redirects-per-ip"}
+    assert set(rules) == {"shorten-per-ip"}  # an HTTP API (the redirects) takes no web ACL
     assert all(r["AggregateKeyType"] == "IP" for r in rules.values())
     assert rules["shorten-per-ip"]["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == "/api/shorten"
     association = prod["WebAclAssociation"]
@@ -164,4 +187,4 @@ def test_the_anonymous_create_has_its_own_function_and_concurrency(prod: dict[st
 def test_the_translation_has_what_the_readme_lists(prod: dict[str, Any]) -> None:
     counts = Counter(res["Type"] for res in prod.values())
     print("translated template:", len(prod), "resources;", dict(sorted(counts.items())))
-    assert counts["AWS::ApiGateway::Stage"] == 1 and counts["AWS::ApiGateway::DomainName"] == 2 and counts["AWS::Lambda::Function"] == 7
+    assert counts["AWS::ApiGateway::Stage"] == 1 and counts["AWS::ApiGatewayV2::DomainName"] == 2 and counts["AWS::Lambda::Function"] == 7

@@ -1,4 +1,6 @@
-"""Reading request headers and bodies (JSON, forms) from API Gateway proxy events."""
+"""Reading requests from API Gateway proxy events: the REST API's (payload format 1.0) and the
+HTTP API's (2.0: PublicApi) — method, route, headers, query, caller's address, bodies (JSON,
+forms) — and shaping an answer for the format it came in."""
 
 from __future__ import annotations
 
@@ -6,16 +8,73 @@ import base64
 import binascii
 import json
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from ..errors import BodyTooLarge, MalformedBody, UnsupportedMediaType
 
 MAX_BODY_BYTES = 64 * 1024
 
 
+def is_http_api(event: dict[str, Any]) -> bool:
+    return event.get("version") == "2.0"
+
+
+def _context(event: dict[str, Any]) -> dict[str, Any]:
+    context: dict[str, Any] = event.get("requestContext") or {}
+    return context
+
+
+def request_method(event: dict[str, Any]) -> str:
+    if is_http_api(event):
+        return str((_context(event).get("http") or {}).get("method", ""))
+    return str(event.get("httpMethod") or "")
+
+
+def route_path(event: dict[str, Any]) -> str:
+    """The route's path as template.yaml declares it (/static/{asset}), not the request's."""
+    if is_http_api(event):
+        return str(event.get("routeKey") or "").partition(" ")[2]
+    return str(event.get("resource") or "")
+
+
+def source_ip(event: dict[str, Any]) -> str:
+    """The caller's address as API Gateway reports it."""
+    where = _context(event).get("http") if is_http_api(event) else _context(event).get("identity")
+    return str((where or {}).get("sourceIp") or "")
+
+
+def request_id(event: dict[str, Any]) -> str:
+    return str(_context(event).get("requestId") or "")
+
+
+def query_pairs(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every query parameter in order, repeated ones too."""
+    if is_http_api(event):
+        return parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True)
+    multi = event.get("multiValueQueryStringParameters") or {}
+    return [(key, value) for key, values in multi.items() for value in values]
+
+
+def query_values(event: dict[str, Any]) -> dict[str, str]:
+    """One value per query parameter, the last when repeated (as API Gateway's map keeps it)."""
+    return dict(query_pairs(event))
+
+
 def request_headers(event: dict[str, Any]) -> dict[str, str]:
-    """The request's headers with lower-case names (API Gateway keeps the client's spelling)."""
-    return {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+    """The request's headers with lower-case names (API Gateway keeps the client's spelling);
+    the HTTP API hands cookies apart: they are put back as the Cookie header."""
+    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+    if is_http_api(event) and event.get("cookies"):
+        headers["cookie"] = "; ".join(event["cookies"])
+    return headers
+
+
+def answer_for(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """The response in the event's format: the HTTP API takes Set-Cookie as `cookies`."""
+    headers = response.get("headers") or {}
+    if not is_http_api(event) or "Set-Cookie" not in headers:
+        return response
+    return {**response, "headers": {k: v for k, v in headers.items() if k != "Set-Cookie"}, "cookies": [headers["Set-Cookie"]]}
 
 
 def _content_type(event: dict[str, Any]) -> str:
