@@ -28,12 +28,18 @@ def _keys(value: Any, prefix: str = "") -> set[str]:
     return found
 
 
-def test_events_have_every_field_of_sam_generate_event(template: Template) -> None:
+def _generated(kind: str) -> dict[str, Any]:
+    """`sam local generate-event apigateway <kind>`: the event shape SAM CLI knows."""
     sample = subprocess.run(
-        [str(BIN / "sam"), "local", "generate-event", "apigateway", "aws-proxy"],
+        [str(BIN / "sam"), "local", "generate-event", "apigateway", kind],
         capture_output=True, text=True, env={**os.environ, "SAM_CLI_TELEMETRY": "0"}, check=True,
     )
-    reference = json.loads(sample.stdout[sample.stdout.index("{"):])
+    generated: dict[str, Any] = json.loads(sample.stdout[sample.stdout.index("{"):])
+    return generated
+
+
+def test_events_have_every_field_of_sam_generate_event(template: Template) -> None:
+    reference = _generated("aws-proxy")
     route = next(r for r in template.routes() if r.path == "/api/links/{code}" and r.method == "GET")
     assert route.payload == "1.0"  # the REST API
     ours = build_event(route, "GET", "/api/links/abc?x=1&x=2", [("Host", "h"), ("Accept", "a")], b"", "127.0.0.1", None)
@@ -48,11 +54,7 @@ def test_events_have_every_field_of_sam_generate_event(template: Template) -> No
 
 
 def test_http_api_events_have_every_field_of_sam_generate_event(template: Template) -> None:
-    sample = subprocess.run(
-        [str(BIN / "sam"), "local", "generate-event", "apigateway", "http-api-proxy"],
-        capture_output=True, text=True, env={**os.environ, "SAM_CLI_TELEMETRY": "0"}, check=True,
-    )
-    reference = json.loads(sample.stdout[sample.stdout.index("{"):])
+    reference = _generated("http-api-proxy")
     route = next(r for r in template.routes() if r.path == "/{code}" and r.method == "GET")
     assert route.payload == "2.0"  # PublicApi, the HTTP API
     ours = build_event(route, "GET", "/abc?x=1&x=2", [("Host", "h"), ("Cookie", "lang=en; a=b"), ("Accept", "a")], b"",

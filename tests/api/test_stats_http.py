@@ -7,6 +7,7 @@ import json
 import io
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 
 import pandas
@@ -78,3 +79,30 @@ def test_qr_png_goes_through_the_gateway_as_bytes(server: Devserver, api: reques
     assert png.content.startswith(b"\x89PNG")
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))] == [made["short_url"]]
     assert not png.content.startswith(base64.b64encode(b"\x89PNG"))
+
+
+def test_after_the_stream_drains_visits_and_statistics_equal_the_visits_served(server: Devserver, api: requests.Session) -> None:
+    """Visits of a plain link go to its counters and reach its `visits` and its statistics by the
+    stream; a limited link counts on its own item. Both exact once the stream has drained."""
+    plain = api.post(f"{server.url}/api/links", json={"url": "https://example.com/viral"}).json()["code"]
+    limited = api.post(f"{server.url}/api/links", json={"url": "https://example.com/few", "max_visits": 25}).json()["code"]
+
+    def visit(code: str) -> int:
+        with requests.Session() as session:
+            return sum(session.get(f"{server.url}/{code}", allow_redirects=False, headers={"User-Agent": USER_AGENTS[0]}).status_code == 302
+                       for _ in range(20))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        served = sum(pool.map(visit, [plain] * 6))
+        served_limited = sum(pool.map(visit, [limited] * 3))
+    assert served == 120 and served_limited == 25  # 60 asked, 25 let through: the limit is exact
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = api.get(f"{server.url}/api/links/{plain}").json()
+        if body["visits"] >= served:
+            break
+        time.sleep(0.3)
+    report = api.get(f"{server.url}/api/links/{plain}/stats", params={"tz": "UTC"}).json()
+    assert body["visits"] == report["total"] == served
+    limited_body = api.get(f"{server.url}/api/links/{limited}").json()
+    assert limited_body["visits"] == 25 and limited_body["state"] == "exhausted"
