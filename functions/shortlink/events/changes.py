@@ -1,8 +1,9 @@
 """Which link events a stream record of the links table means.
 
-INSERT is link.created; a MODIFY that adds visits (a visit counted on the link's item, or its
-counters' tally) may be link.exhausted (max_visits reached) or link.milestone (visits reach 100,
-1,000, 10,000 ...); a MODIFY that sets
+INSERT is link.created; a MODIFY that records a visit on the link's own item (a link with
+max_visits or a password) may be link.exhausted (max_visits reached) or link.milestone (visits
+reach 100, 1,000, 10,000 ...) — the milestones of visits counted on a link's counters come from
+its life row (events/batch.py, milestones_of); a MODIFY that sets
 expired_notice is link.expired (the sweep, links/expiry.py); any other MODIFY that changes what
 the API shows is link.updated; REMOVE is link.deleted, or, when TTL removes a link whose expiry
 nobody announced yet, a late link.expired. Password back-offs and bot visits are no event.
@@ -44,7 +45,7 @@ def events_of(record: dict[str, Any]) -> list[LinkEvent]:
     at = int(change.get("ApproximateCreationDateTime") or 0)
     key = (new_item or old_item).get("link_id", {}).get("S", "")
     if LinkId.of_counter(key):
-        return []  # a visit counter (links/counters.py): its visits reach the link as tallies
+        return []  # a visit counter (links/counters.py): its visits are announced from the life row
     found: list[tuple[str, Link, dict[str, Any]]] = []
     if name == "INSERT":
         found.append(("link.created", from_item(new_item), {}))
@@ -57,7 +58,7 @@ def events_of(record: dict[str, Any]) -> list[LinkEvent]:
     elif name == "MODIFY":
         new, old = from_item(new_item), from_item(old_item)
         new_plain, old_plain = plain(new_item), plain(old_item)
-        if new.visits > old.visits:  # a visit, or a tally of counted visits
+        if new_plain.get("last_visit") != old_plain.get("last_visit") and new.visits != old.visits:
             if new.max_visits is not None and old.visits < new.max_visits <= new.visits:
                 found.append(("link.exhausted", new, {}))
             found += [("link.milestone", new, {"milestone": m}) for m in MILESTONES if old.visits < m <= new.visits]

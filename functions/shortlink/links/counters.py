@@ -5,13 +5,14 @@ second).
 Such a link is followed from a copy kept a few seconds (links/cache.py), and its visit is one
 UpdateItem on one of `VISIT_COUNTERS` counter items picked at random (key `<link key>#<n>`).
 The stream carries each counter's writes to StatsFunction like the link's own, which adds them
-to the hour rows and, in one conditional UpdateItem per counter and batch, to the link's
-`visits` (its tally). A link with max_visits or a password is counted on its own item in the one
+to the hour rows and to the link life's row in StatsTable (its tally, which every link body adds
+to `visits`: Link.with_tally) — never to the link's item, so the by_owner index is not written
+per visit either. A link with max_visits or a password is counted on its own item in the one
 conditional write that checks its rules: that promise keeps one item's ceiling.
 
 A counter's visits are numbered by tickets (born, count): TTL removes a counter COUNTER_IDLE after
-its last visit, and one born again numbers on above every ticket it gave before, so hour rows and
-tallies recognise a replayed record by its ticket alone.
+its last visit, and one born again numbers on above every ticket it gave before, so the rows
+recognise a replayed record by its ticket alone.
 """
 
 from __future__ import annotations

@@ -65,6 +65,7 @@ def tally_of(link: Link, store: StatsStore) -> int:
 def life_key(link: Link) -> str:
     return life_of(link.id.key, link.created_at)
 
+
 def hour_key(moment: datetime) -> str:
     """The stats row of the UTC hour a moment falls in."""
     return moment.astimezone(UTC).strftime(HOUR_KEY)
@@ -163,7 +164,7 @@ def read_batch(records: Iterable[dict[str, Any]]) -> Batch:
             new, old = _image(record, "NewImage"), _image(record, "OldImage")
             facts = new.get("last_visit")
             if not facts or facts == old.get("last_visit"):
-                continue  # a change that is not a visit (PATCH, password back-off, a tally)
+                continue  # a change that is not a visit (PATCH, password back-off)
             bot = bool(facts.get("bot"))
             if bot:
                 batch.bots += 1
