@@ -352,7 +352,8 @@ def soak(tmp: Path) -> dict[str, int]:
         for page in local_client(endpoint).get_paginator("scan").paginate(TableName="LinksTable", ProjectionExpression="#u",
                                                                             ExpressionAttributeNames={"#u": "url"}):
             for item in page["Items"]:
-                stored[item["url"]["S"]] = stored.get(item["url"]["S"], 0) + 1
+                if "url" in item:  # links, not their visit counters
+                    stored[item["url"]["S"]] = stored.get(item["url"]["S"], 0) + 1
     tally["duplicates"] = sum(n - 1 for n in stored.values() if n > 1)
     tally["stored after a 503"] = sum(url in stored for url in answered_503)
     tally["links stored"] = len(stored)

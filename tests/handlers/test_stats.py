@@ -180,3 +180,24 @@ def test_qr_code_decodes_to_the_exact_short_url(invoke: Invoke, make_event: Make
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [made["short_url"]]
     assert invoke(make_event("GET", f"/api/links/{code}/qr?domain=go.example.com&size=10"))["statusCode"] == 422
     assert invoke(make_event("GET", f"/api/links/{code}/qr?domain=go.example.com&format=gif"))["statusCode"] == 422
+
+
+def test_two_writers_of_one_row_never_lose_an_update(dynamodb: Any) -> None:
+    """A link's counters sit on several stream shards, so two StatsFunction invocations may add
+    to one hour row at once: the second one's write, made on what it read before the first
+    wrote, is refused (and its batch retried) rather than overwriting the first one's visitors."""
+    from shortlink.stats.store import HourTotals, StatsStore
+
+    store = StatsStore("StatsTable")
+    life, hour = "s.example.com/shared#2026-11-27T00:00:00.000Z", "2026-11-27T04"
+
+    def totals(counter: str, visitor: str) -> HourTotals:
+        return HourTotals(total=1, last={counter: 1}, bots=0, bots_last={}, counts={}, visitors={visitor})
+
+    first_read, second_read = store.progress(life, hour), store.progress(life, hour)
+    assert store.add(life, hour, first_read, totals("#1", "a" * 16), None)
+    assert not store.add(life, hour, second_read, totals("#2", "b" * 16), None)  # moved since its read
+    retried = store.progress(life, hour)
+    assert retried.upto == {"#1": 1} and store.add(life, hour, retried, totals("#2", "b" * 16), None)
+    row = store.progress(life, hour)
+    assert row.total == 2 and row.upto == {"#1": 1, "#2": 1} and row.visitors.count() == 2
