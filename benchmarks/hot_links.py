@@ -82,8 +82,8 @@ class Tables:
         if not self.capacity.write(keys, write_units(size), self.at):
             raise StoreUnavailable("throttled")
 
-    def read(self, key: str, item: dict[str, Any] | None) -> None:
-        if not self.capacity.read(key, read_units(_size(item or {}), consistent=True), self.at):
+    def read(self, key: str, item: dict[str, Any] | None, consistent: bool = True) -> None:
+        if not self.capacity.read(key, read_units(_size(item or {}), consistent=consistent), self.at):
             raise StoreUnavailable("throttled")
 
     def record(self, key: str, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
@@ -101,12 +101,18 @@ class SimLinkStore(LinkStore):
         super().__init__("LinksTable")
         self.tables = tables
 
-    def get(self, link_id: LinkId) -> Link:
+    def get(self, link_id: LinkId, consistent: bool = True) -> Link:
         item = self.tables.items.get(link_id.key)
-        self.tables.read(link_id.key, item)
+        self.tables.read(link_id.key, item, consistent)
         if item is None:
             raise LinkNotFound(str(link_id))
         return from_item(item)
+
+    def read_copy(self, link_id: LinkId) -> Link:
+        try:
+            return self.get(link_id, consistent=False)
+        except LinkNotFound:
+            return self.get(link_id)
 
     def visit(self, link_id: LinkId, now: int, facts: dict[str, Any], *, count: bool = True,
               password: Unlock | None = None) -> Link:

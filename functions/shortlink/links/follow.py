@@ -122,11 +122,12 @@ def _count_on_link(store: LinkStore, link_id: LinkId, now: int, facts: dict[str,
 
 def _read(store: LinkStore, link_id: LinkId, now: int, cache: LinkCache | None) -> Link:
     """The link from the cache, or read (and kept there)."""
-    link = cache.get(store.table, link_id, now) if cache is not None else None
+    if cache is None:
+        return store.get(link_id)
+    link = cache.get(store.table, link_id, now)
     if link is None:
-        link = store.get(link_id)
-        if cache is not None:
-            cache.put(store.table, link, now)
+        link = store.read_copy(link_id)
+        cache.put(store.table, link, now)
     return link
 
 

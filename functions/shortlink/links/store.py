@@ -162,8 +162,8 @@ class LinkStore:
              UpdateExpression=update + " ADD " + ("visits" if count else "bot_visits") + " :one",
              ExpressionAttributeValues=values)
 
-    def _item(self, link_id: LinkId) -> dict[str, Any]:
-        answer = call("get_item", TableName=self.table, Key=_key(link_id), ConsistentRead=True)
+    def _item(self, link_id: LinkId, consistent: bool = True) -> dict[str, Any]:
+        answer = call("get_item", TableName=self.table, Key=_key(link_id), ConsistentRead=consistent)
         if "Item" not in answer:
             raise LinkNotFound(f"no link {link_id}")
         item: dict[str, Any] = answer["Item"]
@@ -172,6 +172,16 @@ class LinkStore:
     def get(self, link_id: LinkId) -> Link:
         """The stored link, whatever its state (one strongly consistent GetItem)."""
         return from_item(self._item(link_id))
+
+    def read_copy(self, link_id: LinkId) -> Link:
+        """The link for a redirect's copy (links/cache.py): an eventually consistent GetItem (half
+        the read units; at most a second behind a change, inside the copy's own bound), and a
+        strongly consistent one only when that finds nothing, so a link made a moment ago is
+        never a false 404."""
+        try:
+            return from_item(self._item(link_id, consistent=False))
+        except LinkNotFound:
+            return self.get(link_id)
 
     def get_with_guards(self, link_id: LinkId) -> tuple[Link, dict[str, Guard]]:
         """The stored link and its visitors' password back-offs (one strongly consistent GetItem)."""
