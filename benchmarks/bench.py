@@ -459,7 +459,7 @@ def main() -> None:
           f"stored after a 503 {soaked['stored after a 503']}")
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from hot_links import SCENARIOS, report as hot_link_report, simulated
+    from hot_links import BATCH_SIZE, SCENARIOS, report as hot_link_report, simulated
 
     print("== viral links: the redirect's code against per-key limits (1,000 WCU/s, 3,000 RCU/s), virtual clock,"
           " then StatsFunction's aggregation of the stream")
@@ -489,7 +489,7 @@ def main() -> None:
             f"data out (about {ANSWER_BYTES} B an answer)": ANSWER_BYTES * 1e6 / 1e9 * PRICE_DATA_OUT_PER_GB,
             "StatsFunction DynamoDB (rows)": (held["statistics write units"] * PRICE_DYNAMODB_WRITE_PER_MILLION
                                               + held["statistics read units"] * PRICE_DYNAMODB_READ_PER_MILLION) / 1e6,
-            "StatsFunction invocations and compute": PRICE_LAMBDA_REQUESTS_PER_MILLION / 1000 + stats_compute,
+            "StatsFunction invocations and compute": PRICE_LAMBDA_REQUESTS_PER_MILLION / BATCH_SIZE + stats_compute,
         }
 
     costs = {name: per_million(held) for name, held in columns.items()}

@@ -40,10 +40,12 @@ from shortlink.links.store import LinkStore, Unlock, VisitRefused, from_item, to
 from shortlink.settings import Settings
 from shortlink.stats.aggregate import read_batch, record_batch
 from shortlink.stats.store import LIFE_ROW, HourTotals, RowState, StatsStore
+from shortlink.stats.visitors import Visitors
 
 OFFERED, SECONDS = 10_000, 60
 WARM_LATENCY = 0.010  # a warm redirect's time in its instance: instances in use = rate x latency
-BATCH_SIZE = 1000  # template.yaml: StatsFunction's BatchSize
+BATCH_SIZE = 4000  # template.yaml: StatsFunction's BatchSize (6 MB of records at most: about 4,000 counter visits)
+ROW_BYTES = 400  # a stats row's counters, dimensions and numbers, about
 DOMAIN = "s.example.com"
 START = 1_795_000_000  # the virtual clock's epoch second 0
 AGENT = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50"
@@ -141,7 +143,9 @@ class SimLinkStore(LinkStore):
 
 
 class SimStatsStore(StatsStore):
-    """StatsStore's row read and conditional add, on the stand-in (key: the row's link life)."""
+    """StatsStore's row read and conditional add, on the stand-in (key: the row's link life). A
+    row's size, which its read and write units follow, is its counters plus its visitors: 17
+    bytes a salted hash while exact, the 4 KB sketch beyond."""
 
     def __init__(self, tables: Tables) -> None:
         super().__init__("StatsTable")
@@ -150,19 +154,32 @@ class SimStatsStore(StatsStore):
     def salt(self, day: str, expires_at: int) -> bytes:
         return b"s" * 32
 
+    @staticmethod
+    def _bytes(row: dict[str, Any]) -> int:
+        visitors: Visitors = row.get("visitors") or Visitors()
+        held = len(visitors.exact) * 17 if visitors.exact is not None else len(visitors.registers or b"")
+        return ROW_BYTES + held
+
     def progress(self, life: str, hour: str) -> RowState:
         row = self.tables.rows.get((life, hour), {})
-        self.tables.read(f"stats:{life}", row)
-        return RowState(dict(row.get("upto", {})), dict(row.get("bots_upto", {})), set(), total=row.get("total", 0),
-                        revision=row.get("revision", 0))
+        if not self.tables.capacity.read(f"stats:{life}", read_units(self._bytes(row), consistent=True), self.tables.at):
+            raise StoreUnavailable("throttled")
+        return RowState(dict(row.get("upto", {})), dict(row.get("bots_upto", {})), set(), Visitors(),
+                        row.get("revision", 0), row.get("total", 0))
 
     def add(self, life: str, hour: str, read: RowState, totals: HourTotals, expires_at: int | None) -> bool:
-        row = self.tables.rows.setdefault((life, hour), {"total": 0, "bots": 0, "upto": {}, "bots_upto": {}, "revision": 0})
-        self.tables.write([f"stats:{life}"], {**row, "counts": {k: dict(v) for k, v in totals.counts.items()}})
+        row = self.tables.rows.setdefault((life, hour), {"total": 0, "bots": 0, "upto": {}, "bots_upto": {}, "revision": 0,
+                                                         "visitors": Visitors()})
+        merged = Visitors(row["visitors"].exact or (), row["visitors"].registers)
+        merged.add(totals.visitors)
+        size = max(self._bytes(row), self._bytes({"visitors": merged}))  # units: the larger of before and after
+        if not self.tables.capacity.write([f"stats:{life}"], write_units(size), self.tables.at):
+            raise StoreUnavailable("throttled")
         if row["revision"] != read.revision:
             return False
         row["total"] += totals.total
         row["bots"] += totals.bots
+        row["visitors"] = merged
         for mark, last in (("upto", totals.last), ("bots_upto", totals.bots_last)):
             for source, number in last.items():
                 row[mark][source] = max(row[mark].get(source, 0), number)
@@ -196,7 +213,7 @@ def _drain(tables: Tables, stats: SimStatsStore, until: float) -> int:
             batch = [tables.stream.popleft() for _ in range(min(BATCH_SIZE, len(tables.stream)))]
             if not batch:
                 break
-            failed, _ = record_batch(read_batch(batch), stats, 90, UTC)
+            failed, _ = record_batch(read_batch(batch), stats, 90, UTC, workers=1)  # the virtual clock: one at a time
             if failed:  # Lambda retries from the first failed record
                 retried += 1
                 first = min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in set(failed))
@@ -225,7 +242,9 @@ def simulate(scenario: Scenario, counters: int) -> tuple[Outcome, dict[str, int]
         now = START + int(at)
         instance = instances[(request * 2654435761) % len(instances)]  # the load balancer's spread
         try:
-            follow(store, settings, DOMAIN, code, now, facts={**facts, "id": str(request), "at": now}, cache=instance)
+            # every visitor a different one: the statistics' rows grow as they would (the dearer case)
+            follow(store, settings, DOMAIN, code, now, facts={**facts, "id": str(request), "at": now, "visitor": f"{request:016x}"},
+                   cache=instance)
         except StoreUnavailable:
             return False
         except (LinkGone, LinkNotFound, PreviewWithheld):

@@ -15,6 +15,7 @@ kept as salted hashes or a sketch (visitors.py); bots are counted apart, by agen
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -22,7 +23,7 @@ from functools import partial
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..dynamodb import is_ttl_removal, plain
+from ..dynamodb import dynamodb_client, is_ttl_removal, plain
 from ..errors import InvalidInput, StoreUnavailable
 from ..links.counters import ticket
 from ..links.identity import LinkId
@@ -380,40 +381,51 @@ class Salts:
 Announce = Callable[[HourVisits, list[int], int], bool]  # (life group, milestones, visits after) -> sent
 
 
+GROUP_WORKERS = 16  # rows written at once: a batch of many links' visits is as many rows
+
+
 def record_batch(batch: Batch, store: StatsStore, retention_days: int, zone: tzinfo,
-                 announce: Announce | None = None) -> tuple[list[str], int]:
+                 announce: Announce | None = None, workers: int = GROUP_WORKERS) -> tuple[list[str], int]:
     """Add each (link, hour) group to its row: one read and one conditional write per group
-    (and, once a day per container, the day's salt); then each life's visits counted on its
+    (and, once a day per container, the day's salt); and each life's visits counted on its
     counters to its life row, the same way, announcing the milestones they reach first (before
-    the write, so a retried batch repeats the announcement rather than lose it).
+    the write, so a retried batch repeats the announcement rather than lose it). Rows are
+    independent, so `workers` groups are written at once: a batch of 1,000 visits of 1,000
+    links is 2,000 rows, which one at a time would not fit the function's timeout.
 
     Returns the sequence numbers to report as failed (unreadable records, and groups whose
     write failed, which Lambda retries) and how many visits were added to hour rows.
     """
-    failed = [bad.sequence_number for bad in batch.bad]
-    added = 0
     salts = Salts(store, zone)
-    for group in [*batch.hours.values(), *batch.lives.values()]:
+
+    def record(group: HourVisits) -> tuple[list[str], int]:
         try:
             row = store.progress(group.life, group.hour)
             new = group.after(row)
             if not new:
-                continue  # a replay: every visit here is already counted
+                return [], 0  # a replay: every visit here is already counted
             if group.hour == LIFE_ROW:
                 totals = HourTotals(total=len(new), last=_highest(new), bots=0, bots_last={}, counts={})
                 reached = [m for m in MILESTONES if row.total < m <= row.total + totals.total]
                 if reached and announce is not None and not announce(group, reached, row.total + totals.total):
-                    failed.extend(group.sequence_numbers)
-                    continue
+                    return group.sequence_numbers, 0
                 expires = group.expires_at + retention_days * DAY if group.expires_at else None
             else:
                 totals = totals_of(new, salts)
                 totals.counts["referrer"] = bound_referrers(totals.counts["referrer"], row.hosts)
                 expires = retention_expiry(group.hour, group.expires_at, retention_days)
-            if store.add(group.life, group.hour, row, totals, expires):
-                added += totals.total if group.hour != LIFE_ROW else 0
-            else:
-                failed.extend(group.sequence_numbers)  # the row moved since the read: retry
+            if not store.add(group.life, group.hour, row, totals, expires):
+                return group.sequence_numbers, 0  # the row moved since the read: retry
+            return [], totals.total if group.hour != LIFE_ROW else 0
         except StoreUnavailable:
-            failed.extend(group.sequence_numbers)
-    return failed, added
+            return group.sequence_numbers, 0
+
+    groups = [*batch.hours.values(), *batch.lives.values()]
+    if workers > 1 and len(groups) > 1:
+        dynamodb_client()  # made here, once: boto3 must not build it from several threads at once
+        with ThreadPoolExecutor(max_workers=min(workers, len(groups))) as pool:
+            results = list(pool.map(record, groups))
+    else:
+        results = [record(group) for group in groups]
+    failed = [bad.sequence_number for bad in batch.bad] + [s for group_failed, _ in results for s in group_failed]
+    return failed, sum(added for _, added in results)
