@@ -4,6 +4,7 @@ written only by StatsFunction."""
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -61,6 +62,7 @@ class StatsStore:
     The table's key is `link_key` (a link life, aggregate.life_of) and `hour` (2026-11-25T08)."""
 
     _salts: ClassVar[dict[tuple[str, str], bytes]] = {}  # per container: one request per day
+    _salt_lock: ClassVar[threading.Lock] = threading.Lock()  # a batch's rows are written from several threads
 
     def __init__(self, table: str) -> None:
         self.table = table
@@ -73,6 +75,10 @@ class StatsStore:
     def salt(self, day: str, expires_at: int) -> bytes:
         """The day's random salt, made by whichever call asks first (one UpdateItem, then
         remembered by this container). TTL deletes it at `expires_at`."""
+        with self._salt_lock:
+            return self._salt(day, expires_at)
+
+    def _salt(self, day: str, expires_at: int) -> bytes:
         cached = self._salts.get((self.table, day))
         if cached is None:
             answer = call(
