@@ -62,7 +62,7 @@ def refusal(link: Link, now: int, *, password_given: bool = False) -> ShortLinkE
 def visit_facts(user_agent: str | None, referer: str | None, request_id: str, now: int,
                 country: str | None = None, visitor: str | None = None) -> dict[str, Any]:
     """What the redirect records as last_visit: the stream hands it to the statistics.
-    `country` is CloudFront-Viewer-Country (edge endpoints send it): kept when it is a code;
+    `country` is CloudFront-Viewer-Country (sent when CloudFront is in front): kept when it is a code;
     `visitor` is a keyed hash of address and User-Agent (stats/visitors.py), never the address."""
     facts: dict[str, Any] = {"id": request_id, "at": now, "platform": platform(user_agent), "bot": is_bot(user_agent)}
     if visitor:

@@ -37,7 +37,7 @@ from .visitors import Visitors, salted
 MAX_REFERRERS_PER_HOUR = 20  # hosts beyond these are added up as "other"
 OTHER = "(other)"
 DIRECT = "(direct)"  # no Referer header
-UNKNOWN_COUNTRY = "(unknown)"  # no CloudFront-Viewer-Country (not an edge endpoint, or a local request)
+UNKNOWN_COUNTRY = "(unknown)"  # no CloudFront-Viewer-Country (no CloudFront in front of the stack)
 MAX_RANGE_DAYS = 366
 MAX_HOURLY_RANGE_DAYS = 31  # an hourly series of at most 744 points
 Granularity = Literal["day", "hour"]
