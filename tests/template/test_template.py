@@ -278,7 +278,9 @@ def test_alarms_watch_errors_latency_throttles_and_the_failure_queue(template: T
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         stats = [m["MetricStat"]["Metric"]["MetricName"] for m in props.get("Metrics", []) if "MetricStat" in m]
         watched |= set(stats) | {props.get("MetricName")}
-    assert {"5XXError", "Duration", "ReadThrottleEvents", "WriteThrottleEvents", "ApproximateNumberOfMessagesVisible"} <= watched
+    assert {"5XXError", "5xx", "Duration", "ReadThrottleEvents", "WriteThrottleEvents", "ApproximateNumberOfMessagesVisible"} <= watched
+    public = next(p for p in alarms.values() if p.get("MetricName") == "5xx")  # the HTTP API's name for it
+    assert public["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "PublicApi"}}]
     latency = next(p for p in alarms.values() if p.get("MetricName") == "Duration")
     assert latency["ExtendedStatistic"] == "p99" and latency["Dimensions"][0]["Value"] == {"Ref": "RedirectFunction"}
 
