@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .template import Function, Route, Template
@@ -157,22 +157,23 @@ def build_event(route: Route, method: str, raw_path: str, header_pairs: list[tup
     }
 
 
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The HTTP API's maps: a name given more than once has its values joined by commas."""
+    joined: dict[str, str] = {}
+    for name, value in pairs:
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined
+
+
 def build_http_api_event(route: Route, method: str, raw_path: str, header_pairs: list[tuple[str, str]], body: bytes,
                          source_ip: str) -> dict[str, Any]:
     """The HTTP API's payload format 2.0: header names lower-cased, repeated headers and query
     values joined by commas, cookies apart, a body that is not UTF-8 text base64-encoded."""
     split = urlsplit(raw_path)
     path = unquote(split.path)
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in header_pairs:
-        if name.lower() == "cookie":
-            cookies += [c.strip() for c in value.split(";") if c.strip()]
-        else:
-            headers[name.lower()] = f"{headers[name.lower()]},{value}" if name.lower() in headers else value
-    query: dict[str, str] = {}
-    for name, value in parse_qsl(split.query, keep_blank_values=True):
-        query[name] = f"{query[name]},{value}" if name in query else value
+    cookies = [c.strip() for name, value in header_pairs if name.lower() == "cookie" for c in value.split(";") if c.strip()]
+    headers = _joined((name.lower(), value) for name, value in header_pairs if name.lower() != "cookie")
+    query = _joined(parse_qsl(split.query, keep_blank_values=True))
     now = time.time()
     text, is_base64 = _encode_body(body, False)
     event: dict[str, Any] = {

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable, Iterator
@@ -306,33 +306,28 @@ def error_fields(answer: dict[str, Any]) -> set[str]:
 
 
 @contextmanager
-def dynamodb_requests(client: Any) -> Iterator[list[str]]:
-    """Record the operation name of every request this boto3 client sends meanwhile."""
-    seen: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        seen.append(model.name)
-
-    client.meta.events.register("before-call.dynamodb.*", record)
-    try:
-        yield seen
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.*", record)
-
-
-@contextmanager
-def dynamodb_keys(client: Any) -> Iterator[list[tuple[str, str]]]:
-    """Record (operation, link_id) of every keyed request this boto3 client sends meanwhile."""
-    seen: list[tuple[str, str]] = []
+def _sent(client: Any, entry: Callable[[Any, dict[str, Any]], Any]) -> Iterator[list[Any]]:
+    """Record entry(operation model, parameters) of every request this boto3 client sends meanwhile."""
+    seen: list[Any] = []
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        seen.append((model.name, str(params.get("Key", {}).get("link_id", {}).get("S", ""))))
+        seen.append(entry(model, params))
 
     client.meta.events.register("before-parameter-build.dynamodb.*", record)
     try:
         yield seen
     finally:
         client.meta.events.unregister("before-parameter-build.dynamodb.*", record)
+
+
+def dynamodb_requests(client: Any) -> AbstractContextManager[list[str]]:
+    """Record the operation name of every request this boto3 client sends meanwhile."""
+    return _sent(client, lambda model, _params: model.name)
+
+
+def dynamodb_keys(client: Any) -> AbstractContextManager[list[tuple[str, str]]]:
+    """Record (operation, link_id) of every keyed request this boto3 client sends meanwhile."""
+    return _sent(client, lambda model, params: (model.name, str(params.get("Key", {}).get("link_id", {}).get("S", ""))))
 
 
 def headers_of(response: dict[str, Any]) -> dict[str, str]:

@@ -78,7 +78,17 @@ def is_ttl_removal(record: dict[str, Any]) -> bool:
 
 
 def typed(value: Any) -> dict[str, Any]:
-    """A plain value as a DynamoDB attribute value ({"S": ...}, {"N": ...}, ...)."""
+    """A plain value as a DynamoDB attribute value ({"S": ...}, {"N": ...}, ...). Strings, whole
+    numbers, flags and maps of them (a visit's facts, on the redirect's path) directly; anything
+    else by boto3's serializer, a tenth of the speed."""
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, dict):
+        return {"M": {name: typed(inner) for name, inner in value.items()}}
     return cast("dict[str, Any]", _serializer.serialize(value))
 
 

@@ -17,7 +17,7 @@ from shortlink.errors import InvalidInput, RouteNotFound, ShortLinkError
 from shortlink.http.i18n import LANGUAGES, MESSAGES, language_of
 from shortlink.http.problems import problem_response
 from shortlink.http.qrcodes import qr_image
-from shortlink.http.requests import answer_for, query_values, request_headers, route_path
+from shortlink.http.requests import answer_for, query_values, request_headers, request_path, route_path
 from shortlink.links.codes import looks_like_code
 from shortlink.links.validity import PRESETS
 from shortlink.settings import Settings, load_settings
@@ -161,7 +161,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     route = ROUTES.get(route_path(event))
     try:
         if route is None:
-            raise RouteNotFound(f"no page {route_path(event)}")
+            raise RouteNotFound(f"no page {request_path(event)}")
         return answer_for(event, route(event))
     except ShortLinkError as error:
         return problem_response(error)

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import LinkNotFound
 from ..links.identity import LinkId
 from ..links.store import LinkStore
-from ..stats.aggregate import HourVisits, life_of
+from ..stats.aggregate import HourVisits, life_key
 from .bus import publish
 from .changes import LinkEvent, events_of
 
@@ -43,7 +43,7 @@ def milestones_of(links: LinkStore) -> Callable[[HourVisits, list[int], int], bo
             link = links.get(LinkId.from_key(group.link_key))
         except LinkNotFound:
             return True  # deleted meanwhile: nobody to tell
-        if life_of(link.id.key, link.created_at) != group.life:
+        if life_key(link) != group.life:
             return True  # the code lives again: these visits were another's
         at = max(visit.at for visit in group.visits)
         body = link.with_tally(tally).to_body(at)

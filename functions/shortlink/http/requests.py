@@ -37,6 +37,11 @@ def route_path(event: dict[str, Any]) -> str:
     return str(event.get("resource") or "")
 
 
+def request_path(event: dict[str, Any]) -> str:
+    """The path the client asked for (/static/app.css)."""
+    return str(event.get("rawPath") if is_http_api(event) else event.get("path") or "")
+
+
 def source_ip(event: dict[str, Any]) -> str:
     """The caller's address as API Gateway reports it."""
     where = _context(event).get("http") if is_http_api(event) else _context(event).get("identity")

@@ -34,9 +34,6 @@ class LinkCache:
         while len(self._links) > self.size:
             self._links.popitem(last=False)
 
-    def forget(self, table: str, link_id: LinkId) -> None:
-        self._links.pop((table, link_id.key), None)
-
 
 _shared: LinkCache | None = None
 
