@@ -468,7 +468,8 @@ def main() -> None:
           f"stored after a 503 {soaked['stored after a 503']}")
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from hot_links import BATCH_SIZE, SCENARIOS, report as hot_link_report, simulated
+    from hot_links import BATCH_SIZE, SCENARIOS, simulated
+    from hot_links import report as hot_link_report
 
     print("== viral links: the redirect's code against per-key limits (1,000 WCU/s, 3,000 RCU/s), virtual clock,"
           " then StatsFunction's aggregation of the stream")

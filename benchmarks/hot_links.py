@@ -19,10 +19,10 @@ import json
 import math
 import multiprocessing
 import sys
-from pathlib import Path
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "functions"))

@@ -3,10 +3,9 @@ a TTL sweeper that deletes late as DynamoDB does, and a snapshot kept across res
 
 from __future__ import annotations
 
-import io
 import base64
+import io
 import json
-from contextlib import suppress
 import logging
 import os
 import threading
@@ -14,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 

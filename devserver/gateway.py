@@ -7,16 +7,16 @@ import base64
 import hashlib
 import importlib.util
 import json
-import threading
 import logging
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
-from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .template import Function, Route, Template

@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import boto3
 

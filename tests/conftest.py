@@ -7,20 +7,19 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
 
 import support
-
-from support import LOCAL_KEY, OTHER_KEY, DeployedStack, Devserver, FakeClock  # noqa: F401  (also puts functions/ on sys.path)
 from devserver.dynamo import EmbeddedDynamoDB, create_tables, local_client
-from shortlink.http.requests import request_method, route_path
 from devserver.gateway import LambdaContext, build_event, load_handler
 from devserver.template import Template, local_environment
 from shortlink import clock as handler_clock
+from shortlink.http.requests import request_method, route_path
+from support import LOCAL_KEY, OTHER_KEY, DeployedStack, Devserver, FakeClock
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Iterator
 
 import requests
 
@@ -26,7 +26,6 @@ for _path in (ROOT / "functions", ROOT):
 
 from devserver.dynamo import local_client  # noqa: E402
 from devserver.template import Template, local_environment  # noqa: E402
-
 from shortlink.settings import Settings  # noqa: E402
 
 LINK_CACHE_SECONDS = Settings.link_cache_seconds  # how long the redirect follows its copy of a link
@@ -246,10 +245,11 @@ STATS_HANDLER: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
 def drain_stream(dynamodb: Any) -> int:
     """Run StatsFunction over every record the links table's stream holds, in batches of 100,
     from the stream's start (a replayed record counts nothing twice). Returns how many."""
+    import boto3
+
     from devserver.dynamo import EMBEDDED_CREDENTIALS
     from devserver.gateway import LambdaContext
     from devserver.streams import lambda_event
-    import boto3
 
     assert STATS_HANDLER is not None
     streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, **EMBEDDED_CREDENTIALS)

@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.openapi.params import Path as PathParameter
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
@@ -20,8 +20,8 @@ from shortlink.errors import Forbidden, InvalidInput, ShortLinkError
 from shortlink.http.csvfile import CSV_TYPE, csv_text, wants_csv
 from shortlink.http.problems import problem_body
 from shortlink.http.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
-from shortlink.links.create import create_link
 from shortlink.links.access import Caller
+from shortlink.links.create import create_link
 from shortlink.links.identity import LinkId
 from shortlink.links.listing import MAX_LIMIT, list_links
 from shortlink.links.model import Link, State

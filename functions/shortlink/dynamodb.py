@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 

@@ -7,9 +7,9 @@ import hashlib
 import html
 import json
 import mimetypes
+from collections.abc import Callable
 from pathlib import Path
 from string import Template
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import requests
 
-from support import Devserver
 from devserver.gateway import build_event
 from devserver.template import Template
+from support import Devserver
 
 BIN = Path(sys.executable).parent
 

@@ -18,8 +18,8 @@ import pandas
 import pytest
 import requests
 
-from support import Devserver
 from shortlink.api.schemas import LinkEvent
+from support import Devserver
 
 pytestmark = pytest.mark.devserver
 
@@ -51,7 +51,7 @@ class Webhook:
         received = self.received
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+            def do_POST(self) -> None:
                 received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(204)
                 self.end_headers()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import json
 import io
+import json
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas
 import requests

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
@@ -42,7 +42,7 @@ def screenshots() -> Path:
 
 
 class _Landing(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = f"<!doctype html><title>Landing</title><h1 id='landed'>{self.path}</h1>".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")

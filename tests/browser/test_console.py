@@ -17,8 +17,8 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from support import LINK_CACHE_SECONDS, ROOT, Devserver
 from shortlink.http.i18n import MESSAGES
+from support import LINK_CACHE_SECONDS, ROOT, Devserver
 
 pytestmark = pytest.mark.devserver
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

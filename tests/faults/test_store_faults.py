@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from support import OTHER_KEY, Invoke, MakeEvent, alias, headers_of, link_count, load_event, lost_answers, problem_of, store_faults, stored_item
 from devserver.gateway import LambdaContext
 from shortlink.dynamodb import dynamodb_client
 from shortlink.links.cache import forget_shared
+from support import OTHER_KEY, Invoke, MakeEvent, alias, headers_of, link_count, load_event, lost_answers, problem_of, store_faults, stored_item
 
 FAULTS = [{"code": "ProvisionedThroughputExceededException"}, {"code": "ThrottlingException"},
           {"code": "InternalServerError"}, {"code": "ServiceUnavailable"}, {"timeout": True}]

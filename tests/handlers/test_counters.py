@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from support import LINK_CACHE_SECONDS, FakeClock, Invoke, MakeEvent, drain_stream, make_link, stored_item, visits_of
 from shortlink.events.changes import LinkEvent
+from support import LINK_CACHE_SECONDS, FakeClock, Invoke, MakeEvent, drain_stream, make_link, stored_item, visits_of
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50"
 CRAWLER = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from support import Invoke, MakeEvent, alias, headers_of, link_count, problem_of, seed_link, stored_item
 from shortlink.dynamodb import dynamodb_client
 from shortlink.settings import load_settings
+from support import Invoke, MakeEvent, alias, headers_of, link_count, problem_of, seed_link, stored_item
 
 
 def test_created_link_has_the_full_body_and_a_random_code(invoke: Invoke, make_event: MakeEvent) -> None:

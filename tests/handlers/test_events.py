@@ -5,14 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
-from support import (LINK_CACHE_SECONDS, visits_of, EVENTS, INVOCATIONS, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, link_count, load_event,
-                     stored_item)
 from devserver.gateway import LambdaContext
 from devserver.template import Template
 from shortlink.dynamodb import dynamodb_client
 from shortlink.http.requests import is_http_api, request_method, route_path
 from shortlink.links.validity import DAY
+from support import (
+    EVENTS,
+    INVOCATIONS,
+    LINK_CACHE_SECONDS,
+    FakeClock,
+    Invoke,
+    MakeEvent,
+    dynamodb_requests,
+    headers_of,
+    link_count,
+    load_event,
+    stored_item,
+    visits_of,
+)
+
 
 def test_every_event_file_is_exercised_and_routed_to_its_function(template: Template) -> None:
     assert {p.stem for p in EVENTS.glob("*.json")} == set(INVOCATIONS)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
-from support import LINK_CACHE_SECONDS, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, make_link, stored_item, visits_of
 from shortlink.dynamodb import dynamodb_client
+from support import LINK_CACHE_SECONDS, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, make_link, stored_item, visits_of
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50"
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36"

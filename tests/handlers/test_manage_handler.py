@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from support import OTHER_KEY, FakeClock, Invoke, MakeEvent, alias, dynamodb_requests, error_fields, headers_of, link_count, make_link
 from devserver.template import Template
 from shortlink.dynamodb import dynamodb_client
+from support import OTHER_KEY, FakeClock, Invoke, MakeEvent, alias, dynamodb_requests, error_fields, headers_of, link_count, make_link
 
 
 def _make(invoke: Invoke, make_event: MakeEvent, **fields: Any) -> dict[str, Any]:

@@ -11,10 +11,22 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from support import (LINK_CACHE_SECONDS, DOMAIN, ROOT, FakeClock, Invoke, MakeEvent, dynamodb_keys, dynamodb_requests, headers_of, seed_link,
-                     stored_item, visits_of)
 from shortlink.dynamodb import dynamodb_client
 from shortlink.stats.visitors import visitor_id
+from support import (
+    DOMAIN,
+    LINK_CACHE_SECONDS,
+    ROOT,
+    FakeClock,
+    Invoke,
+    MakeEvent,
+    dynamodb_keys,
+    dynamodb_requests,
+    headers_of,
+    seed_link,
+    stored_item,
+    visits_of,
+)
 
 
 def test_redirect_reads_its_link_once_then_writes_one_counter_per_visit(invoke: Invoke, make_event: MakeEvent,

@@ -6,18 +6,18 @@ import io
 import json
 import time
 import uuid
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import resvg_py
 import zxingcpp
 from PIL import Image
 
-from support import FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, load_event
 from devserver.gateway import LambdaContext
 from shortlink.dynamodb import dynamodb_client
 from shortlink.stats.visitors import Visitors
+from support import FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, load_event
 
 SAMPLE_KEY = "s.example.com/spring-sale#2026-11-24T08:00:00.000Z"
 

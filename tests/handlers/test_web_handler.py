@@ -9,7 +9,6 @@ import pytest
 from support import Invoke, MakeEvent, headers_of
 
 
-
 @pytest.mark.parametrize(
     "accept, cookie, query, lang",
     [

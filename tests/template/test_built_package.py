@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from support import ROOT, lambda_python, load_event, sam_environment
 from devserver.invoke import runtime_folder
+from support import ROOT, lambda_python, load_event, sam_environment
 
 RUNNER = """
 import json, sys, importlib.util

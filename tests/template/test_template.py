@@ -7,23 +7,22 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from collections.abc import Callable, Iterator
-
 import pytest
 from botocore.stub import Stubber
 
-from support import OTHER_KEY as OPERATOR
-from support import ROOT, FakeClock, load_event, sam_environment
 from devserver.gateway import api_key_id
 from devserver.template import Template
 from shortlink.dynamodb import dynamodb_client
 from shortlink.events.bus import events_client
 from shortlink.links.validity import DAY
 from shortlink.settings import load_settings
+from support import OTHER_KEY as OPERATOR
+from support import ROOT, FakeClock, load_event, sam_environment
 
 BIN = Path(sys.executable).parent
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from support import new_link
 from shortlink.errors import InvalidInput
 from shortlink.stats.aggregate import hour_of, report, report_table, stats_range
+from support import new_link
 
 # 2026-11-25T23:30:00Z: already 2026-11-26 07:30 in Shanghai, still 2026-11-25 18:30 in New York.
 LATE = 1795649400

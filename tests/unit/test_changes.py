@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from support import new_link
 from shortlink.dynamodb import typed
 from shortlink.events.changes import events_of
 from shortlink.links.store import to_item
+from support import new_link
 
 AT = 1795700000
 TTL = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}

@@ -1,8 +1,9 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from shortlink.links.codes import ALPHABET, CODE_LENGTH, RESERVED, check_alias, new_code
 from shortlink.errors import InvalidInput
+from shortlink.links.codes import ALPHABET, CODE_LENGTH, RESERVED, check_alias, new_code
 
 
 def test_generated_codes_are_random_unambiguous_and_seven_long() -> None:

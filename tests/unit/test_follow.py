@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from support import new_link
 from shortlink.errors import LinkGone, LinkNotFound, NoPasswordToEnter, PasswordRequired, ShortLinkError, StoreUnavailable
 from shortlink.links.follow import destination, redirect_cache_control, refusal, visit_facts
+from support import new_link
 
 NOW = 1_790_000_000  # 2026-09-21T14:13:20Z
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50"

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from support import new_link
 from shortlink.links.model import DERIVED_SHOWN, GIVEN, SHOWN, Link
 from shortlink.links.store import from_item, to_item
+from support import new_link
 
 NOW = 1_790_000_000  # 2026-09-21T14:13:20Z
 

@@ -8,7 +8,7 @@ from support import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from partitions import StandIn, arrivals, read_units, run, write_units  # noqa: E402
+from partitions import StandIn, arrivals, read_units, run, write_units
 
 
 def test_units_follow_item_size_and_consistency() -> None:

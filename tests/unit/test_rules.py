@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shortlink.errors import InvalidInput
 from shortlink.links.create import build_link

@@ -1,5 +1,6 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shortlink.errors import InvalidInput
 from shortlink.links.urls import MAX_URL_LENGTH, normalize_url

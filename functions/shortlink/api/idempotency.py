@@ -7,9 +7,9 @@ is refused. Keys are scoped to the API key that sent them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
 from typing import Any
-from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,

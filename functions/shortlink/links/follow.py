@@ -20,10 +20,10 @@ from ..errors import (
     WrongPassword,
 )
 from ..settings import Settings, domain_for_host
-from .codes import looks_like_code
-from .identity import LinkId
 from .cache import LinkCache
+from .codes import looks_like_code
 from .counters import pick
+from .identity import LinkId
 from .model import Link
 from .passwords import hash_password, retry_delay
 from .store import LinkStore, Unlock, VisitRefused

@@ -6,9 +6,9 @@ shows it. The item mapping (links/store.py), create, PATCH and the API schemas
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from collections.abc import Callable
 
 from . import rules
 from .identity import LinkId

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
-from collections.abc import Callable
 
 from ..errors import InvalidInput
 from ..settings import Settings
 from . import rules
-from .create import timestamp
 from .access import Caller
+from .create import timestamp
 from .identity import LinkId
 from .model import GIVEN, Link
 from .store import Fold, LinkStore

@@ -7,10 +7,10 @@ bad fields. The limits stand beside the rule that enforces them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
-from collections.abc import Callable
 
 from ..errors import FieldError, InvalidInput
 from ..settings import Settings
