@@ -143,7 +143,12 @@ def main() -> None:
                      for name in template.scheduled_functions()]
         for worker in [*pumps, *schedules]:
             worker.start()
-    server = make_http_server(Gateway(template, set(api_keys)), port)
+
+    def drained(timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        return all(pump.wait_drained(max(0.0, deadline - time.monotonic())) for pump in pumps)
+
+    server = make_http_server(Gateway(template, set(api_keys), drained), port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"Short links API on http://127.0.0.1:{server.server_address[1]}/", flush=True)
     print(f"DynamoDB endpoint: {os.environ['DYNAMODB_ENDPOINT']}", flush=True)

@@ -209,8 +209,14 @@ def build_http_api_event(route: Route, method: str, raw_path: str, header_pairs:
     return event
 
 
+# The devserver's own routes (not API Gateway's, not in template.yaml): what tests ask of it.
+DEVSERVER_PREFIX = "/_devserver/"
+DRAIN_TIMEOUT = 30.0
+
+
 class Gateway:
-    def __init__(self, template: Template, api_keys: set[str]) -> None:
+    def __init__(self, template: Template, api_keys: set[str], drained: Callable[[float], bool] | None = None) -> None:
+        self.drained = drained  # waits until the stream has been delivered (StreamPump.wait_drained)
         self.routes = template.routes()
         self.functions = template.functions()
         self.binary_types = template.binary_media_types()
@@ -230,6 +236,9 @@ class Gateway:
         """One request in, one response out, with API Gateway's own answers for its own errors."""
         if len(body) > MAX_PAYLOAD:
             return self.gateway_error("REQUEST_TOO_LARGE", 413, "Request Too Long")
+        if urlsplit(raw_path).path == DEVSERVER_PREFIX + "drained" and method == "POST":
+            done = self.drained is None or self.drained(DRAIN_TIMEOUT)
+            return (200 if done else 504), [("Content-Type", "application/json")], json.dumps({"drained": done}).encode()
         route = self.find(method, unquote(urlsplit(raw_path).path))
         if route is None:
             return self.gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")

@@ -52,6 +52,10 @@ class StreamPump(threading.Thread):
                                                         ShardIteratorType="LATEST")["ShardIterator"]
         self.stopped = threading.Event()
         self.delivered = 0
+        # Polls started, and the last one that found the stream empty: a test waits for an empty
+        # poll that started after it asked (drained), instead of sleeping.
+        self._polls = self._empty_poll = 0
+        self._progress = threading.Condition()
 
     def _event(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         return lambda_event(records, self.arn, self.ttl_deleted)
@@ -79,10 +83,24 @@ class StreamPump(threading.Thread):
             self.delivered += len(wanted[start:start + self.subscription.batch_size])
 
     def poll(self) -> None:
+        with self._progress:
+            self._polls += 1
+            number = self._polls
         answer = self.streams.get_records(ShardIterator=self.iterator, Limit=1000)
         self.iterator = answer.get("NextShardIterator", self.iterator)
         if answer.get("Records"):
             self._deliver(answer["Records"])
+        else:
+            with self._progress:
+                self._empty_poll = number
+                self._progress.notify_all()
+
+    def wait_drained(self, timeout: float) -> bool:
+        """Wait until a poll that started after this call found nothing more to deliver: every
+        record written before the call has then been handed to the function."""
+        with self._progress:
+            asked = self._polls
+            return self._progress.wait_for(lambda: self._empty_poll > asked, timeout)
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):

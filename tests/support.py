@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -137,6 +137,12 @@ class Devserver:
     def now(self) -> float:
         return time.time() + self._clock_offset()
 
+    def drain(self) -> None:
+        """Wait until every record the links table's stream holds now has reached StatsFunction
+        (the devserver's own signal, instead of a pause that only hopes so)."""
+        answer = requests.post(f"{self.url}/_devserver/drained", timeout=60)
+        assert answer.status_code == 200 and answer.json() == {"drained": True}, answer.text
+
     def _drain(self) -> None:
         """Keep reading the child's output so its pipe never fills and blocks it."""
 
@@ -154,6 +160,22 @@ class Devserver:
         code = self.proc.wait(timeout=30)
         self._reader.join(timeout=5)
         return code
+
+
+T = TypeVar("T")
+
+
+def eventually(read: Callable[[], T], until: Callable[[T], bool] = bool, *, seconds: float = 20, every: float = 0.2) -> T:
+    """Ask `read` until `until` holds for its answer (by default: the answer is truthy) and
+    return that answer: how the tests wait for what happens after a request returned (the
+    stream, the TTL sweeper, a webhook). Fails after `seconds`, naming the last answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if until(value):
+            return value
+        assert time.monotonic() < deadline, f"not within {seconds} s; the last answer: {value!r}"
+        time.sleep(every)
 
 
 def lambda_python() -> Path:

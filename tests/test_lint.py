@@ -97,3 +97,18 @@ def test_only_the_api_room_imports_pydantic_or_powertools_and_the_redirect_reach
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'aws_lambda_powertools')))\n")
     run = subprocess.run([sys.executable, "-c", probe], env={"PYTHONPATH": str(FUNCTIONS)}, capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+def _sleeps(path: Path) -> list[int]:
+    """Lines of a module that call sleep (time.sleep or a bare sleep)."""
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "sleep"]
+
+
+def test_tests_wait_through_eventually_never_a_fixed_sleep() -> None:
+    """A pause only hopes that something happened; tests ask until it has (support.eventually) or
+    ask the devserver (Devserver.drain)."""
+    sleeping = [f"{path.relative_to(ROOT)}:{line}" for path in (ROOT / "tests").rglob("*.py") if path.name != "support.py"
+                for line in _sleeps(path)]
+    assert sleeping == []
+    assert _sleeps(ROOT / "tests" / "support.py"), "eventually() is where the tests wait"

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from support import Devserver, alias, link_count, problem_of, seed_link
+from support import Devserver, alias, eventually, link_count, problem_of, seed_link
 
 
 @pytest.mark.devserver
@@ -52,12 +52,8 @@ def test_seeded_expired_link_is_410_until_the_sweeper_deletes_it_then_404(server
     code = seed_link(server.dynamodb, domain=server.domains[0], code=alias("h"), expires_in=-1, now=server.now())
     gone = requests.get(f"{server.url}/{code}", allow_redirects=False)
     problem_of(gone, 410)
-    deadline = time.monotonic() + 20  # the sweeper runs every 1 s, 3 s after expiry
-    while time.monotonic() < deadline:
-        answer = requests.get(f"{server.url}/{code}", allow_redirects=False)
-        if answer.status_code != 410:
-            break
-        time.sleep(0.5)
+    # the sweeper runs every 1 s, 3 s after expiry
+    answer = eventually(lambda: requests.get(f"{server.url}/{code}", allow_redirects=False), lambda answer: answer.status_code != 410)
     problem_of(answer, 404)
 
 

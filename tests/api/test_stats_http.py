@@ -15,7 +15,7 @@ import requests
 import zxingcpp
 from PIL import Image
 
-from support import Devserver
+from support import Devserver, eventually
 
 USER_AGENTS = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
@@ -49,12 +49,8 @@ def test_thirty_visits_ten_agents_three_bots_two_referrers(server: Devserver, ap
     expected_platforms = dict(Counter(PLATFORM[humans.index(agent)] for agent, _ in visits if agent in humans))
     expected_referrers = dict(Counter(referrer.split("/")[2] for agent, referrer in visits if agent in humans))
     today = time.strftime("%Y-%m-%d", time.gmtime(server.now()))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        report = api.get(f"{server.url}/api/links/{code}/stats", params={"tz": "UTC"}).json()
-        if report["total"] >= 27:
-            break
-        time.sleep(0.3)
+    report = eventually(lambda: api.get(f"{server.url}/api/links/{code}/stats", params={"tz": "UTC"}).json(),
+                        lambda report: report["total"] >= 27)
     assert report["total"] == 27, json.dumps(report)
     assert [(d["day"], d["visits"]) for d in report["days"]] == [(today, 27)]
     assert report["platforms"] == expected_platforms == {"ios": 8, "android": 8, "windows": 4, "macos": 4, "linux": 3}
@@ -96,12 +92,7 @@ def test_after_the_stream_drains_visits_and_statistics_equal_the_visits_served(s
         served = sum(pool.map(visit, [plain] * 6))
         served_limited = sum(pool.map(visit, [limited] * 3))
     assert served == 120 and served_limited == 25  # 60 asked, 25 let through: the limit is exact
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        body = api.get(f"{server.url}/api/links/{plain}").json()
-        if body["visits"] >= served:
-            break
-        time.sleep(0.3)
+    body = eventually(lambda: api.get(f"{server.url}/api/links/{plain}").json(), lambda body: body["visits"] >= served, seconds=30)
     report = api.get(f"{server.url}/api/links/{plain}/stats", params={"tz": "UTC"}).json()
     assert body["visits"] == report["total"] == served
     limited_body = api.get(f"{server.url}/api/links/{limited}").json()
