@@ -73,4 +73,4 @@ def domains() -> Response[DomainsOut]:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_context(context)
-    return resolve(app, event, context)
+    return resolve(app, event, context, logger)

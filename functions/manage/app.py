@@ -16,10 +16,12 @@ from shortlink import clock
 from shortlink.api.idempotency import once_per_key, register_context
 from shortlink.api.resolver import field_errors, json_response, resolve, rest_api
 from shortlink.api.schemas import KEYED, WITH_BODY, BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, StatsOut, answers
-from shortlink.errors import Forbidden, InvalidInput, ShortLinkError
+from shortlink.errors import Forbidden, InvalidInput
+from shortlink.http.boundary import known
 from shortlink.http.csvfile import CSV_TYPE, csv_text, wants_csv
 from shortlink.http.problems import problem_body
 from shortlink.http.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
+from shortlink.http.requests import request_id
 from shortlink.links.access import Caller
 from shortlink.links.create import create_link
 from shortlink.links.identity import LinkId
@@ -182,6 +184,7 @@ def delete_link(code: Code, domain: Domain = None) -> Response[None]:
 
 
 def _create_one(item: dict[str, Any], owner: str, now: float) -> dict[str, Any]:
+    """One batch item, created or failed alone: its failure mapped as any request's (http/boundary.py)."""
     settings = load_settings()
     try:
         try:
@@ -189,8 +192,9 @@ def _create_one(item: dict[str, Any], owner: str, now: float) -> dict[str, Any]:
         except ValidationError as invalid:
             raise InvalidInput(field_errors(invalid.errors())) from None
         link = create_link(LinkStore(settings.links_table), settings, body.model_dump(), owner, now)
-    except ShortLinkError as error:
-        return {"status": error.status, "error": problem_body(error)}
+    except Exception as error:
+        failure = known(error, request_id(app.current_event.raw_event), logger)
+        return {"status": failure.status, "error": problem_body(failure)}
     metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
     return {"status": 201, "link": link.to_body(int(now))}
 
@@ -225,4 +229,4 @@ def docs() -> Response[Any]:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_context(context)
-    return resolve(app, event, context)
+    return resolve(app, event, context, logger)

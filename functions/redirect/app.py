@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from typing import Any
 
 from shortlink import clock
-from shortlink.errors import ShortLinkError
+from shortlink.http.boundary import guarded
 from shortlink.http.metrics import emit
 from shortlink.http.pages import error_response
 from shortlink.http.requests import query_pairs, read_form_field, request_headers, request_id, request_method, source_ip
 from shortlink.links.cache import shared
 from shortlink.links.follow import destination, follow, redirect_cache_control, unlock, visit_facts
 from shortlink.links.store import LinkStore
+from shortlink.links.useragent import is_bot
 from shortlink.settings import load_settings
 from shortlink.stats.visitors import visitor_id
 
@@ -28,46 +28,43 @@ _OUTCOMES = {301: "Redirects", 302: "Redirects", 303: "Redirects", 307: "Redirec
              404: "NotFoundHits", 410: "ExpiredHits", 503: "StoreFaults"}
 
 
-def _request_id(event: dict[str, Any], context: Any) -> str:
-    return request_id(event) or getattr(context, "aws_request_id", "") or uuid.uuid4().hex
+def _answer(event: dict[str, Any], method: str, headers: dict[str, str], request: str) -> dict[str, Any]:
+    moment = clock.now()
+    now = int(moment)
+    code = (event.get("pathParameters") or {}).get("code") or ""
+    settings = load_settings()
+    facts = None
+    if method != "HEAD":
+        address = source_ip(event)
+        facts = visit_facts(headers.get("user-agent"), headers.get("referer"), request, now,
+                            headers.get("cloudfront-viewer-country"),
+                            visitor_id(settings.visitor_pepper, address, headers.get("user-agent")) if address else None)
+    store = LinkStore(settings.links_table)
+    if method == "POST":
+        assert facts is not None
+        link = unlock(store, settings, headers.get("host"), code, moment, facts=facts,
+                      password=read_form_field(event, "password") or "", visitor=address)
+    else:
+        link = follow(store, settings, headers.get("host"), code, now, facts=facts, cache=shared(settings.link_cache_seconds))
+    return {
+        "statusCode": link.redirect_status if method != "POST" else 303,
+        "headers": {
+            "Location": destination(link, headers.get("user-agent"), query_pairs(event)),
+            "Cache-Control": redirect_cache_control(link, now),
+        },
+        "body": "",
+    }
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    moment = clock.now()
-    now = int(moment)
     method = request_method(event)
-    code = (event.get("pathParameters") or {}).get("code") or ""
     headers = request_headers(event)
-    facts = None
-    try:
-        settings = load_settings()
-        if method != "HEAD":
-            address = source_ip(event)
-            facts = visit_facts(headers.get("user-agent"), headers.get("referer"), _request_id(event, context), now,
-                                headers.get("cloudfront-viewer-country"),
-                                visitor_id(settings.visitor_pepper, address, headers.get("user-agent")) if address else None)
-        store = LinkStore(settings.links_table)
-        if method == "POST":
-            assert facts is not None
-            link = unlock(store, settings, headers.get("host"), code, moment, facts=facts,
-                          password=read_form_field(event, "password") or "", visitor=address)
-        else:
-            link = follow(store, settings, headers.get("host"), code, now, facts=facts, cache=shared(settings.link_cache_seconds))
-    except ShortLinkError as error:
-        response = error_response(error, headers)
-    else:
-        response = {
-            "statusCode": link.redirect_status if method != "POST" else 303,
-            "headers": {
-                "Location": destination(link, headers.get("user-agent"), query_pairs(event)),
-                "Cache-Control": redirect_cache_control(link, now),
-            },
-            "body": "",
-        }
+    request = request_id(event, context)
+    response = guarded(lambda: _answer(event, method, headers, request), lambda error: error_response(error, headers), request)
     if method == "HEAD":
         response["body"] = ""
     outcome = {_OUTCOMES.get(response["statusCode"], "OtherAnswers"): 1}
-    if facts and facts["bot"]:
+    if method != "HEAD" and is_bot(headers.get("user-agent")):
         outcome["BotHits"] = 1
     emit(**outcome)
     return response

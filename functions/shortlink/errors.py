@@ -17,6 +17,7 @@ class ShortLinkError(Exception):
     title = "Internal error"
     slug = "internal"
     headers: ClassVar[dict[str, str]] = {}  # answer headers this error always carries
+    request_id: str | None = None  # the request it answers, set by the boundary (http/boundary.py)
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -139,6 +140,19 @@ class StoreUnavailable(ShortLinkError):
     title = "Service temporarily unavailable"
     slug = "unavailable"
     retry_after_seconds = 1
+
+
+class Unexpected(ShortLinkError):
+    """Anything that is no ShortLinkError: a bug or an outage nobody foresaw. Its answer says only
+    that it happened and which request it was; the stack is in the log under that id."""
+
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"the request failed unexpectedly; it has been logged under request id {request_id}")
+        self.request_id = request_id
 
 
 class ConfigError(ShortLinkError):

@@ -8,6 +8,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortlink.events.batch import announce, milestones_of
+from shortlink.http.boundary import guarded
+from shortlink.http.requests import request_id
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
 from shortlink.stats.aggregate import parse_zone, read_batch, record_batch
@@ -17,11 +19,8 @@ logger = Logger()
 metrics = Metrics()
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def _record(records: list[dict[str, Any]]) -> dict[str, Any]:
     settings = load_settings()
-    records = event.get("Records", [])
     batch = read_batch(records)
     for bad in batch.bad:
         logger.error("unreadable stream record", extra={"sequence_number": bad.sequence_number, "reason": str(bad)})
@@ -38,3 +37,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Partial batch response: Lambda retries from the first failed record; a record that
     # keeps failing is split off (bisect) and, after the retries, sent to the failure queue.
     return {"batchItemFailures": [{"itemIdentifier": s} for s in dict.fromkeys(failed)]}
+
+
+def _retry_all(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """After an unforeseen failure (logged by the boundary): every record back to Lambda, which
+    retries, then bisects, then sends what still fails to the failure queue."""
+    return {"batchItemFailures": [{"itemIdentifier": str(r.get("dynamodb", {}).get("SequenceNumber", ""))} for r in records]}
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    records = event.get("Records", [])
+    return guarded(lambda: _record(records), lambda _: _retry_all(records), request_id(event, context), logger, log_known=True)

@@ -13,11 +13,12 @@ from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
-from shortlink.errors import InvalidInput, RouteNotFound, ShortLinkError
+from shortlink.errors import InvalidInput, RouteNotFound
+from shortlink.http.boundary import guarded
 from shortlink.http.i18n import LANGUAGES, MESSAGES, language_of
 from shortlink.http.problems import problem_response
 from shortlink.http.qrcodes import qr_image
-from shortlink.http.requests import answer_for, query_values, request_headers, request_path, route_path
+from shortlink.http.requests import answer_for, query_values, request_headers, request_id, request_path, route_path
 from shortlink.links.codes import looks_like_code
 from shortlink.links.validity import PRESETS
 from shortlink.settings import Settings, load_settings
@@ -157,13 +158,14 @@ def _favicon(event: dict[str, Any]) -> dict[str, Any]:
 ROUTES = {"/": _index, "/console": _console, "/static/{asset}": _asset, "/qr": _qr, "/favicon.ico": _favicon}
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _answer(event: dict[str, Any]) -> dict[str, Any]:
     route = ROUTES.get(route_path(event))
-    try:
-        if route is None:
-            raise RouteNotFound(f"no page {request_path(event)}")
-        return answer_for(event, route(event))
-    except ShortLinkError as error:
-        return problem_response(error)
+    if route is None:
+        raise RouteNotFound(f"no page {request_path(event)}")
+    return answer_for(event, route(event))
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return guarded(lambda: _answer(event), problem_response, request_id(event, context))
 
 

@@ -86,13 +86,31 @@ def test_sams_generated_events_pipe_into_the_command(generate: list[str], functi
         assert answer == {"batchItemFailures": []} and records  # sample records of another table: nothing to count
 
 
-def test_a_handler_that_raises_exits_non_zero_with_lambdas_error(tmp_path: Path) -> None:
+def test_a_stream_batch_that_cannot_be_counted_goes_back_to_lambda_whole_and_says_why(tmp_path: Path) -> None:
     env_vars = tmp_path / "env.json"
     env_vars.write_text(json.dumps({"StatsFunction": {"STATS_TABLE": ""}, "Parameters": {"NOT_DECLARED": "x"}}))
     run = _invoke("StatsFunction", "events/stream-visits.json", "--env-vars", str(env_vars), data_dir=tmp_path, env={"DYNAMODB_ENDPOINT": ""})
-    assert run.returncode == 1
-    error = json.loads(run.stdout)
-    assert error["errorType"] == "ConfigError" and "STATS_TABLE" in error["errorMessage"] and error["stackTrace"]
+    records = load_event("stream-visits")["Records"]
+    assert _answer(run) == {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records]}
+    assert "STATS_TABLE" in run.stderr  # the boundary logged the known failure it could not answer
+
+
+def test_a_handler_that_raises_exits_non_zero_with_lambdas_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every handler of ours answers through the boundary; a function that raises anyway (here a
+    stand-in for the expiry function) is reported as Lambda reports it."""
+    from devserver.invoke import invoke
+    from devserver.template import Template
+
+    raising = tmp_path / "expiry"
+    raising.mkdir()
+    (raising / "app.py").write_text("def handler(event, context):\n    raise ValueError('no sweep today')\n", encoding="utf-8")
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8").replace("CodeUri: functions/expiry/", f"CodeUri: {raising}/")
+    (tmp_path / "template.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DEVSERVER_DATA", str(tmp_path / "data"))
+    assert invoke("ExpiryFunction", json.dumps(load_event("expiry-sweep")), {}, Template(tmp_path / "template.yaml")) == 1
+    error = json.loads(capsys.readouterr().out)
+    assert error["errorType"] == "ValueError" and error["errorMessage"] == "no sweep today" and error["stackTrace"]
 
 
 def test_a_missing_requirement_shows_up_here_first(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -7,11 +7,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from ..errors import FieldError, InvalidInput, MalformedBody, RouteNotFound, ShortLinkError
+from ..http.boundary import guarded, known
 from ..http.problems import problem_response
-from ..http.requests import with_plain_json_body
+from ..http.requests import request_id, with_plain_json_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -51,37 +53,36 @@ def field_errors(details: Sequence[Any]) -> list[FieldError]:
     return [FieldError(_field_name(tuple(d.get("loc", ()))), _message(d)) for d in details]
 
 
+def _as_failure(error: Exception) -> Exception:
+    """The router's own refusals as the ShortLinkErrors they mean; anything else as it is."""
+    if isinstance(error, RequestValidationError):
+        details = error.errors()
+        if any(d.get("type") == "json_invalid" for d in details):
+            return MalformedBody("the body is not valid JSON")
+        return InvalidInput(field_errors(details))
+    if isinstance(error, NotFoundError):
+        return RouteNotFound("no such API route")
+    return error
+
+
 def rest_api(logger: Logger) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
 
-    @app.exception_handler(ShortLinkError)
-    def _known(error: ShortLinkError) -> Response[str]:
-        return problem(error)
-
-    @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response[str]:
-        details = error.errors()
-        if any(d.get("type") == "json_invalid" for d in details):
-            return problem(MalformedBody("the body is not valid JSON"))
-        return problem(InvalidInput(field_errors(details)))
-
+    # One handler for every exception (Powertools looks handlers up along the exception's MRO, so
+    # this one also takes validation errors and unknown routes): the boundary's mapping.
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response[str]:
-        logger.exception("unhandled error")
-        return problem(ShortLinkError("the request failed unexpectedly; it has been logged"))
-
-    @app.not_found
-    def _no_route(_: Exception) -> Response[str]:
-        return problem(RouteNotFound("no such API route"))
+    def _failed(error: Exception) -> Response[str]:
+        return problem(known(_as_failure(error), request_id(app.current_event.raw_event), logger))
 
     return app
 
 
-def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Check the JSON body of writes first (415/413/400), then let the router run."""
-    if event.get("httpMethod") in BODY_METHODS:
-        try:
-            event = with_plain_json_body(event)
-        except ShortLinkError as error:
-            return problem_response(error)
-    return app.resolve(event, context)
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any, logger: Logger) -> dict[str, Any]:
+    """Check the JSON body of writes first (415/413/400), then let the router run; whatever
+    fails on the way is answered through the same boundary."""
+
+    def run() -> dict[str, Any]:
+        checked = with_plain_json_body(event) if event.get("httpMethod") in BODY_METHODS else event
+        return app.resolve(checked, context)
+
+    return guarded(run, problem_response, request_id(event, context), logger)

@@ -189,12 +189,15 @@ class Problem(BaseModel):
     status: int | None = None
     detail: str
     errors: list[FieldProblem] | None = None
+    request_id: str | None = Field(default=None, description="The request this answers (API Gateway's request id): "
+                                                             "quote it when reporting a problem; the log has it.")
 
 
 PROBLEM_TITLES = {
     400: "Malformed request body", 403: "Forbidden (no or a wrong API key, or turned off)", 404: "No such link",
     409: "Alias taken, or the same Idempotency-Key still in progress", 413: "Request body too large",
-    415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests", 503: "Service temporarily unavailable",
+    415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
+    500: "Internal error (logged under the request id the answer names)", 503: "Service temporarily unavailable",
 }
 # Every keyed route may meet API Gateway's 403 (key) and 429 (usage plan), and a store fault.
 KEYED = (403, 429, 503)
@@ -210,6 +213,6 @@ def answers(status: int, model: Any = None, *problems: int, description: str = "
     elif model is not None:
         success["content"] = {"application/json": {"model": model}}
     documented = {status: success}
-    for code in sorted(set(problems)):
+    for code in sorted({*problems, 500}):  # any route may meet the unforeseen (http/boundary.py)
         documented[code] = {"description": PROBLEM_TITLES[code], "content": {"application/problem+json": {"model": Problem}}}
     return documented

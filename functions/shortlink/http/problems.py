@@ -25,6 +25,8 @@ def problem_body(error: ShortLinkError) -> dict[str, Any]:
     }
     if isinstance(error, InvalidInput):
         body["errors"] = [{"field": _text(e.field), "message": _text(e.message)} for e in error.errors]
+    if error.request_id:
+        body["request_id"] = error.request_id
     return body
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
@@ -48,8 +49,10 @@ def source_ip(event: dict[str, Any]) -> str:
     return str((where or {}).get("sourceIp") or "")
 
 
-def request_id(event: dict[str, Any]) -> str:
-    return str(_context(event).get("requestId") or "")
+def request_id(event: dict[str, Any], context: Any = None) -> str:
+    """API Gateway's id of the request (the one it answers in x-amzn-RequestId / apigw-requestid),
+    else the invocation's, else a new one: every answer and log line can name its request."""
+    return str(_context(event).get("requestId") or getattr(context, "aws_request_id", "") or uuid.uuid4().hex)
 
 
 def query_pairs(event: dict[str, Any]) -> list[tuple[str, str]]:
