@@ -20,6 +20,7 @@ from shortlink.http.problems import problem_response
 from shortlink.http.qrcodes import qr_image
 from shortlink.http.requests import answer_for, query_values, request_headers, request_id, request_path, route_path
 from shortlink.links.codes import looks_like_code
+from shortlink.links.limits import numbers
 from shortlink.links.validity import PRESETS
 from shortlink.settings import Settings, load_settings
 
@@ -42,6 +43,8 @@ QR_PIXELS = 240
 ONE_YEAR = 365 * 86400
 # The texts app.js needs; the page itself is rendered in one language, nothing mixed.
 SCRIPT_TEXTS = ("shorten", "shortening", "copied", "copy_failed", "never_expires")
+# The forms' maxlength, min and max: the rules' own bounds (links/limits.py), never copies.
+BOUNDS = {name: str(value) for name, value in numbers().items()}
 
 
 def _options(values: list[tuple[str, str]], selected: str) -> str:
@@ -67,6 +70,7 @@ def _render(event: dict[str, Any], page: Template, csp: str, script_keys: Callab
         messages_json=html.escape(json.dumps({k: v for k, v in texts.items() if script_keys(k)}, ensure_ascii=False)),
         zh_current='aria-current="page"' if lang == "zh-CN" else "",
         en_current='aria-current="page"' if lang == "en" else "",
+        **BOUNDS,
         **fields(texts),
     )
     response_headers = {

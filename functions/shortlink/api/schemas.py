@@ -8,15 +8,23 @@ them the same way.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
+from ..links.limits import ALIAS, URL, Bounds
 from ..links.model import DERIVED_SHOWN, GIVEN, SHOWN, default_of
 from ..links.rules import TARGET_KINDS
 from ..links.validity import PRESETS
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
+MAX_BATCH = 100
+
+
+def _published(bounds: Bounds | None) -> dict[str, Any] | None:
+    """A field's bounds (links/limits.py) as its JSON Schema keywords: published, not enforced
+    here, so that the rules report a too-long title together with every other bad field."""
+    return bounds.schema() if bounds is not None else None
 
 
 class ShortenBody(BaseModel):
@@ -24,9 +32,11 @@ class ShortenBody(BaseModel):
 
     model_config = _STRICT
 
-    url: str = Field(description="The long URL (http or https).", examples=["https://example.com/a/long/path?x=1"])
+    url: str = Field(description="The long URL (http or https).", examples=["https://example.com/a/long/path?x=1"],
+                     json_schema_extra=_published(URL))
     domain: str | None = Field(default=None, description="One of GET /api/domains; the default domain when absent.")
-    alias: str | None = Field(default=None, description="Custom code: 3-64 of A-Z a-z 0-9 _ -.")
+    alias: str | None = Field(default=None, description="Custom code (not a reserved word such as api or docs).",
+                              json_schema_extra=_published(ALIAS))
     validity: str | None = Field(default=None, description=f"One of {', '.join(PRESETS)}; the stack default when absent.")
     expires_at: str | None = Field(default=None, description="Instead of validity: when the link expires, ISO 8601 "
                                                              "with an offset (a custom date on the page).")
@@ -34,22 +44,24 @@ class ShortenBody(BaseModel):
 
 # The per-platform targets as a closed object, so clients see (and are held to) its keys.
 Targets = create_model("Targets", __config__=_STRICT, __doc__="Per-platform destinations; visitors on other platforms get `url`.",
-                       **cast("dict[str, Any]", {kind: (str | None, None) for kind in TARGET_KINDS}))
+                       **cast("dict[str, Any]", {kind: (str | None, Field(default=None, json_schema_extra=_published(URL)))
+                                                 for kind in TARGET_KINDS}))
 _API_TYPES: dict[str, Any] = {"targets": Targets}
 
 
-def _on_create(attr: str, json_type: Any, doc: str, clearable: bool) -> tuple[Any, Any]:
+def _on_create(attr: str, json_type: Any, doc: str, clearable: bool, bounds: Bounds | None) -> tuple[Any, Any]:
     """A field a create may give: optional; absent or null (where null means nothing) is the model's default."""
     if clearable:
-        return json_type | None, Field(default=None, description=doc or None)
-    return json_type, Field(default=default_of(attr), description=doc or None)
+        return json_type | None, Field(default=None, description=doc or None, json_schema_extra=_published(bounds))
+    return json_type, Field(default=default_of(attr), description=doc or None, json_schema_extra=_published(bounds))
 
 
-_CREATE_FIELDS = {name: _on_create(attr, _API_TYPES.get(name, spec.json_type), spec.doc, spec.clearable)
+_CREATE_FIELDS = {name: _on_create(attr, _API_TYPES.get(name, spec.json_type), spec.doc, spec.clearable, spec.bounds)
                   for attr, name, spec in GIVEN if spec.on_create and name not in ShortenBody.model_fields}
 _PATCH_FIELDS = {
     "validity": (str | None, Field(default=None, description="Counted from now: extends or shortens the link.")),
-    **{name: (_API_TYPES.get(name, spec.json_type) | None, Field(default=None, description=spec.doc or None))
+    **{name: (_API_TYPES.get(name, spec.json_type) | None, Field(default=None, description=spec.doc or None,
+                                                                 json_schema_extra=_published(spec.bounds)))
        for _, name, spec in GIVEN},
 }
 _SHOWN_FIELDS = {
@@ -79,7 +91,10 @@ class BatchBody(BaseModel):
 
     model_config = _STRICT
 
-    links: list[dict[str, Any]] = Field(min_length=1, max_length=100)
+    # Each item is a LinkBody, checked on its own (manage/app.py), so that a bad one fails alone.
+    links: Annotated[list[dict[str, Any]], WithJsonSchema({
+        "type": "array", "items": {"$ref": "#/components/schemas/LinkBody"}, "minItems": 1, "maxItems": MAX_BATCH})] = Field(
+        min_length=1, max_length=MAX_BATCH)
 
 
 class DomainsOut(BaseModel):
@@ -95,10 +110,27 @@ class LinkPage(BaseModel):
     cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
 
 
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error as RFC 9457 problem+json; `errors` names every bad field of a 422."""
+
+    type: str
+    title: str
+    status: int | None = None
+    detail: str
+    errors: list[FieldProblem] | None = None
+    request_id: str | None = Field(default=None, description="The request this answers (API Gateway's request id): "
+                                                             "quote it when reporting a problem; the log has it.")
+
+
 class BatchResult(BaseModel):
-    status: int
-    link: LinkOut | None = None
-    error: dict[str, Any] | None = None
+    status: int = Field(description="201, or the status the item alone would have been answered with.")
+    link: LinkOut | None = Field(default=None, description="The link made (status 201).")
+    error: Problem | None = Field(default=None, description="Why this item was not made.")
 
 
 class BatchOut(BaseModel):
@@ -174,23 +206,6 @@ class LinkEvent(BaseModel):
     region: str
     resources: list[str]
     detail: LinkEventDetail
-
-
-class FieldProblem(BaseModel):
-    field: str
-    message: str
-
-
-class Problem(BaseModel):
-    """An error as RFC 9457 problem+json; `errors` names every bad field of a 422."""
-
-    type: str
-    title: str
-    status: int | None = None
-    detail: str
-    errors: list[FieldProblem] | None = None
-    request_id: str | None = Field(default=None, description="The request this answers (API Gateway's request id): "
-                                                             "quote it when reporting a problem; the log has it.")
 
 
 PROBLEM_TITLES = {

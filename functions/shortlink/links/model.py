@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from . import rules
 from .identity import LinkId
+from .limits import MAX_VISITS, PASSWORD, TAGS, TITLE, URL, Bounds
 from .validity import iso
 
 State = Literal["active", "scheduled", "expired", "exhausted", "disabled"]
@@ -33,6 +34,7 @@ class Given:
     on_create: bool = True  # False: only PATCH may set it
     clearable: bool = False  # PATCH null clears it
     resets: tuple[str, ...] = ()  # stored attributes that giving this field removes
+    bounds: Bounds | None = None  # published in the OpenAPI document; the rule enforces them
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ _GUESSES = ("guess_window", "guess_count")
 class Link:
     domain: str = attribute(shown=Shown(str))
     code: str = attribute(shown=Shown(str))
-    url: str = attribute(given=Given(str, rules.url, "The long URL (http or https)."), shown=Shown(str))
+    url: str = attribute(given=Given(str, rules.url, "The long URL (http or https).", bounds=URL), shown=Shown(str))
     created_at: str = attribute(shown=Shown(str))
     updated_at: str = attribute(shown=Shown(str))
     owner: str | None = attribute(None)  # the API key id; None for links made on the page
@@ -71,20 +73,21 @@ class Link:
     valid_since: int | None = attribute(None, given=Given(
         str, rules.valid_since, "ISO 8601 time with offset; 404 before it.", clearable=True), shown=Shown(str | None, show=iso))
     max_visits: int | None = attribute(None, given=Given(
-        int, rules.max_visits, "The visit after this many answers 410.", clearable=True), shown=Shown(int | None))
+        int, rules.max_visits, "The visit after this many answers 410.", clearable=True, bounds=MAX_VISITS),
+        shown=Shown(int | None))
     visits: int = attribute(0, shown=Shown(int))
     disabled: bool = attribute(False, given=Given(bool, doc="true answers 410 to every visit.", on_create=False),
                                shown=Shown(bool))
     redirect_status: int = attribute(302, given=Given(Literal[301, 302, 307, 308], rules.redirect_status), shown=Shown(int))
     forward_query: bool = attribute(False, given=Given(bool, doc="Append the visitor's query string to the target."),
                                     shown=Shown(bool))
-    title: str | None = attribute(None, given=Given(str, rules.title, "Up to 200 characters.", clearable=True),
+    title: str | None = attribute(None, given=Given(str, rules.title, "A name for the link.", clearable=True, bounds=TITLE),
                                   shown=Shown(str | None))
-    tags: list[str] = attribute(factory=list, given=Given(list[str], rules.tags, "Up to 10 tags of 1-50 characters.",
-                                                          clearable=True), shown=Shown(list[str]))
+    tags: list[str] = attribute(factory=list, given=Given(list[str], rules.tags, "Labels to find the link by; repeats are dropped.",
+                                                          clearable=True, bounds=TAGS), shown=Shown(list[str]))
     password_hash: str | None = attribute(None, given=Given(
-        str, rules.password, "Visitors must enter it (4-128 characters); null removes it.", name="password",
-        clearable=True, resets=_GUESSES), shown=Shown(bool, name="password_protected", show=lambda h: h is not None))
+        str, rules.password, "Visitors must enter it; null removes it.", name="password",
+        clearable=True, resets=_GUESSES, bounds=PASSWORD), shown=Shown(bool, name="password_protected", show=lambda h: h is not None))
     targets: dict[str, str] = attribute(factory=dict, given=Given(
         dict[str, str | None], rules.targets, "Per-platform URLs (ios, android, desktop); others get url.",
         clearable=True), shown=Shown(dict[str, str]))

@@ -8,7 +8,6 @@ from .identity import LinkId
 
 # scrypt with n=2^14, r=8 costs ~16 MiB and tens of milliseconds per guess.
 _N, _R, _P = 2**14, 8, 1
-MIN_LENGTH, MAX_LENGTH = 4, 128
 
 
 def hash_password(password: str, link_id: LinkId) -> str:

@@ -16,14 +16,11 @@ from ..errors import FieldError, InvalidInput
 from ..settings import Settings
 from .codes import check_alias
 from .identity import LinkId
-from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password
+from .limits import MAX_VISITS, PASSWORD, TAGS, TITLE
+from .passwords import hash_password
 from .urls import normalize_url
 from .validity import expiry_from_timestamp, expiry_from_validity, parse_moment
 
-MAX_TITLE = 200
-MAX_TAGS = 10
-MAX_TAG = 50
-MAX_VISITS_LIMIT = 1_000_000_000
 REDIRECT_STATUSES = (301, 302, 307, 308)
 TARGET_KINDS = ("ios", "android", "desktop")
 
@@ -135,23 +132,18 @@ def valid_since(value: str, context: Context) -> int:
 
 
 def title(value: str, context: Context) -> str | None:
-    if len(value) > MAX_TITLE:
-        raise InvalidInput.single("title", f"must be at most {MAX_TITLE} characters")
+    TITLE.check("title", value)
     return value.strip() or None
 
 
 def tags(values: list[str], context: Context) -> list[str]:
-    if len(values) > MAX_TAGS:
-        raise InvalidInput.single("tags", f"at most {MAX_TAGS} tags")
     cleaned = [t.strip() for t in values]
-    if any(not t or len(t) > MAX_TAG for t in cleaned):
-        raise InvalidInput.single("tags", f"each tag must be 1 to {MAX_TAG} characters")
+    TAGS.check("tags", cleaned)
     return list(dict.fromkeys(cleaned))
 
 
 def max_visits(value: int, context: Context) -> int:
-    if not 1 <= value <= MAX_VISITS_LIMIT:
-        raise InvalidInput.single("max_visits", f"must be between 1 and {MAX_VISITS_LIMIT}")
+    MAX_VISITS.check("max_visits", value)
     return value
 
 
@@ -178,8 +170,7 @@ def targets(values: dict[str, str | None], context: Context) -> dict[str, str]:
 
 def password(value: str, context: Context) -> str:
     """The stored form of a password: its hash, salted with the link's id."""
-    if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
-        raise InvalidInput.single("password", f"must be {MIN_LENGTH} to {MAX_LENGTH} characters")
+    PASSWORD.check("password", value)
     return hash_password(value, context.link_id)
 
 

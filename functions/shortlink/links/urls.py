@@ -8,8 +8,9 @@ import socket
 from urllib.parse import quote, urlsplit
 
 from ..errors import InvalidInput
+from .limits import URL
 
-MAX_URL_LENGTH = 2048
+MAX_URL_LENGTH = URL.max_length or 0
 _SCHEME = re.compile(r"(?i)^(https?)://")
 _FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\]")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -122,6 +123,5 @@ def normalize_url(raw: str, own_domains: tuple[str, ...], blocked_hosts: tuple[s
     new_netloc = host if port is None else f"{host}:{port}"
     rest = url[match.end() + len(netloc):]
     normalized = match.group(1).lower() + "://" + new_netloc + quote(rest, safe=_KEEP_ASCII)
-    if len(normalized) > MAX_URL_LENGTH:
-        raise _fail(f"must be at most {MAX_URL_LENGTH} characters")
+    URL.check("url", normalized)
     return normalized
