@@ -65,8 +65,8 @@ t = time.perf_counter()
 spec = importlib.util.spec_from_file_location("app", {app!r})
 module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 imported = time.perf_counter() - t
-from shortlink.dynamodb import dynamodb_client
-dynamodb_client()
+from shortlink.dynamodb import client
+client()
 print(imported, time.perf_counter() - t)
 """
 COLD_BASELINE = """
@@ -127,7 +127,7 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
     os.environ["LOG_LEVEL"] = "WARNING"  # the functions' info lines are not figures
     warnings.filterwarnings("ignore", "No application metrics to publish")
     os.environ.update(local_environment(template))
-    os.environ.update({**ENV, "DYNAMODB_ENDPOINT": endpoint})
+    os.environ.update({**ENV, "AWS_ENDPOINT_URL_DYNAMODB": endpoint})
     create_tables(local_client(endpoint), template.tables())
     functions = template.functions()
     redirect = load_handler(functions["RedirectFunction"])
@@ -142,7 +142,7 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
         return build_event(routes[(method, route)], method, path, pairs, json.dumps(body).encode() if body is not None else b"",
                            "127.0.0.1", key, binary)
 
-    from shortlink.dynamodb import dynamodb_client
+    from shortlink.dynamodb import client as dynamodb_client
 
     client = dynamodb_client()
     sent = counting(client)
@@ -254,7 +254,7 @@ def devserver(tmp: Path, **env: str) -> Any:
     """`python -m devserver` on a free port; yields (base URL, DynamoDB endpoint); stopped with Ctrl-C."""
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "DEVSERVER_DATA": str(tmp), "LOCAL_API_KEY": "bench-key", "LOG_LEVEL": "WARNING", **env}
-    for name in ("DYNAMODB_ENDPOINT", "LINKS_TABLE", "SHORT_DOMAINS"):
+    for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL_DYNAMODB", "LINKS_TABLE", "SHORT_DOMAINS"):
         env.pop(name, None)
     proc = subprocess.Popen([sys.executable, "-m", "devserver"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "functions"))
 
 from partitions import ATTEMPTS, Outcome, StandIn, arrivals, read_units, run, write_units
 
+from shortlink.clock import SECOND, parse_stamp, stamp, to_seconds
 from shortlink.dynamodb import plain, typed
 from shortlink.errors import LinkGone, LinkNotFound, PreviewWithheld, ShortLinkError, StoreUnavailable
 from shortlink.links.cache import LinkCache
@@ -38,8 +39,9 @@ from shortlink.links.identity import LinkId
 from shortlink.links.model import Link
 from shortlink.links.store import LinkStore, Unlock, VisitRefused, from_item, to_item
 from shortlink.settings import Settings
-from shortlink.stats.aggregate import read_batch, record_batch
+from shortlink.stats.record import record_batch
 from shortlink.stats.store import LIFE_ROW, HourTotals, RowState, StatsStore
+from shortlink.stats.stream import read_batch
 from shortlink.stats.visitors import Visitors
 
 OFFERED, SECONDS = 10_000, 60
@@ -124,8 +126,8 @@ class SimLinkStore(LinkStore):
         key = link.id.counter_key(counter)
         old = self.tables.items.get(key)
         name = "visits" if count else "bot_visits"
-        new = {**(old or {"link_id": {"S": key}, "born": {"N": str(now)}}), "last_visit": typed(facts),
-               "created_at": {"S": link.created_at}, "expires_at": {"N": str(now + COUNTER_IDLE)},
+        new = {**(old or {"link_id": {"S": key}, "born": {"N": str(to_seconds(now))}}), "last_visit": typed(facts),
+               "created_at": {"S": stamp(link.created_at)}, "expires_at": {"N": str(to_seconds(now + COUNTER_IDLE))},
                name: {"N": str(int((old or {}).get(name, {"N": "0"})["N"]) + 1)}}
         self.tables.write([key], new)
         self.tables.items[key] = new
@@ -188,8 +190,9 @@ class Scenario:
 
 def _seed(tables: Tables, scenario: Scenario) -> None:
     for code in scenario.links:
-        link = Link(domain=DOMAIN, code=code, url=f"https://example.com/{code}", created_at="2026-11-27T00:00:00.000Z",
-                    updated_at="2026-11-27T00:00:00.000Z", owner=scenario.owner, max_visits=scenario.max_visits)
+        made = parse_stamp("2026-11-27T00:00:00.000Z")
+        link = Link(domain=DOMAIN, code=code, url=f"https://example.com/{code}", created_at=made, updated_at=made,
+                    owner=scenario.owner, max_visits=scenario.max_visits)
         tables.items[link.id.key] = to_item(link)
 
 
@@ -220,8 +223,8 @@ def simulate(scenario: Scenario, counters: int) -> tuple[Outcome, dict[str, int]
     settings = Settings(links_table="LinksTable", short_domains=(DOMAIN,), default_validity="30d", public_shortening=True,
                         blocked_hosts=(), stats_table="StatsTable", stats_retention_days=90, visit_counters=counters)
     store, stats = SimLinkStore(tables), SimStatsStore(tables)
-    instances = [LinkCache(settings.link_cache_seconds) for _ in range(max(1, math.ceil(OFFERED * WARM_LATENCY)))]
-    facts = visit_facts(AGENT, None, "r", START, None, "v" * 16)
+    instances = [LinkCache(settings.link_cache_seconds * SECOND) for _ in range(max(1, math.ceil(OFFERED * WARM_LATENCY)))]
+    facts = visit_facts(AGENT, None, "r", START * SECOND, None, "v" * 16)
     served = {"redirected": 0, "refused": 0}
     request = 0
 
@@ -229,12 +232,12 @@ def simulate(scenario: Scenario, counters: int) -> tuple[Outcome, dict[str, int]
         nonlocal request
         request += 1
         tables.at = at
-        now = START + int(at)
+        now = int((START + at) * SECOND)
         instance = instances[(request * 2654435761) % len(instances)]  # the load balancer's spread
         try:
             # every visitor a different one: the statistics' rows grow as they would (the dearer case)
-            follow(store, settings, DOMAIN, code, now, facts={**facts, "id": str(request), "at": now, "visitor": f"{request:016x}"},
-                   cache=instance)
+            follow(store, settings, DOMAIN, code, now, cache=instance,
+                   facts={**facts, "id": str(request), "at": to_seconds(now), "visitor": f"{request:016x}"})
         except StoreUnavailable:
             return False
         except (LinkGone, LinkNotFound, PreviewWithheld):

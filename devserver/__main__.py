@@ -16,9 +16,11 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from .bus import BUS_NAME, LocalEventBus
 from .dynamo import EmbeddedDynamoDB, Housekeeper, Journal, Snapshot, create_tables, local_client
 from .gateway import Gateway, api_key_id, load_handler, make_http_server
 from .invoke import ENDPOINT_FILE
@@ -27,6 +29,8 @@ from .streams import StreamPump
 from .template import ROOT, Template, local_environment
 
 log = logging.getLogger("devserver")
+# Every name and address by which a link could lead back to the devserver (it listens on 127.0.0.1).
+THIS_MACHINE = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 
 
 def _api_keys(data_dir: Path) -> list[str]:
@@ -93,8 +97,10 @@ def main() -> None:
     port = int(os.environ.get("PORT", "3000"))
 
     # Locally the short links must be followable: the short domains are this server
-    # itself (http, as there is no TLS here) unless the shell names others.
-    os.environ.setdefault("SHORT_DOMAINS", f"127.0.0.1:{port},localhost:{port}")
+    # itself (http://, as there is no TLS here) unless the shell names others. A link may not
+    # point back at this machine by any name (BLOCKED_HOSTS takes names and networks).
+    os.environ.setdefault("SHORT_DOMAINS", f"http://127.0.0.1:{port},http://localhost:{port}")
+    os.environ["BLOCKED_HOSTS"] = ",".join(filter(None, [os.environ.get("BLOCKED_HOSTS", ""), *THIS_MACHINE]))
     os.environ.setdefault("VISITOR_PEPPER", _kept_secret(data_dir / "visitor-pepper"))
     if _admin_keys():  # as AdminApiKeyIds names them on AWS: by the keys' ids
         os.environ["ADMIN_API_KEY_IDS"] = ",".join(api_key_id(key) for key in _admin_keys())
@@ -102,13 +108,15 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "functions"))  # where Lambda finds the CoreLayer's shortlink package
     from shortlink import clock
 
-    if os.environ.get("DEVSERVER_CLOCK"):
-        clock.use(OffsetClock(Path(os.environ["DEVSERVER_CLOCK"])))
+    # The devserver's own clock (epoch seconds): its TTL sweeper, its schedules and the handlers read it.
+    seconds: Callable[[], float] = OffsetClock(Path(os.environ["DEVSERVER_CLOCK"])) if os.environ.get("DEVSERVER_CLOCK") else time.time
+    clock.use(seconds)
 
     db: EmbeddedDynamoDB | None = None
     housekeeper: Housekeeper | None = None
     tables = template.tables()
     if os.environ.get("DYNAMODB_ENDPOINT"):
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = os.environ["DYNAMODB_ENDPOINT"]  # the functions' clients (botocore reads it)
         client = local_client(os.environ["DYNAMODB_ENDPOINT"], embedded=False)
         create_tables(client, tables)
         log.info("using DynamoDB at %s (no TTL sweeper, no snapshot, no stream delivery)", os.environ["DYNAMODB_ENDPOINT"])
@@ -116,7 +124,7 @@ def main() -> None:
         os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
         os.environ.pop("AWS_SESSION_TOKEN", None)
         db = EmbeddedDynamoDB()
-        os.environ["DYNAMODB_ENDPOINT"] = db.start()
+        os.environ["DYNAMODB_ENDPOINT"] = os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.start()
         client = local_client(os.environ["DYNAMODB_ENDPOINT"])
         create_tables(client, tables)
         snapshot = Snapshot(data_dir / "dynamodb.json")
@@ -128,20 +136,24 @@ def main() -> None:
         endpoint_note.write_text(os.environ["DYNAMODB_ENDPOINT"], encoding="utf-8")
         log.info("embedded DynamoDB at %s, %d item(s) restored, %d journaled write(s) replayed",
                  os.environ["DYNAMODB_ENDPOINT"], restored, replayed)
-        housekeeper = Housekeeper(client, tables, db, snapshot, clock.now,
+        housekeeper = Housekeeper(client, tables, db, snapshot, seconds,
                                   interval=float(os.environ.get("TTL_SWEEP_INTERVAL", "10")),
                                   lag=float(os.environ.get("TTL_SWEEP_LAG", "60")))
         housekeeper.start()
 
+    bus = LocalEventBus(os.environ.get("EVENT_WEBHOOK_URL") or None)
+    os.environ.update({"EVENT_BUS_NAME": BUS_NAME, "AWS_ENDPOINT_URL_EVENTBRIDGE": bus.start()})
     pumps: list[StreamPump] = []
     schedules: list[Scheduler] = []
+    workers: list[StreamPump | Scheduler] = []
     if housekeeper:
         functions = template.functions()
         pumps = [StreamPump(os.environ["DYNAMODB_ENDPOINT"], client, sub, load_handler(functions[sub.function]),
                             housekeeper.ttl_deleted) for sub in template.stream_subscriptions()]
-        schedules = [Scheduler(name, load_handler(functions[name]), housekeeper.interval, clock.now)
+        schedules = [Scheduler(name, load_handler(functions[name]), housekeeper.interval, seconds)
                      for name in template.scheduled_functions()]
-        for worker in [*pumps, *schedules]:
+        workers = [*pumps, *schedules]
+        for worker in workers:
             worker.start()
 
     def drained(timeout: float) -> bool:
@@ -161,10 +173,11 @@ def main() -> None:
         log.info("stopping")
     finally:
         server.server_close()
-        for worker in [*pumps, *schedules]:
+        for worker in workers:
             worker.stop()
         if housekeeper:
             housekeeper.stop()
+        bus.stop()
         if db:
             (data_dir / ENDPOINT_FILE).unlink(missing_ok=True)
             db.stop()

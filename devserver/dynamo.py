@@ -15,14 +15,20 @@ import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
-from moto.moto_server.threaded_moto_server import MotoRequestHandler
-from moto.server import DomainDispatcherApplication, create_backend_app
+
+# moto's server pieces are public in use but not re-exported by name (mypy --strict checks that).
+from moto.moto_server.threaded_moto_server import MotoRequestHandler  # type: ignore[attr-defined]
+from moto.server import DomainDispatcherApplication, create_backend_app  # type: ignore[attr-defined]
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from .template import Table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 log = logging.getLogger("devserver.dynamodb")
 
@@ -73,8 +79,7 @@ class EmbeddedDynamoDB:
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def stop(self) -> None:
         if self._server:
@@ -218,15 +223,22 @@ def _binary_as_text(value: Any, decode: bool = False) -> Any:
         return [_binary_as_text(v, decode) for v in value]
     if not isinstance(value, dict):
         return value
-    converted = {}
+    converted: dict[str, Any] = {}
     for key, inner in value.items():
         if key == "B" and isinstance(inner, (bytes, str)):
-            converted[key] = base64.b64decode(inner) if decode else base64.b64encode(inner).decode("ascii")
+            converted[key] = _binary(inner, decode)
         elif key == "BS" and isinstance(inner, list) and all(isinstance(v, (bytes, str)) for v in inner):
-            converted[key] = [base64.b64decode(v) if decode else base64.b64encode(v).decode("ascii") for v in inner]
+            converted[key] = [_binary(v, decode) for v in inner]
         else:
             converted[key] = _binary_as_text(inner, decode)
     return converted
+
+
+def _binary(value: bytes | str, decode: bool) -> bytes | str:
+    """Base64 text back to bytes (decode), or bytes to base64 text."""
+    if decode:
+        return base64.b64decode(value)
+    return base64.b64encode(value if isinstance(value, bytes) else value.encode()).decode("ascii")
 
 
 class Snapshot:
@@ -281,12 +293,18 @@ class Snapshot:
         return count, int(data["journal_seq"])
 
 
-EMBEDDED_CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "local", "aws_secret_access_key": "local"}
-
-
-def local_client(endpoint: str, *, embedded: bool = True) -> Any:
+def local_client(endpoint: str, *, embedded: bool = True) -> DynamoDBClient:
     """A client for the embedded store (any credentials do) or for DYNAMODB_ENDPOINT (the shell's)."""
-    return boto3.client("dynamodb", endpoint_url=endpoint, **(EMBEDDED_CREDENTIALS if embedded else {}))
+    if not embedded:
+        return boto3.client("dynamodb", endpoint_url=endpoint)
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="local",
+                        aws_secret_access_key="local")
+
+
+def streams_client(endpoint: str) -> DynamoDBStreamsClient:
+    """A client of the embedded store's streams."""
+    return boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="local",
+                        aws_secret_access_key="local")
 
 
 class Housekeeper(threading.Thread):

@@ -64,8 +64,12 @@ def load_module(function: Function) -> ModuleType:
     return module
 
 
-def load_handler(function: Function) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    return getattr(load_module(function), function.handler.rsplit(".", 1)[1])
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def load_handler(function: Function) -> Handler:
+    handler: Handler = getattr(load_module(function), function.handler.rsplit(".", 1)[1])
+    return handler
 
 
 def _multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:

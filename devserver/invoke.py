@@ -230,7 +230,7 @@ def invoke(function_name: str, event_text: str, overrides: dict[str, Any], templ
         context = {"function_name": function.name, "memory_mb": function.memory_mb, "timeout_s": function.timeout_s,
                    "request_id": request_id, "arn": f"arn:aws:lambda:us-east-1:000000000000:function:{function.name}"}
         inherited = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ", "SAM_CLI_TELEMETRY")}
-        env = {**inherited, **LOCAL_CREDENTIALS, **environment(function, overrides), "DYNAMODB_ENDPOINT": endpoint,
+        env = {**inherited, **LOCAL_CREDENTIALS, **environment(function, overrides), "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
                "AWS_LAMBDA_FUNCTION_NAME": function.name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "SHORTLINK_INVOKE_CONTEXT": json.dumps(context)}
         run = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", RUNNER, function.handler, *paths],

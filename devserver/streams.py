@@ -10,9 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-
-from .dynamo import EMBEDDED_CREDENTIALS
+from .dynamo import streams_client
 from .gateway import LambdaContext
 from .template import StreamSubscription
 
@@ -43,7 +41,7 @@ class StreamPump(threading.Thread):
                  handler: Callable[[dict[str, Any], Any], dict[str, Any]], ttl_deleted: set[str],
                  interval: float = 0.5) -> None:
         super().__init__(name=f"stream-{subscription.function}", daemon=True)
-        self.streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, **EMBEDDED_CREDENTIALS)
+        self.streams = streams_client(endpoint)
         self.subscription, self.handler, self.interval = subscription, handler, interval
         self.ttl_deleted = ttl_deleted  # keys the TTL sweeper removed: their REMOVE records get its identity
         self.arn = client.describe_table(TableName=subscription.table)["Table"]["LatestStreamArn"]
@@ -89,7 +87,7 @@ class StreamPump(threading.Thread):
         answer = self.streams.get_records(ShardIterator=self.iterator, Limit=1000)
         self.iterator = answer.get("NextShardIterator", self.iterator)
         if answer.get("Records"):
-            self._deliver(answer["Records"])
+            self._deliver([dict(record) for record in answer["Records"]])
         else:
             with self._progress:
                 self._empty_poll = number

@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -32,7 +32,7 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)
+        value = loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)
     return {name: value}
 
 
@@ -41,7 +41,8 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_CfnLoader)
+        document: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)
+        return document
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from devserver.dynamo import EmbeddedDynamoDB, create_tables, local_client
 from devserver.gateway import LambdaContext, build_event, load_handler
 from devserver.template import Template, local_environment
 from shortlink import clock as handler_clock
+from shortlink import instance
 from shortlink.http.requests import request_method, route_path
 from support import LOCAL_KEY, OTHER_KEY, DeployedStack, Devserver, FakeClock
 
@@ -35,7 +36,7 @@ def embedded_dynamodb(template: Template) -> Iterator[str]:
     saved = dict(os.environ)
     os.environ.update(local_environment(template))
     os.environ.update({
-        "DYNAMODB_ENDPOINT": endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,  # how botocore (and so every function's client) finds the store
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -51,14 +52,16 @@ def dynamodb(embedded_dynamodb: str, template: Template) -> Any:
     """A client of the embedded DynamoDB, whose tables are new and empty for this test:
     no test sees another's links, idempotency records or statistics, whatever the order."""
     requests.post(f"{embedded_dynamodb}/moto-api/reset", timeout=10).raise_for_status()
-    from shortlink.links.cache import forget_shared
-    from shortlink.stats.store import StatsStore
-
-    StatsStore.forget_salts()
-    forget_shared()
     client = local_client(embedded_dynamodb)
     create_tables(client, template.tables())
     return client
+
+
+@pytest.fixture(autouse=True)
+def new_instance() -> None:
+    """Every test starts as a new Lambda instance would: no kept settings, clients, link copies
+    or salts (shortlink/instance.py)."""
+    instance.reset()
 
 
 @pytest.fixture()

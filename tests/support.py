@@ -29,6 +29,11 @@ from devserver.template import Template, local_environment  # noqa: E402
 from shortlink.settings import Settings  # noqa: E402
 
 LINK_CACHE_SECONDS = Settings.link_cache_seconds  # how long the redirect follows its copy of a link
+# The unit tests' stack: a short domain on TLS and one served plainly (as the devserver's are).
+SETTINGS = Settings(links_table="LinksTable", short_domains=("s.example.com", "127.0.0.1:3000"), default_validity="30d",
+                    public_shortening=True, blocked_hosts=("blocked.example",), stats_table="StatsTable", stats_retention_days=90,
+                    plain_http=frozenset({"127.0.0.1:3000"}))
+DAY_SECONDS = 86_400  # what FakeClock.advance and stored times count in
 LOCAL_KEY = "test-key-a"
 OTHER_KEY = "test-key-b"
 DOMAIN = "s.example.com"  # the default short domain of the handler tests (local_environment)
@@ -55,7 +60,7 @@ def new_link(**fields: Any) -> Any:
     from shortlink.links.model import Link
 
     defaults: dict[str, Any] = {"domain": DOMAIN, "code": "abc", "url": "https://example.com",
-                                "created_at": "2026-09-21T14:13:20.000Z", "updated_at": "2026-09-21T14:13:20.000Z"}
+                                "created_at": 1_790_000_000_000, "updated_at": 1_790_000_000_000}  # 2026-09-21T14:13:20Z
     return Link(**{**defaults, **fields})
 
 
@@ -67,7 +72,8 @@ def alias(prefix: str = "t") -> str:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class DeployedStack:
@@ -94,7 +100,8 @@ class Devserver:
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
         # what the devserver works out itself: not whatever another fixture put into this process
-        own = {"DYNAMODB_ENDPOINT", "LOCAL_API_KEY", "LOCAL_API_KEYS", *local_environment(Template())}
+        own = {"DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_EVENTBRIDGE", "LOCAL_API_KEY", "LOCAL_API_KEYS",
+               *local_environment(Template())}
         inherited = {k: v for k, v in os.environ.items() if k not in own}
         self.clock_file = data_dir / "clock"
         self.env = {**inherited, "PORT": str(self.port), "DEVSERVER_DATA": str(data_dir),
@@ -218,15 +225,16 @@ INVOCATIONS = {
 
 
 def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+    return event
 
 
 def seed_link(dynamodb: Any, *, domain: str = DOMAIN, code: str | None = None, url: str = "https://example.com/target",
               expires_in: int | None = 3600, visits: int = 0, now: float | None = None,
               max_visits: int | None = None) -> str:
     """Put a link straight into the table and return its code. moto never deletes expired
-    items, so this is how tests get a link that expired but is still stored. `now` is the
-    clock of whoever follows it (the handlers' clock by default)."""
+    items, so this is how tests get a link that expired but is still stored. `now` (epoch seconds)
+    is the clock of whoever follows it (the handlers' clock by default)."""
     from shortlink import clock
 
     code = code or alias("r")
@@ -235,8 +243,8 @@ def seed_link(dynamodb: Any, *, domain: str = DOMAIN, code: str | None = None, u
         "created_at": {"S": "2026-01-01T00:00:00.000Z"}, "updated_at": {"S": "2026-01-01T00:00:00.000Z"},
         "visits": {"N": str(visits)},
     }
-    if expires_in is not None:
-        item["expires_at"] = {"N": str(int(now if now is not None else clock.now()) + expires_in)}
+    if expires_in is not None:  # stored in epoch seconds, as DynamoDB's TTL reads it
+        item["expires_at"] = {"N": str(int(now if now is not None else clock.to_seconds(clock.now())) + expires_in)}
     if max_visits is not None:
         item["max_visits"] = {"N": str(max_visits)}
     dynamodb.put_item(TableName="LinksTable", Item=item)
@@ -267,22 +275,22 @@ STATS_HANDLER: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
 def drain_stream(dynamodb: Any) -> int:
     """Run StatsFunction over every record the links table's stream holds, in batches of 100,
     from the stream's start (a replayed record counts nothing twice). Returns how many."""
-    import boto3
 
-    from devserver.dynamo import EMBEDDED_CREDENTIALS
+    from devserver.dynamo import streams_client
     from devserver.gateway import LambdaContext
     from devserver.streams import lambda_event
 
     assert STATS_HANDLER is not None
-    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, **EMBEDDED_CREDENTIALS)
+    streams = streams_client(dynamodb.meta.endpoint_url)
     arn = dynamodb.describe_table(TableName="LinksTable")["Table"]["LatestStreamArn"]
     records: list[dict[str, Any]] = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        iterator: str | None = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         while iterator:
-            answer = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records += answer["Records"]
-            iterator = answer.get("NextShardIterator") if answer["Records"] else None
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records += [dict(record) for record in page["Records"]]
+            iterator = page.get("NextShardIterator") if page["Records"] else None
     for start in range(0, len(records), 100):
         answer = STATS_HANDLER(lambda_event(records[start:start + 100], arn, set()), LambdaContext("StatsFunction", "drain"))
         assert answer == {"batchItemFailures": []}, answer
@@ -367,7 +375,7 @@ def store_faults(client: Any, operation: str, table: str | None = None, *, code:
                  timeout: bool = False, times: int = 1_000_000) -> Iterator[list[str]]:
     """Make the next `times` calls of `operation` (on `table`) fail as DynamoDB or the network
     would: an error answer with `code`, or a read timeout. Yields the calls it failed."""
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
     from botocore.exceptions import ReadTimeoutError
 
     failed: list[str] = []
@@ -385,7 +393,7 @@ def store_faults(client: Any, operation: str, table: str | None = None, *, code:
             raise ReadTimeoutError(endpoint_url="https://dynamodb.local")
         status = 400 if code in ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded") else 500
         parsed = {"Error": {"Code": code, "Message": "injected fault"}, "ResponseMetadata": {"HTTPStatusCode": status}}
-        return AWSResponse("https://dynamodb.local", status, {}, None), parsed
+        return AWSResponse("https://dynamodb.local", status, HTTPHeaders(), None), parsed
 
     client.meta.events.register("before-parameter-build.dynamodb.*", note_table)
     client.meta.events.register("before-call.dynamodb.*", fail)

@@ -1,6 +1,8 @@
-"""The code passes ruff (pyflakes, pycodestyle, bugbear, simplify, pyupgrade; ruff.toml), mypy
-(strict for functions/; mypy.ini), and the core's rooms keep their rules: no import cycles,
-and nothing the redirect imports reaches pydantic or Powertools."""
+"""The code passes ruff (pyflakes, pycodestyle, bugbear, simplify, pyupgrade, import order, no
+stale noqa; ruff.toml) and mypy --strict (functions/, devserver/, tests/support.py; mypy.ini),
+and the core's rooms keep their rules: no import cycles, every import runs down the layers,
+nothing the redirect imports reaches pydantic or Powertools, nothing in functions/ knows the
+devserver."""
 
 from __future__ import annotations
 
@@ -25,9 +27,15 @@ def test_ruff_finds_nothing() -> None:
 
 # Every function's module is called `app`, so each is checked on its own.
 @pytest.mark.parametrize("target", ["shortlink", *sorted(f"{p.parent.name}/app.py" for p in FUNCTIONS.glob("*/app.py"))])
-def test_mypy_strict_finds_nothing(target: str) -> None:
+def test_mypy_strict_finds_nothing_in_the_functions(target: str) -> None:
     result = subprocess.run([str(BIN / "mypy"), "--config-file", str(ROOT / "mypy.ini"), "--cache-dir", str(ROOT / ".mypy_cache"), target],
                             cwd=FUNCTIONS, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_finds_nothing_in_the_devserver_and_the_tests_support() -> None:
+    result = subprocess.run([str(BIN / "mypy"), "--config-file", str(ROOT / "mypy.ini"), "--cache-dir", str(ROOT / ".mypy_cache"),
+                             "devserver", "tests/support.py"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -74,6 +82,50 @@ def test_the_core_has_no_import_cycles() -> None:
 
     for module in sorted(graph):
         visit(module, [])
+
+
+# The core's rooms from the bottom up: a module imports only from its own room or a lower layer.
+LAYERS = [{"errors", "clock", "instance"}, {"settings", "dynamodb"}, {"links"}, {"stats", "http"}, {"events"}, {"api"}]
+
+
+def _room(module: str) -> str:
+    """shortlink.links.store -> links; shortlink.clock -> clock; shortlink -> the package itself."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_every_import_in_the_core_runs_down_the_layers() -> None:
+    rank = {room: level for level, rooms in enumerate(LAYERS) for room in rooms}
+    rooms = {_room(name) for name in _graph()} - {""}
+    assert rooms == set(rank), "LAYERS names every room of the core, and only those"
+    upward = sorted(f"{module} -> {target}" for module, targets in _graph().items() for target in targets
+                    if _room(target) and _room(module) != _room(target) and rank[_room(target)] >= rank[_room(module)])
+    assert upward == []
+
+
+def _code_words(path: Path) -> set[str]:
+    """The names and string values a module's code uses (not its docstrings or comments)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    words: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            words.add(node.value)
+        elif isinstance(node, ast.Name):
+            words.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            words.add(node.attr)
+    return words
+
+
+def test_nothing_in_the_functions_knows_the_devserver_or_a_loopback_host() -> None:
+    """Local behaviour lives behind the devserver (its endpoints, its event bus, its block list)."""
+    needles = ("devserver", "DYNAMODB_ENDPOINT", "EVENT_WEBHOOK_URL", "127.0.0.1", "localhost", "[::1]", "LOOPBACK")
+    found = sorted(f"{path.relative_to(ROOT)}: {word!r}" for path in FUNCTIONS.rglob("*.py") for word in _code_words(path)
+                   if any(needle in word for needle in needles))
+    assert found == []
 
 
 def test_only_the_api_room_imports_pydantic_or_powertools_and_the_redirect_reaches_neither() -> None:

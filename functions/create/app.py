@@ -16,8 +16,7 @@ from shortlink.api.schemas import KEYED, WITH_BODY, DomainsOut, LinkBody, LinkOu
 from shortlink.errors import Forbidden
 from shortlink.links.create import create_link
 from shortlink.links.store import LinkStore
-from shortlink.links.validity import PRESETS
-from shortlink.settings import load_settings
+from shortlink.settings import PRESETS, load_settings
 
 logger = Logger()
 metrics = Metrics()
@@ -30,8 +29,8 @@ def _created(body: ShortenBody, owner: str | None) -> dict[str, Any]:
     link = create_link(LinkStore(settings.links_table), settings, body.model_dump(), owner, now)
     logger.info("link created", extra={"link_id": link.id.key, "owned": owner is not None})
     metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
-    location = f"/api/links/{quote(link.code)}?domain={quote(link.domain)}" if owner else link.short_url
-    return {"link": link.to_body(int(now)), "location": location}
+    location = f"/api/links/{quote(link.code)}?domain={quote(link.domain)}" if owner else settings.short_url(link.domain, link.code)
+    return {"link": link.to_body(now, settings), "location": location}
 
 
 @app.post("/api/links", summary="Create a link owned by the API key",

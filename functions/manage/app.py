@@ -16,6 +16,7 @@ from shortlink import clock
 from shortlink.api.idempotency import once_per_key, register_context
 from shortlink.api.resolver import field_errors, json_response, resolve, rest_api
 from shortlink.api.schemas import KEYED, WITH_BODY, BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, StatsOut, answers
+from shortlink.clock import hour_of
 from shortlink.errors import Forbidden, InvalidInput
 from shortlink.http.boundary import known
 from shortlink.http.csvfile import CSV_TYPE, csv_text, wants_csv
@@ -30,7 +31,8 @@ from shortlink.links.model import Link, State
 from shortlink.links.patch import patch_link
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
-from shortlink.stats.aggregate import counted, hour_key, life_of, report, report_table, stats_range, tally_of
+from shortlink.stats.query import stats_range
+from shortlink.stats.report import report, report_table
 from shortlink.stats.store import StatsStore
 
 logger = Logger()
@@ -64,9 +66,10 @@ def _stats() -> StatsStore:
     return StatsStore(load_settings().require_stats_table())
 
 
-def _counted(links: list[Link]) -> list[Link]:
-    """With the visits counted on the links' counters (the statistics' life rows)."""
-    return counted(links, _stats())
+def _bodies(links: list[Link], now: int) -> list[dict[str, Any]]:
+    """The links' bodies, with the visits counted on their counters (the statistics' life rows)."""
+    settings = load_settings()
+    return [link.to_body(now, settings) for link in _stats().counted(links)]
 
 
 def _link_id(code: str, domain: str | None) -> LinkId:
@@ -85,11 +88,11 @@ def list_own_links(  # type: ignore[no-untyped-def]
     output: Annotated[Literal["json", "csv"] | None, Query(
         alias="format", description="csv: the page as a spreadsheet (UTF-8 with BOM); also by Accept: text/csv.")] = None,
 ):
-    now = int(clock.now())
+    now = clock.now()
     caller = _caller()
     links, next_cursor = list_links(_store(), caller, limit=limit, cursor=cursor, now=now, tag=tag,
                                     domain=domain.lower() if domain else None, state=state)
-    bodies = [link.to_body(now) for link in _counted(links)]
+    bodies = _bodies(links, now)
     if wants_csv(output, app.current_event.headers.get("accept")):
         header = list(LinkOut.model_fields)
         rows = [[_cell(body[name]) for name in header] for body in bodies]
@@ -117,7 +120,7 @@ def _csv(text: str, filename: str, cursor: str | None = None) -> Response[str]:
 def read_link(code: Code, domain: Domain = None) -> Response[LinkOut]:
     caller = _caller()
     link = _store().get_owned(_link_id(code, domain), caller)
-    return json_response(200, _counted([link])[0].to_body(int(clock.now())))
+    return json_response(200, _bodies([link], clock.now())[0])
 
 
 @app.get("/api/links/<code>/stats", summary="Visits by day or hour in the viewer's time zone, platform, app, referrer, country",
@@ -136,11 +139,10 @@ def link_stats(  # type: ignore[no-untyped-def]
         "csv: one row per day or hour, one column per dimension value (UTF-8 with BOM); also by Accept: text/csv."))] = None,
 ):
     settings = load_settings()
-    now = int(clock.now())
     link = _store().get_owned(_link_id(code, domain), _caller())
-    asked = stats_range(link, start, end, now, tz or settings.stats_time_zone, granularity)
+    asked = stats_range(link, start, end, clock.now(), tz or settings.stats_time_zone, granularity)
     hours = asked.utc_hours()
-    rows = StatsStore(settings.require_stats_table()).hours(life_of(link.id.key, link.created_at), hour_key(hours[0]), hour_key(hours[-1]))
+    rows = _stats().hours(link.life, hour_of(hours[0]), hour_of(hours[-1]))
     answer = report(link, asked, granularity, rows, include_bots=include_bots)
     if wants_csv(output, app.current_event.headers.get("accept")):
         return _csv(csv_text(*report_table(answer)), f"stats-{link.code}.csv")
@@ -157,7 +159,7 @@ def link_qr(  # type: ignore[no-untyped-def]
     size: Annotated[int, Query(ge=MIN_SIZE, le=MAX_SIZE, description="Width in pixels.")] = DEFAULT_SIZE,
 ):
     link = _store().get_owned(_link_id(code, domain), _caller())
-    image, content_type = qr_image(link.short_url, image_format, size)
+    image, content_type = qr_image(load_settings().short_url(link.domain, link.code), image_format, size)
     return Response(200, content_type, image, headers={"Cache-Control": "private, max-age=86400"})
 
 
@@ -167,10 +169,9 @@ def change_link(code: Code, body: Annotated[PatchBody, Body()], domain: Domain =
     now = clock.now()
     changes = body.model_dump(exclude_unset=True)
     caller = _caller()
-    link = patch_link(_store(), load_settings(), _link_id(code, domain), caller, changes, now,
-                      tally_of=lambda found: tally_of(found, _stats()))
+    link = patch_link(_store(), load_settings(), _link_id(code, domain), caller, changes, now, tally_of=_stats().tally_of)
     logger.info("link changed", extra={"link_id": link.id.key, "fields": sorted(changes), "by_operator": caller.admin})
-    return json_response(200, _counted([link])[0].to_body(int(now)))
+    return json_response(200, _bodies([link], now)[0])
 
 
 @app.delete("/api/links/<code>", summary="Delete a link; its code is free at once",
@@ -183,7 +184,7 @@ def delete_link(code: Code, domain: Domain = None) -> Response[None]:
     return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
-def _create_one(item: dict[str, Any], owner: str, now: float) -> dict[str, Any]:
+def _create_one(item: dict[str, Any], owner: str, now: int) -> dict[str, Any]:
     """One batch item, created or failed alone: its failure mapped as any request's (http/boundary.py)."""
     settings = load_settings()
     try:
@@ -196,7 +197,7 @@ def _create_one(item: dict[str, Any], owner: str, now: float) -> dict[str, Any]:
         failure = known(error, request_id(app.current_event.raw_event), logger)
         return {"status": failure.status, "error": problem_body(failure)}
     metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
-    return {"status": 201, "link": link.to_body(int(now))}
+    return {"status": 201, "link": link.to_body(now, settings)}
 
 
 @app.post("/api/links/batch", summary="Create up to 100 links; each succeeds or fails alone",

@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from shortlink import clock
+from shortlink.clock import SECOND
 from shortlink.http.boundary import guarded
 from shortlink.http.metrics import emit
 from shortlink.http.pages import error_response
@@ -29,8 +30,7 @@ _OUTCOMES = {301: "Redirects", 302: "Redirects", 303: "Redirects", 307: "Redirec
 
 
 def _answer(event: dict[str, Any], method: str, headers: dict[str, str], request: str) -> dict[str, Any]:
-    moment = clock.now()
-    now = int(moment)
+    now = clock.now()
     code = (event.get("pathParameters") or {}).get("code") or ""
     settings = load_settings()
     facts = None
@@ -42,10 +42,10 @@ def _answer(event: dict[str, Any], method: str, headers: dict[str, str], request
     store = LinkStore(settings.links_table)
     if method == "POST":
         assert facts is not None
-        link = unlock(store, settings, headers.get("host"), code, moment, facts=facts,
+        link = unlock(store, settings, headers.get("host"), code, now, facts=facts,
                       password=read_form_field(event, "password") or "", visitor=address)
     else:
-        link = follow(store, settings, headers.get("host"), code, now, facts=facts, cache=shared(settings.link_cache_seconds))
+        link = follow(store, settings, headers.get("host"), code, now, facts=facts, cache=shared(settings.link_cache_seconds * SECOND))
     return {
         "statusCode": link.redirect_status if method != "POST" else 303,
         "headers": {

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
+from .clock import DAY
 from .errors import ConfigError
-from .links.validity import PRESETS
+from .instance import kept
+
+# The validity periods a link may be given (a duration in milliseconds; None: permanent, so the
+# item carries no expires_at and TTL never removes it).
+PRESETS: dict[str, int | None] = {
+    "1d": DAY,
+    "7d": 7 * DAY,
+    "30d": 30 * DAY,
+    "90d": 90 * DAY,
+    "180d": 180 * DAY,
+    "365d": 365 * DAY,
+    "permanent": None,
+}
 
 
 @dataclass(frozen=True)
 class Settings:
     links_table: str
-    short_domains: tuple[str, ...]
+    short_domains: tuple[str, ...]  # host names, with a port where one is named (127.0.0.1:3000)
     default_validity: str
     public_shortening: bool
-    blocked_hosts: tuple[str, ...]
+    blocked_hosts: tuple[str, ...]  # host names (their subdomains too), addresses or networks (10.0.0.0/8)
     stats_table: str
     stats_retention_days: int
     stats_time_zone: str = "UTC"
@@ -24,6 +37,7 @@ class Settings:
     admin_key_ids: tuple[str, ...] = ()  # API key ids of the operators (AdminApiKeyIds)
     visit_counters: int = 16  # per plain link (links/counters.py); 0: every visit on the link's own item
     link_cache_seconds: int = 5  # how long the redirect follows its copy of a link (links/cache.py)
+    plain_http: frozenset[str] = field(default_factory=frozenset)  # short domains served without TLS
 
     @property
     def default_domain(self) -> str:
@@ -33,6 +47,11 @@ class Settings:
     def own_hosts(self) -> tuple[str, ...]:
         """The short domains' host names (a domain may carry a port: 127.0.0.1:3000)."""
         return tuple(d.rsplit(":", 1)[0] if not d.endswith("]") else d for d in self.short_domains)
+
+    def short_url(self, domain: str, code: str) -> str:
+        """The short URL of a code on one of the short domains: https, unless SHORT_DOMAINS names
+        the domain as http:// (a server without TLS, such as the devserver)."""
+        return f"{'http' if domain in self.plain_http else 'https'}://{domain}/{code}"
 
     def require_stats_table(self) -> str:
         if not self.stats_table:
@@ -51,18 +70,36 @@ def _host_list(raw: str) -> tuple[str, ...]:
     return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
-@cache
-def load_settings() -> Settings:
-    """Read once per container; called at the first request, not at import."""
-    domains = _host_list(_required("SHORT_DOMAINS"))
+def _domains(raw: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """SHORT_DOMAINS: host names (with a port if needed), each optionally written with its scheme;
+    https unless it says http://. Returns the domains and those served over plain http."""
+    domains, plain = [], set()
+    for entry in _host_list(raw):
+        scheme, separator, host = entry.partition("://")
+        if not separator:
+            scheme, host = "https", entry
+        if scheme not in ("http", "https") or not host or "/" in host:
+            raise ConfigError(f"SHORT_DOMAINS: {entry!r} is no domain (write s.example.com, or http://host:port)")
+        domains.append(host)
+        if scheme == "http":
+            plain.add(host)
     if not domains:
         raise ConfigError("SHORT_DOMAINS names no domain")
+    return tuple(domains), frozenset(plain)
+
+
+@kept
+@cache
+def load_settings() -> Settings:
+    """Read once per instance; called at the first request, not at import."""
+    domains, plain_http = _domains(_required("SHORT_DOMAINS"))
     default_validity = os.environ.get("DEFAULT_VALIDITY", "30d").strip()
     if default_validity not in PRESETS:
         raise ConfigError(f"DEFAULT_VALIDITY {default_validity!r} is not one of {', '.join(PRESETS)}")
     return Settings(
         links_table=_required("LINKS_TABLE"),
         short_domains=domains,
+        plain_http=plain_http,
         default_validity=default_validity,
         public_shortening=os.environ.get("PUBLIC_SHORTENING", "true").strip().lower() == "true",
         blocked_hosts=_host_list(os.environ.get("BLOCKED_HOSTS", "")),

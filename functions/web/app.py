@@ -21,8 +21,7 @@ from shortlink.http.qrcodes import qr_image
 from shortlink.http.requests import answer_for, query_values, request_headers, request_id, request_path, route_path
 from shortlink.links.codes import looks_like_code
 from shortlink.links.limits import numbers
-from shortlink.links.validity import PRESETS
-from shortlink.settings import Settings, load_settings
+from shortlink.settings import PRESETS, Settings, load_settings
 
 HERE = Path(__file__).parent
 INDEX = Template((HERE / "templates" / "index.html").read_text(encoding="utf-8"))

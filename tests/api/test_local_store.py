@@ -83,10 +83,11 @@ def test_a_write_the_journal_cannot_take_is_refused_not_lost(tmp_path: Path, mon
     import boto3
     from botocore.config import Config
 
-    from devserver.dynamo import EMBEDDED_CREDENTIALS, EmbeddedDynamoDB, Journal, create_tables
+    from devserver.dynamo import EmbeddedDynamoDB, Journal, create_tables
 
     db = EmbeddedDynamoDB()
-    client = boto3.client("dynamodb", endpoint_url=db.start(), config=Config(retries={"max_attempts": 1}), **EMBEDDED_CREDENTIALS)
+    client = boto3.client("dynamodb", endpoint_url=db.start(), config=Config(retries={"max_attempts": 1}), region_name="us-east-1",
+                          aws_access_key_id="local", aws_secret_access_key="local")
     try:
         create_tables(client, template.tables())
         db.journal = Journal(tmp_path / "journal.jsonl")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from devserver.gateway import LambdaContext
-from shortlink.dynamodb import dynamodb_client
-from shortlink.links.cache import forget_shared
+from shortlink.dynamodb import client as dynamodb_client
+from shortlink.links.cache import shared
 from support import OTHER_KEY, Invoke, MakeEvent, alias, headers_of, link_count, load_event, lost_answers, problem_of, store_faults, stored_item
 
 FAULTS = [{"code": "ProvisionedThroughputExceededException"}, {"code": "ThrottlingException"},
@@ -51,7 +51,7 @@ def test_every_route_answers_503_on_a_store_fault(invoke: Invoke, make_event: Ma
         ("GetItem", make_event("GET", f"/api/links/{link}/qr")),
     ]
     for operation, event in requests:
-        forget_shared()  # as on a new instance: the redirect has no copy of the link
+        shared.cache_clear()  # as on a new instance: the redirect has no copy of the link
         with store_faults(dynamodb_client(), operation, **fault) as failed:
             answer = invoke(event)
         assert failed, f"{operation} was not called by {event['httpMethod']} {event['path']}"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from shortlink.dynamodb import dynamodb_client
+from shortlink.dynamodb import client as dynamodb_client
 from shortlink.settings import load_settings
 from support import Invoke, MakeEvent, alias, headers_of, link_count, problem_of, seed_link, stored_item
 

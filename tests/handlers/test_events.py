@@ -7,10 +7,10 @@ from typing import Any
 
 from devserver.gateway import LambdaContext
 from devserver.template import Template
-from shortlink.dynamodb import dynamodb_client
+from shortlink.dynamodb import client as dynamodb_client
 from shortlink.http.requests import is_http_api, request_method, route_path
-from shortlink.links.validity import DAY
 from support import (
+    DAY_SECONDS,
     EVENTS,
     INVOCATIONS,
     LINK_CACHE_SECONDS,
@@ -53,7 +53,7 @@ def test_expiry_sweep_event_marks_each_expired_link_once(invoke: Invoke, make_ev
         assert invoke(make_event("POST", "/api/links", {"url": "https://example.com/s", "alias": code, "validity": validity}))["statusCode"] == 201
     assert "expiry_slot" in stored_item(dynamodb, "sw-day") and "expiry_slot" not in stored_item(dynamodb, "sw-forever")
     assert sweep() == {"marked": 0, "failed": 0}  # nothing has expired yet
-    clock.advance(DAY + 30)
+    clock.advance(DAY_SECONDS + 30)
     assert sweep() == {"marked": 1, "failed": 0}
     day = stored_item(dynamodb, "sw-day")
     assert "expiry_slot" not in day and day["expired_notice"] == day["expires_at"]
@@ -64,7 +64,7 @@ def test_expiry_sweep_event_marks_each_expired_link_once(invoke: Invoke, make_ev
     assert invoke(make_event("PATCH", "/api/links/sw-forever", {"validity": "1d"}))["statusCode"] == 200
     assert invoke(make_event("PATCH", "/api/links/sw-forever", {"validity": "permanent"}))["statusCode"] == 200
     assert "expiry_slot" not in stored_item(dynamodb, "sw-forever")
-    clock.advance(DAY + 30)
+    clock.advance(DAY_SECONDS + 30)
     assert sweep() == {"marked": 1, "failed": 0}
     assert "expired_notice" in stored_item(dynamodb, "sw-week")
 

@@ -22,7 +22,8 @@ def _invoke(function: str, event: str | dict[str, Any], *args: str, env: dict[st
     """The command as a user types it; an event dict goes in through standard input (EVENT=-)."""
     stdin = json.dumps(event) if isinstance(event, dict) else None
     target = "-" if isinstance(event, dict) else event
-    run_env = {**os.environ, **(env or {})}
+    # the shell's store is the test's embedded DynamoDB, named as a user names one: DYNAMODB_ENDPOINT
+    run_env = {**os.environ, "DYNAMODB_ENDPOINT": os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", ""), **(env or {})}
     if data_dir is not None:
         run_env["DEVSERVER_DATA"] = str(data_dir)
     return subprocess.run([sys.executable, "-m", "devserver", "invoke", function, target, *args], cwd=ROOT, input=stdin,
@@ -53,7 +54,7 @@ def test_every_sample_event_runs_through_the_command(dynamodb: Any, tmp_path: Pa
             assert answer == expected, name
         else:
             assert answer["statusCode"] == expected, (name, answer)
-        assert "DynamoDB at " + os.environ["DYNAMODB_ENDPOINT"] in run.stderr  # the shell's store was used
+        assert "DynamoDB at " + os.environ["AWS_ENDPOINT_URL_DYNAMODB"] in run.stderr  # the shell's store was used
     poison = load_event("stream-poison")
     failed = _answer(_invoke("StatsFunction", "events/stream-poison.json", data_dir=tmp_path))["batchItemFailures"]
     assert failed == [{"itemIdentifier": poison["Records"][1]["dynamodb"]["SequenceNumber"]}]

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from shortlink.dynamodb import dynamodb_client
+from shortlink.dynamodb import client as dynamodb_client
 from support import LINK_CACHE_SECONDS, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, make_link, stored_item, visits_of
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50"

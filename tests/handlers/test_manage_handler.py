@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from devserver.template import Template
-from shortlink.dynamodb import dynamodb_client
+from shortlink.dynamodb import client as dynamodb_client
 from support import OTHER_KEY, FakeClock, Invoke, MakeEvent, alias, dynamodb_requests, error_fields, headers_of, link_count, make_link
 
 

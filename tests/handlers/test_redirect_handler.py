@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from shortlink.dynamodb import dynamodb_client
+from shortlink import instance
+from shortlink.dynamodb import client as dynamodb_client
 from shortlink.stats.visitors import visitor_id
 from support import (
     DOMAIN,
@@ -143,6 +144,7 @@ def test_codes_are_case_sensitive(invoke: Invoke, make_event: MakeEvent, dynamod
 
 
 def test_cache_never_outlives_the_link(invoke: Invoke, make_event: MakeEvent, dynamodb: Any, clock: FakeClock) -> None:
+    clock.at = int(clock.at)  # on a whole second: a link expiring 20 s later may be kept 20 s
     soon = seed_link(dynamodb, expires_in=20)
     assert headers_of(invoke(make_event("GET", f"/{soon}")))["Cache-Control"] == "private, max-age=20"
     clock.advance(15)
@@ -164,13 +166,9 @@ def test_store_faults_are_503_never_404(invoke: Invoke, make_event: MakeEvent, c
 
 
 def test_unreachable_store_is_503(invoke: Invoke, make_event: MakeEvent, monkeypatch: pytest.MonkeyPatch) -> None:
-    import boto3
-
-    from shortlink import dynamodb
-
     # nothing listens on the discard port; the client keeps the store's retry and timeout settings
-    unreachable = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9", config=dynamodb.CLIENT_CONFIG)
-    monkeypatch.setattr(dynamodb, "dynamodb_client", lambda: unreachable)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+    instance.reset()  # a new instance, whose client finds that endpoint
     answer = invoke(make_event("GET", "/some-code"))
     assert answer["statusCode"] == 503
     assert headers_of(answer)["Retry-After"] == "1"

@@ -15,7 +15,7 @@ import zxingcpp
 from PIL import Image
 
 from devserver.gateway import LambdaContext
-from shortlink.dynamodb import dynamodb_client
+from shortlink.dynamodb import client as dynamodb_client
 from shortlink.stats.visitors import Visitors
 from support import FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, load_event
 

@@ -17,12 +17,11 @@ from botocore.stub import Stubber
 
 from devserver.gateway import api_key_id
 from devserver.template import Template
-from shortlink.dynamodb import dynamodb_client
+from shortlink.dynamodb import client as dynamodb_client
 from shortlink.events.bus import events_client
-from shortlink.links.validity import DAY
 from shortlink.settings import load_settings
+from support import DAY_SECONDS, ROOT, FakeClock, load_event, sam_environment
 from support import OTHER_KEY as OPERATOR
-from support import ROOT, FakeClock, load_event, sam_environment
 
 BIN = Path(sys.executable).parent
 
@@ -63,7 +62,7 @@ def test_sam_build_produces_every_function_and_the_core_layer(tmp_path: Path) ->
     assert result.returncode == 0, result.stdout + result.stderr
     layer = build / "CoreLayer" / "python" / "shortlink"
     source = ROOT / "functions" / "shortlink"
-    wanted = {p.relative_to(source) for pattern in ("**/*.py", "**/*.html") for p in source.glob(pattern) if "__pycache__" not in p.parts}
+    wanted = {p.relative_to(source) for pattern in ("**/*.py", "**/*.html", "**/*.json") for p in source.glob(pattern) if "__pycache__" not in p.parts}
     assert wanted == {p.relative_to(layer) for p in layer.rglob("*") if p.is_file()}
     assert (build / "RedirectFunction" / "app.py").exists()
     assert (build / "CreateFunction" / "aws_lambda_powertools").is_dir()
@@ -159,7 +158,7 @@ def _counter_batch(code: str, visits: int = 100) -> dict[str, Any]:
     records = []
     for n in range(1, visits + 1):
         image = {"link_id": {"S": f"s.example.com/{code}#3"}, "created_at": {"S": "2026-11-25T00:00:00.000Z"},
-                 "born": {"N": str(at)}, "visits": {"N": str(n)}, "expires_at": {"N": str(at + 2 * DAY)},
+                 "born": {"N": str(at)}, "visits": {"N": str(n)}, "expires_at": {"N": str(at + 2 * DAY_SECONDS)},
                  "last_visit": {"M": {"id": {"S": f"r{n}"}, "at": {"N": str(at)}, "platform": {"S": "ios"}, "bot": {"BOOL": False}}}}
         records.append({"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
             "Keys": {"link_id": image["link_id"]}, "NewImage": image, "OldImage": {**image, "last_visit": {"M": {}}},
@@ -184,7 +183,7 @@ def test_each_function_may_do_exactly_what_it_does(
         if "httpMethod" in event:
             return invoke(event)
         if function == "ExpiryFunction":
-            clock.advance(DAY + 60)  # the one-day link has just expired
+            clock.advance(DAY_SECONDS + 60)  # the one-day link has just expired
         return handlers[function](event, LambdaContext(function, "test"))
 
     once = {"Idempotency-Key": uuid.uuid4().hex}

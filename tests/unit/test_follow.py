@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from shortlink.clock import SECOND
 from shortlink.errors import LinkGone, LinkNotFound, NoPasswordToEnter, PasswordRequired, ShortLinkError, StoreUnavailable
 from shortlink.links.follow import destination, redirect_cache_control, refusal, visit_facts
 from support import new_link
 
-NOW = 1_790_000_000  # 2026-09-21T14:13:20Z
+NOW = 1_790_000_000_000  # 2026-09-21T14:13:20Z, in milliseconds
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50"
 
 
 @pytest.mark.parametrize("fields, cache", [
     ({}, "private, max-age=60"),
-    ({"expires_at": NOW + 5}, "private, max-age=5"),
+    ({"expires_at": NOW + 5 * SECOND}, "private, max-age=5"),
+    ({"expires_at": NOW + 999}, "no-store"),  # less than a second left: not worth caching
     ({"expires_at": NOW}, "no-store"),
     ({"max_visits": 3}, "no-store"),
     ({"password_hash": "scrypt$x"}, "no-store"),
@@ -24,7 +26,7 @@ def test_redirect_cache_never_outlives_the_link_or_skips_its_rules(fields: dict[
 
 
 @pytest.mark.parametrize("fields, password_given, refused", [
-    ({"valid_since": NOW + 5}, False, LinkNotFound),
+    ({"valid_since": NOW + 5 * SECOND}, False, LinkNotFound),
     ({"max_visits": 2, "visits": 2}, False, LinkGone),
     ({"disabled": True}, False, LinkGone),
     ({"expires_at": NOW}, False, LinkGone),
@@ -56,7 +58,7 @@ def test_destination_forwards_the_query_only_when_asked(query: list[tuple[str, s
 
 def test_visit_facts_carry_platform_app_and_referrer_host() -> None:
     facts = visit_facts(IPHONE, "https://Weibo.com/post/1", "r1", NOW)
-    assert facts == {"id": "r1", "at": NOW, "platform": "ios", "bot": False, "app": "wechat", "referrer": "weibo.com",
+    assert facts == {"id": "r1", "at": NOW // SECOND, "platform": "ios", "bot": False, "app": "wechat", "referrer": "weibo.com",
                      "ua": IPHONE}  # the statistics parse browser, OS and device from it, off the hot path
     assert len(visit_facts("x" * 5000, None, "r5", NOW)["ua"]) == 512
     assert visit_facts(None, "not a url", "r2", NOW)["platform"] == "other"

@@ -6,14 +6,13 @@ from typing import Any
 
 import pytest
 
+from shortlink.clock import DAY
 from shortlink.errors import InvalidInput
 from shortlink.links.identity import LinkId
 from shortlink.links.patch import plan_patch
-from shortlink.settings import Settings
+from support import SETTINGS
 
-NOW = 1_790_000_000  # 2026-09-21T14:13:20Z
-SETTINGS = Settings(links_table="LinksTable", short_domains=("s.example.com",), default_validity="30d",
-                    public_shortening=True, blocked_hosts=(), stats_table="StatsTable", stats_retention_days=90)
+NOW = 1_790_000_000_000  # 2026-09-21T14:13:20Z, in milliseconds
 LINK = LinkId("s.example.com", "abc")
 
 
@@ -25,14 +24,14 @@ LINK = LinkId("s.example.com", "abc")
     ({"max_visits": None, "disabled": True}, {"disabled": True}, ["max_visits"]),
     ({"expires_at": None}, {}, ["expires_at"]),
     ({"validity": "permanent"}, {}, ["expires_at"]),
-    ({"validity": "1d"}, {"expires_at": NOW + 86_400}, []),
-    ({"expires_at": "2026-09-22T14:13:20Z"}, {"expires_at": NOW + 86_400}, []),
+    ({"validity": "1d"}, {"expires_at": NOW + DAY}, []),
+    ({"expires_at": "2026-09-22T14:13:20Z"}, {"expires_at": NOW + DAY}, []),
     ({"password": None}, {}, ["password_hash", "guess_window", "guess_count"]),
     ({"targets": {"ios": "https://apps.apple.com/x", "android": None}}, {"targets": {"ios": "https://apps.apple.com/x"}}, []),
 ])
 def test_given_fields_become_sets_and_removes(changes: dict[str, Any], sets: dict[str, Any], removes: list[str]) -> None:
     planned_sets, planned_removes = plan_patch(changes, SETTINGS, LINK, NOW)
-    assert planned_sets == {**sets, "updated_at": "2026-09-21T14:13:20.000Z"}
+    assert planned_sets == {**sets, "updated_at": NOW}
     assert planned_removes == removes
 
 

@@ -5,6 +5,7 @@ shapes that once broke the server: unclosed IPv6 brackets, lone surrogates, far-
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from typing import Any
 
@@ -17,13 +18,10 @@ from shortlink.links.create import build_link
 from shortlink.links.identity import LinkId
 from shortlink.links.listing import decode_cursor
 from shortlink.links.patch import plan_patch
-from shortlink.settings import Settings
-from shortlink.stats.aggregate import stats_range
-from support import new_link
+from shortlink.stats.query import stats_range
+from support import SETTINGS, new_link
 
-NOW = 1_790_000_000
-SETTINGS = Settings(links_table="LinksTable", short_domains=("s.example.com", "127.0.0.1:3000"), default_validity="30d",
-                    public_shortening=True, blocked_hosts=("blocked.example",), stats_table="StatsTable", stats_retention_days=90)
+NOW = 1_790_000_000_000  # in milliseconds
 # Text with everything JSON can carry: lone surrogates included.
 ANY_TEXT = st.text(st.characters(codec=None, categories=["L", "N", "P", "S", "Z", "Cs", "Cc"]), max_size=40)
 URLISH = st.builds(lambda scheme, host, rest: f"{scheme}://{host}{rest}",
@@ -57,7 +55,7 @@ def test_create_answers_a_link_or_names_fields(given_fields: dict[str, Any]) -> 
     except InvalidInput as invalid:
         assert invalid.errors and all(e.field and e.message for e in invalid.errors)
     else:
-        json.dumps(link.to_body(NOW), ensure_ascii=False).encode("utf-8")  # the body can be sent
+        json.dumps(link.to_body(NOW, SETTINGS), ensure_ascii=False).encode("utf-8")  # the body can be sent
 
 
 @settings(max_examples=300, deadline=None)
@@ -95,10 +93,21 @@ def test_stats_ranges_are_days_or_refused(start: str | None, end: str | None, tz
 
 
 @pytest.mark.parametrize("url", ["http://2130706433:3000/x", "http://0x7f.1:3000/", "http://[::ffff:127.0.0.1]:3000/",
-                                 "http://[::1]:3000/", "http://sub.s.example.com/", "https://S.Example.Com./x"])
+                                 "http://sub.s.example.com/", "https://S.Example.Com./x"])
 def test_own_domains_by_any_spelling_are_refused(url: str) -> None:
     with pytest.raises(InvalidInput, match="own short domains"):
         build_link({"url": url}, SETTINGS, None, NOW)
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:3000/", "http://localhost:3000/", "http://0.0.0.0:3000/", "http://0:3000/",
+                                 "http://127.1/", "http://0x7f.1/", "http://a.localhost/", "http://[::ffff:127.0.0.1]/",
+                                 "http://10.1.2.3/", "http://167772161/", "http://[::ffff:10.9.9.9]/"])
+def test_a_block_list_takes_names_addresses_and_networks_by_any_spelling(url: str) -> None:
+    """The devserver's own machine (devserver/__main__.py, THIS_MACHINE) and a network."""
+    machine = dataclasses.replace(SETTINGS, short_domains=("s.example.com",),
+                                  blocked_hosts=("localhost", "127.0.0.1", "::1", "0.0.0.0", "10.0.0.0/8"))
+    with pytest.raises(InvalidInput, match="blocked host"):
+        build_link({"url": url}, machine, None, NOW)
 
 
 def test_other_loopback_addresses_are_not_ours() -> None:

@@ -1,9 +1,11 @@
 import pytest
 
+from shortlink.clock import DAY, iso
 from shortlink.errors import InvalidInput
-from shortlink.links.validity import DAY, PRESETS, expiry_from_timestamp, expiry_from_validity, iso
+from shortlink.links.validity import expiry_from_timestamp, expiry_from_validity
+from shortlink.settings import PRESETS
 
-NOW = 1_790_000_000  # 2026-09-21T14:13:20Z
+NOW = 1_790_000_000_000  # 2026-09-21T14:13:20Z, in milliseconds
 
 
 @pytest.mark.parametrize("name, days", [("1d", 1), ("7d", 7), ("30d", 30), ("90d", 90), ("180d", 180), ("365d", 365)])
@@ -29,4 +31,9 @@ def test_expires_at_needs_an_offset_and_a_future_time() -> None:
 
 
 def test_iso_is_utc_to_the_second() -> None:
-    assert iso(NOW) == "2026-09-21T14:13:20Z" and iso(None) is None
+    assert iso(NOW) == "2026-09-21T14:13:20Z" and iso(NOW + 999) == "2026-09-21T14:13:20Z" and iso(None) is None
+
+
+def test_expiries_are_whole_seconds_as_the_item_keeps_them() -> None:
+    assert expiry_from_validity("1d", NOW + 456) == NOW + DAY
+    assert expiry_from_timestamp("2026-09-22T14:13:20.75Z", NOW) == NOW + DAY

@@ -22,8 +22,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from ..dynamodb import dynamodb_client
+from ..dynamodb import client
 from ..errors import ConfigError, InvalidInput, ShortLinkError, StoreUnavailable
+from ..instance import kept
 
 MAX_KEY_LENGTH = 255
 CONFIG = IdempotencyConfig(
@@ -40,12 +41,13 @@ class RequestInProgress(ShortLinkError):
     retry_after_seconds = 1
 
 
+@kept
 @cache
 def _persistence() -> DynamoDBPersistenceLayer:
     table = os.environ.get("IDEMPOTENCY_TABLE", "").strip()
     if not table:
         raise ConfigError("environment variable IDEMPOTENCY_TABLE is not set (template.yaml sets it)")
-    return DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb_client())
+    return DynamoDBPersistenceLayer(table_name=table, boto3_client=client())
 
 
 def once_per_key(key: str | None, owner: str | None, body: Any, produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:

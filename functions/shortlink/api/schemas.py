@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 from ..links.limits import ALIAS, URL, Bounds
 from ..links.model import DERIVED_SHOWN, GIVEN, SHOWN, default_of
 from ..links.rules import TARGET_KINDS
-from ..links.validity import PRESETS
+from ..settings import PRESETS
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 MAX_BATCH = 100

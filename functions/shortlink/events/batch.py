@@ -9,14 +9,15 @@ from typing import Any
 from ..errors import LinkNotFound
 from ..links.identity import LinkId
 from ..links.store import LinkStore
-from ..stats.aggregate import HourVisits, life_key
+from ..settings import Settings
+from ..stats.stream import HourVisits
 from .bus import publish
 from .changes import LinkEvent, events_of
 
 logger = logging.getLogger(__name__)
 
 
-def announce(records: Sequence[dict[str, Any]], failed: Sequence[str]) -> tuple[list[str], int]:
+def announce(records: Sequence[dict[str, Any]], failed: Sequence[str], settings: Settings) -> tuple[list[str], int]:
     """Send the events of the records before the first failed one (Lambda retries from there,
     and would send them again). Returns the sequence numbers to report failed as well (from the
     first event not sent on) and how many events were sent."""
@@ -25,7 +26,7 @@ def announce(records: Sequence[dict[str, Any]], failed: Sequence[str]) -> tuple[
     events: list[LinkEvent] = []
     for record in records[:stop]:
         try:
-            events += events_of(record)
+            events += events_of(record, settings)
         except (KeyError, TypeError, ValueError) as exc:  # read by the statistics too: it failed there as well
             logger.error("no events from an unreadable record: %s", exc)
     sent = publish(events)
@@ -34,8 +35,8 @@ def announce(records: Sequence[dict[str, Any]], failed: Sequence[str]) -> tuple[
     return [], sent
 
 
-def milestones_of(links: LinkStore) -> Callable[[HourVisits, list[int], int], bool]:
-    """Announces the milestones a link's counted-on-counters visits reach (stats/aggregate.py):
+def milestones_of(links: LinkStore, settings: Settings) -> Callable[[HourVisits, list[int], int], bool]:
+    """Announces the milestones a link's counted-on-counters visits reach (stats/record.py):
     the link is read for the event's body; the event id is the same on every retry."""
 
     def send(group: HourVisits, reached: list[int], tally: int) -> bool:
@@ -43,10 +44,10 @@ def milestones_of(links: LinkStore) -> Callable[[HourVisits, list[int], int], bo
             link = links.get(LinkId.from_key(group.link_key))
         except LinkNotFound:
             return True  # deleted meanwhile: nobody to tell
-        if life_key(link) != group.life:
+        if link.life != group.life:
             return True  # the code lives again: these visits were another's
         at = max(visit.at for visit in group.visits)
-        body = link.with_tally(tally).to_body(at)
+        body = link.with_tally(tally).to_body(at, settings)
         events = [LinkEvent("link.milestone", f"{group.life}:link.milestone:{m}", group.sequence_numbers[-1], at,
                             {"link": body, "owner": link.owner, "milestone": m}) for m in reached]
         return publish(events) == len(events)

@@ -12,13 +12,14 @@ nobody announced yet, a late link.expired. Password back-offs and bot visits are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from ..clock import from_seconds, iso
 from ..dynamodb import is_ttl_removal, plain
 from ..links.identity import LinkId
 from ..links.model import MILESTONES, Link
 from ..links.store import EXPIRED_NOTICE, from_item
+from ..settings import Settings
 
 # What changes with every visit or guess, not with the link's settings.
 _VOLATILE = ("visits", "state")
@@ -29,20 +30,26 @@ class LinkEvent:
     kind: str  # the EventBridge detail-type: link.created, ...
     event_id: str  # the stream record's eventID plus the kind: a receiver may drop repeats by it
     sequence_number: str  # of the stream record it came from
-    at: int  # when the change happened (epoch seconds)
+    at: int  # when the change happened (a moment)
     detail: dict[str, Any] = field(default_factory=dict)
 
     @property
     def time(self) -> str:
-        return datetime.fromtimestamp(self.at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(self.at) or ""
 
 
-def events_of(record: dict[str, Any]) -> list[LinkEvent]:
+def _announced(item: dict[str, Any]) -> int | None:
+    """The expiry the sweep announced (stored in epoch seconds), as a moment."""
+    notice = plain(item).get(EXPIRED_NOTICE)
+    return from_seconds(notice) if notice is not None else None
+
+
+def events_of(record: dict[str, Any], settings: Settings) -> list[LinkEvent]:
     """The events one stream record means (most records mean none: they are visits)."""
     change = record.get("dynamodb") or {}
     name = record.get("eventName")
     new_item, old_item = change.get("NewImage") or {}, change.get("OldImage") or {}
-    at = int(change.get("ApproximateCreationDateTime") or 0)
+    at = from_seconds(int(change.get("ApproximateCreationDateTime") or 0))
     key = (new_item or old_item).get("link_id", {}).get("S", "")
     if LinkId.of_counter(key):
         return []  # a visit counter (links/counters.py): its visits are announced from the life row
@@ -53,27 +60,26 @@ def events_of(record: dict[str, Any]) -> list[LinkEvent]:
         old = from_item(old_item)
         if not is_ttl_removal(record):
             found.append(("link.deleted", old, {}))
-        elif old.expires_at is not None and plain(old_item).get(EXPIRED_NOTICE) != old.expires_at:
+        elif old.expires_at is not None and _announced(old_item) != old.expires_at:
             found.append(("link.expired", old, {}))  # the sweep missed it: late, but not lost
     elif name == "MODIFY":
         new, old = from_item(new_item), from_item(old_item)
-        new_plain, old_plain = plain(new_item), plain(old_item)
-        if new_plain.get("last_visit") != old_plain.get("last_visit") and new.visits != old.visits:
+        if plain(new_item).get("last_visit") != plain(old_item).get("last_visit") and new.visits != old.visits:
             if new.max_visits is not None and old.visits < new.max_visits <= new.visits:
                 found.append(("link.exhausted", new, {}))
             found += [("link.milestone", new, {"milestone": m}) for m in MILESTONES if old.visits < m <= new.visits]
-        elif new_plain.get(EXPIRED_NOTICE) != old_plain.get(EXPIRED_NOTICE) and new_plain.get(EXPIRED_NOTICE):
+        elif _announced(new_item) != _announced(old_item) and _announced(new_item):
             found.append(("link.expired", new, {}))
-        elif _settings(new, at) != _settings(old, at):
+        elif _settings(new, at, settings) != _settings(old, at, settings):
             found.append(("link.updated", new, {}))
     record_id = str(record.get("eventID", ""))
     sequence = str(change.get("SequenceNumber", ""))
     return [LinkEvent(kind, f"{record_id}:{kind}:{extra.get('milestone', '')}".rstrip(":"), sequence, at,
-                      {"link": link.to_body(max(at, link.expires_at or 0) if kind == "link.expired" else at),
+                      {"link": link.to_body(max(at, link.expires_at or 0) if kind == "link.expired" else at, settings),
                        "owner": link.owner, **extra})
             for kind, link, extra in found]
 
 
-def _settings(link: Link, now: int) -> dict[str, Any]:
-    body = link.to_body(now)
+def _settings(link: Link, now: int, settings: Settings) -> dict[str, Any]:
+    body = link.to_body(now, settings)
     return {k: v for k, v in body.items() if k not in _VOLATILE}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
+
+from .. import clock
 
 
 def emit(**counts: int) -> None:
@@ -14,7 +15,7 @@ def emit(**counts: int) -> None:
     service = os.environ.get("POWERTOOLS_SERVICE_NAME", "shortlink")
     document = {
         "_aws": {
-            "Timestamp": int(time.time() * 1000),
+            "Timestamp": clock.now(),
             "CloudWatchMetrics": [{
                 "Namespace": os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ShortLinks"),
                 "Dimensions": [["service"]],

@@ -1,13 +1,15 @@
 """Links a function instance has read lately: a plain link's visit needs no read of its item.
 
-A copy is used for at most `seconds` after it was read, so a PATCH, a disable or a delete
-reaches every instance within that bound; expiry is checked against the copy's expires_at on
-every request, so a link never outlives its expiry by a second."""
+A copy is used for at most `lifetime` (milliseconds) after it was read, so a PATCH, a disable or
+a delete reaches every instance within that bound; expiry is checked against the copy's
+expires_at on every request, so a link never outlives its expiry by a second."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from functools import cache
 
+from ..instance import kept
 from .identity import LinkId
 from .model import Link
 
@@ -15,18 +17,18 @@ MAX_LINKS = 10_000  # a few MB at most; the least recently read go first
 
 
 class LinkCache:
-    def __init__(self, seconds: int, size: int = MAX_LINKS) -> None:
-        self.seconds, self.size = seconds, size
+    def __init__(self, lifetime: int, size: int = MAX_LINKS) -> None:
+        self.lifetime, self.size = lifetime, size
         self._links: OrderedDict[tuple[str, str], tuple[int, Link]] = OrderedDict()
 
     def get(self, table: str, link_id: LinkId, now: int) -> Link | None:
         kept = self._links.get((table, link_id.key))
-        if kept is None or now - kept[0] >= self.seconds or now < kept[0]:
+        if kept is None or now - kept[0] >= self.lifetime or now < kept[0]:
             return None
         return kept[1]
 
     def put(self, table: str, link: Link, now: int) -> None:
-        if self.seconds <= 0:
+        if self.lifetime <= 0:
             return
         key = (table, link.id.key)
         self._links[key] = (now, link)
@@ -35,18 +37,8 @@ class LinkCache:
             self._links.popitem(last=False)
 
 
-_shared: LinkCache | None = None
-
-
-def shared(seconds: int) -> LinkCache:
-    """The cache of this process (one per Lambda instance), kept across requests."""
-    global _shared
-    if _shared is None or _shared.seconds != seconds:
-        _shared = LinkCache(seconds)
-    return _shared
-
-
-def forget_shared() -> None:
-    """For tables made anew (tests): the links remembered are not theirs."""
-    global _shared
-    _shared = None
+@kept
+@cache
+def shared(lifetime: int) -> LinkCache:
+    """The cache of this instance, kept across requests."""
+    return LinkCache(lifetime)

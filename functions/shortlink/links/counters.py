@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 
-from .validity import DAY
+from ..clock import DAY
 
 # Longer than the stream keeps a record (a day): a counter's records are read before it goes.
 COUNTER_IDLE = 2 * DAY
@@ -27,7 +27,8 @@ _TICKET_SPAN = 10**12  # counts within one life of a counter
 
 
 def ticket(born: int, count: int) -> int:
-    """A counter's visit number, rising across the counter's lives."""
+    """A counter's visit number, rising across the counter's lives (`born`: the epoch second
+    its life began, as the counter keeps it)."""
     return born * _TICKET_SPAN + count
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -21,19 +20,14 @@ from .store import LinkStore
 CODE_ATTEMPTS = 5
 
 
-def timestamp(now: float) -> str:
-    """Creation/update time: ISO 8601 UTC with milliseconds, so listings sort by it."""
-    return datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now: float, code: str | None = None) -> Link:
+def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now: int, code: str | None = None) -> Link:
     """Check every field given (reporting all bad ones together) and make the Link to store.
     `given` holds what the caller sent, by the names callers use; None means not given."""
     checks = rules.Checks()
     given = rules.readable(checks, given)
     domain = checks.run(lambda: rules.domain(given.get("domain"), settings)) or settings.default_domain
     alias = checks.run(lambda: rules.alias(given["alias"])) if given.get("alias") is not None else None
-    context = rules.Context(settings, int(now), LinkId(domain, code or alias or new_code()))
+    context = rules.Context(settings, now, LinkId(domain, code or alias or new_code()))
     values: dict[str, Any] = {}
     for attr, name, spec in GIVEN:
         # expires_at comes with its alternative, validity, just below
@@ -46,12 +40,11 @@ def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now
     values["expires_at"] = checks.run(lambda: rules.expiry(validity, given.get("expires_at"), context.now))
     rules.window(checks, values.get("valid_since"), values["expires_at"])
     checks.raise_any()
-    stamp = timestamp(now)
-    return Link(domain=domain, code=context.link_id.code, created_at=stamp, updated_at=stamp, owner=owner,
+    return Link(domain=domain, code=context.link_id.code, created_at=now, updated_at=now, owner=owner,
                 **{attr: value for attr, value in values.items() if value is not None})
 
 
-def create_link(store: LinkStore, settings: Settings, given: dict[str, Any], owner: str | None, now: float) -> Link:
+def create_link(store: LinkStore, settings: Settings, given: dict[str, Any], owner: str | None, now: int) -> Link:
     """Check and store one requested link; a generated code that collides is drawn again
     (and the link built again, so a password is salted with its final code), an alias is not."""
     token = uuid.uuid4().hex
@@ -59,7 +52,7 @@ def create_link(store: LinkStore, settings: Settings, given: dict[str, Any], own
     for attempt in range(CODE_ATTEMPTS):
         link = replace(build_link(given, settings, owner, now, code=code), create_token=token)
         try:
-            store.put_new(link, int(now))
+            store.put_new(link, now)
             return link
         except AliasTaken:
             if given.get("alias") is not None or attempt == CODE_ATTEMPTS - 1:

@@ -22,9 +22,9 @@ import hashlib
 from collections.abc import Iterator
 from typing import Protocol
 
+from ..clock import HOUR, hour_of
 from ..errors import StoreUnavailable
 from .identity import LinkId
-from .validity import HOUR, hour_of
 
 EXPIRY_SHARDS = 4  # links expiring in one hour spread over four index keys (writes per key stay low)
 

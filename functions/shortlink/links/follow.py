@@ -8,6 +8,7 @@ import hmac
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from ..clock import MINUTE, SECOND, to_seconds
 from ..errors import (
     LinkGone,
     LinkNotFound,
@@ -23,6 +24,7 @@ from ..settings import Settings, domain_for_host
 from .cache import LinkCache
 from .codes import looks_like_code
 from .counters import pick
+from .guards import claim_guess, get_with_guards, guess_window
 from .identity import LinkId
 from .model import Link
 from .passwords import hash_password, retry_delay
@@ -33,13 +35,13 @@ from .useragent import in_app, is_bot, platform, target_kind
 # GUESSES_PER_MINUTE guesses from everyone together (a right one is given back), so many addresses
 # gain an attacker no speed. A visitor's back-off is forgotten an hour after it ends.
 GUESSES_PER_MINUTE = 20
-FORGIVE_AFTER = 3600
+FORGIVE_AFTER = 60 * MINUTE
 FORGET_PER_GUESS = 20
 # The User-Agent the stream carries to the statistics (browser, OS, device are parsed there).
 MAX_AGENT = 512
 # Browsers and proxies may reuse a redirect this long, but never past the link's
 # expiry: a visit served from a cache is also a visit the statistics never see.
-MAX_REDIRECT_CACHE_SECONDS = 60
+MAX_REDIRECT_CACHE = MINUTE
 
 
 def refusal(link: Link, now: int, *, password_given: bool = False) -> ShortLinkError:
@@ -63,8 +65,9 @@ def visit_facts(user_agent: str | None, referer: str | None, request_id: str, no
                 country: str | None = None, visitor: str | None = None) -> dict[str, Any]:
     """What the redirect records as last_visit: the stream hands it to the statistics.
     `country` is CloudFront-Viewer-Country (sent when CloudFront is in front): kept when it is a code;
-    `visitor` is a keyed hash of address and User-Agent (stats/visitors.py), never the address."""
-    facts: dict[str, Any] = {"id": request_id, "at": now, "platform": platform(user_agent), "bot": is_bot(user_agent)}
+    `visitor` is a keyed hash of address and User-Agent (stats/visitors.py), never the address.
+    The stream carries `at` in whole epoch seconds, as stored numbers are (stats/stream.py reads it)."""
+    facts: dict[str, Any] = {"id": request_id, "at": to_seconds(now), "platform": platform(user_agent), "bot": is_bot(user_agent)}
     if visitor:
         facts["visitor"] = visitor
     if country and len(country) == 2 and country.isascii() and country.isalpha():
@@ -131,36 +134,39 @@ def _read(store: LinkStore, link_id: LinkId, now: int, cache: LinkCache | None) 
     return link
 
 
-def unlock(store: LinkStore, settings: Settings, host: str | None, code: str, moment: float, *,
+def unlock(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *,
            facts: dict[str, Any], password: str, visitor: str) -> Link:
     """POST /{code} with a password. The link is read first (no hashing for a link that needs
     none); then the right to check one guess is claimed atomically (per visitor, one guess per
     back-off; per link, at most GUESSES_PER_MINUTE); only then is the guess hashed and compared;
-    a right one is followed like a GET, forgiving the visitor's back-off. Back-offs are kept in
-    milliseconds (`moment` is epoch seconds with fractions): a window of whole seconds could
-    close a few milliseconds after it opened."""
-    now, now_ms = int(moment), int(moment * 1000)
+    a right one is followed like a GET, forgiving the visitor's back-off. Back-offs end to the
+    millisecond: a window of whole seconds could close a few milliseconds after it opened."""
     link_id = _link_id(settings, host, code)
-    link, guards = store.get_with_guards(link_id)
+    link, guards = get_with_guards(store, link_id)
     if link.state(now) != "active" or link.password_hash is None:
         raise refusal(link, now, password_given=True)
     key = visitor_key(link_id, visitor)
     guard = guards.get(key)
-    if guard is not None and guard.at > now_ms:
-        raise TooManyAttempts("too many wrong passwords from here; wait before trying again", -(-(guard.at - now_ms) // 1000))
-    if link.guess_window == now // 60 and link.guess_count >= GUESSES_PER_MINUTE:
-        raise TooManyAttempts("too many password guesses on this link; wait a minute", 60 - now % 60)
+    if guard is not None and guard.at > now:
+        raise TooManyAttempts("too many wrong passwords from here; wait before trying again", _seconds_until(guard.at, now))
+    if link.guess_window == guess_window(now) and link.guess_count >= GUESSES_PER_MINUTE:
+        raise TooManyAttempts("too many password guesses on this link; wait a minute", _seconds_until((guess_window(now) + 1) * MINUTE, now))
     delay = retry_delay((guard.n if guard else 0) + 1)
-    forget = [k for k, g in guards.items() if k != key and g.at + FORGIVE_AFTER * 1000 < now_ms][:FORGET_PER_GUESS]
-    if not store.claim_guess(link, key, guard, now, retry_at=now_ms + delay * 1000, ceiling=GUESSES_PER_MINUTE, forget=forget):
+    forget = [k for k, g in guards.items() if k != key and g.at + FORGIVE_AFTER < now][:FORGET_PER_GUESS]
+    if not claim_guess(store, link, key, guard, now, retry_at=now + delay, ceiling=GUESSES_PER_MINUTE, forget=forget):
         raise TooManyAttempts("another guess is being checked; wait before trying again", 1)
     candidate = hash_password(password, link_id)
     if not hmac.compare_digest(candidate, link.password_hash):
-        raise WrongPassword("the password is not right", delay)
+        raise WrongPassword("the password is not right", _seconds_until(now + delay, now))
     try:
         return store.visit(link_id, now, facts, count=not facts["bot"], password=Unlock(candidate, key))
     except VisitRefused as refused:
         raise refusal(refused.link, now, password_given=True) from None
+
+
+def _seconds_until(moment: int, now: int) -> int:
+    """Whole seconds to wait (Retry-After) until a moment: rounded up, at least one."""
+    return max(1, -(-(moment - now) // SECOND))
 
 
 def visitor_key(link_id: LinkId, source_ip: str) -> str:
@@ -188,7 +194,8 @@ def destination(link: Link, user_agent: str | None, query: list[tuple[str, str]]
 def redirect_cache_control(link: Link, now: int) -> str:
     if link.password_hash is not None or link.max_visits is not None:
         return "no-store"  # every visit must reach the link's rules
-    seconds = MAX_REDIRECT_CACHE_SECONDS
+    lifetime = MAX_REDIRECT_CACHE
     if link.expires_at is not None:
-        seconds = min(seconds, max(0, link.expires_at - now))
+        lifetime = min(lifetime, max(0, link.expires_at - now))
+    seconds = lifetime // SECOND
     return f"private, max-age={seconds}" if seconds else "no-store"

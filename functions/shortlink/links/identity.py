@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Only `make run` has loopback short domains, and there is no TLS there.
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+from ..clock import stamp
+
 COUNTER_MARK = "#"
 
 
@@ -25,6 +25,11 @@ class LinkId:
         domain, _, code = key.rpartition("/")
         return cls(domain, code)
 
+    def life(self, created_at: int) -> str:
+        """One life of the code, made at `created_at` (the key of its statistics rows): a code
+        made again starts its statistics from zero."""
+        return f"{self.key}#{stamp(created_at)}"
+
     def counter_key(self, counter: int) -> str:
         """The partition key of one of the link's visit counters (links/counters.py): beside the
         link's own item, never a link's key (a code holds no '#')."""
@@ -35,11 +40,6 @@ class LinkId:
         """The link and counter number a visit counter's key names; None for a link's own key."""
         link_key, mark, counter = key.rpartition(COUNTER_MARK)
         return (cls.from_key(link_key), int(counter)) if mark and counter.isdigit() else None
-
-    @property
-    def short_url(self) -> str:
-        scheme = "http" if self.domain.rsplit(":", 1)[0] in LOOPBACK_HOSTS else "https"
-        return f"{scheme}://{self.domain}/{self.code}"
 
     def __str__(self) -> str:
         return self.key

@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 
+from ..clock import stamp
 from ..errors import InvalidInput
 from .access import Caller
 from .model import Link
@@ -52,7 +53,7 @@ def list_links(store: LinkStore, caller: Caller, *, limit: int, cursor: str | No
                 page.append(link)
                 if len(page) == limit:
                     done = next_position is None and link is links[-1]
-                    return page, None if done else encode_cursor({"link_id": link.id.key, "created_at": link.created_at})
+                    return page, None if done else encode_cursor({"link_id": link.id.key, "created_at": stamp(link.created_at)})
         if next_position is None:
             return page, None
         position = next_position

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..clock import from_seconds, iso, parse_stamp, stamp, to_seconds
+from ..settings import Settings
 from . import rules
 from .identity import LinkId
 from .limits import MAX_VISITS, PASSWORD, TAGS, TITLE, URL, Bounds
-from .validity import iso
 
 State = Literal["active", "scheduled", "expired", "exhausted", "disabled"]
 MILESTONES = tuple(10**k for k in range(2, 13))  # visits announced as link.milestone: 100, 1,000, ...
@@ -47,9 +48,23 @@ class Shown:
     doc: str = ""
 
 
+@dataclass(frozen=True)
+class Stored:
+    """How the item keeps an attribute, when not as it is: put into the item, got back from it."""
+
+    put: Callable[[Any], Any]
+    got: Callable[[Any], Any]
+
+
+# A moment DynamoDB compares or expires by (its TTL reads whole epoch seconds).
+SECONDS = Stored(to_seconds, from_seconds)
+# A moment kept as text that sorts in time order (the by_owner index's sort key).
+STAMP = Stored(stamp, parse_stamp)
+
+
 def attribute(default: Any = dataclasses.MISSING, *, given: Given | None = None, shown: Shown | None = None,
-              factory: Callable[[], Any] | None = None) -> Any:
-    metadata = {"given": given, "shown": shown}
+              factory: Callable[[], Any] | None = None, stored: Stored | None = None) -> Any:
+    metadata = {"given": given, "shown": shown, "stored": stored}
     if factory is not None:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -64,14 +79,15 @@ class Link:
     domain: str = attribute(shown=Shown(str))
     code: str = attribute(shown=Shown(str))
     url: str = attribute(given=Given(str, rules.url, "The long URL (http or https).", bounds=URL), shown=Shown(str))
-    created_at: str = attribute(shown=Shown(str))
-    updated_at: str = attribute(shown=Shown(str))
+    created_at: int = attribute(shown=Shown(str, show=stamp), stored=STAMP)
+    updated_at: int = attribute(shown=Shown(str, show=stamp), stored=STAMP)
     owner: str | None = attribute(None)  # the API key id; None for links made on the page
     expires_at: int | None = attribute(None, given=Given(
         str, rules.expires_at, "ISO 8601 time with offset, instead of validity; null makes the link permanent.",
-        clearable=True), shown=Shown(str | None, show=iso, doc="null for a permanent link"))
+        clearable=True), shown=Shown(str | None, show=iso, doc="null for a permanent link"), stored=SECONDS)
     valid_since: int | None = attribute(None, given=Given(
-        str, rules.valid_since, "ISO 8601 time with offset; 404 before it.", clearable=True), shown=Shown(str | None, show=iso))
+        str, rules.valid_since, "ISO 8601 time with offset; 404 before it.", clearable=True), shown=Shown(str | None, show=iso),
+        stored=SECONDS)
     max_visits: int | None = attribute(None, given=Given(
         int, rules.max_visits, "The visit after this many answers 410.", clearable=True, bounds=MAX_VISITS),
         shown=Shown(int | None))
@@ -106,15 +122,16 @@ class Link:
         return LinkId(self.domain, self.code)
 
     @property
-    def short_url(self) -> str:
-        return self.id.short_url
+    def life(self) -> str:
+        """This life of the code (its statistics belong to it): a code made again starts from zero."""
+        return self.id.life(self.created_at)
 
     def with_tally(self, tally: int) -> Link:
         """The link with the visits its counters counted (the statistics' life row) added."""
         return dataclasses.replace(self, visits=self.visits + max(0, tally - self.tally_base))
 
     def is_expired(self, now: int) -> bool:
-        # Valid while now < expires_at; the store's conditions use the same comparison.
+        # Valid while now < expires_at; the store's conditions compare the same in whole seconds.
         return self.expires_at is not None and self.expires_at <= now
 
     def state(self, now: int) -> State:
@@ -128,10 +145,10 @@ class Link:
             return "scheduled"
         return "active"
 
-    def to_body(self, now: int) -> dict[str, Any]:
+    def to_body(self, now: int, settings: Settings) -> dict[str, Any]:
         """The link body every route returns."""
         body = {name: spec.show(getattr(self, attr)) for attr, name, spec in SHOWN}
-        return {**body, "short_url": self.short_url, "state": self.state(now), "owner": self.owner}
+        return {**body, "short_url": settings.short_url(self.domain, self.code), "state": self.state(now), "owner": self.owner}
 
 
 def _declared(kind: str) -> list[tuple[str, str, Any]]:
@@ -142,6 +159,7 @@ def _declared(kind: str) -> list[tuple[str, str, Any]]:
 
 GIVEN: list[tuple[str, str, Given]] = _declared("given")
 SHOWN: list[tuple[str, str, Shown]] = _declared("shown")
+STORED: dict[str, Stored] = {f.name: f.metadata["stored"] for f in dataclasses.fields(Link) if f.metadata.get("stored")}
 # Shown beside the declared fields: derived from them.
 DERIVED_SHOWN: dict[str, Any] = {"short_url": str, "state": State, "owner": str | None}
 

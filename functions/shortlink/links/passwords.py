@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from ..clock import SECOND
 from .identity import LinkId
 
 # scrypt with n=2^14, r=8 costs ~16 MiB and tens of milliseconds per guess.
@@ -20,5 +21,6 @@ def hash_password(password: str, link_id: LinkId) -> str:
 
 
 def retry_delay(failures: int) -> int:
-    """Seconds a link refuses password tries after `failures` wrong ones: 1, 2, 4 … 300."""
-    return min(1 << max(failures - 1, 0), 300)
+    """How long (milliseconds) a link refuses a visitor's password tries after `failures` wrong
+    ones: 1, 2, 4 … 300 seconds."""
+    return min(1 << max(failures - 1, 0), 300) * SECOND

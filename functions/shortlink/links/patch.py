@@ -10,7 +10,6 @@ from ..errors import InvalidInput
 from ..settings import Settings
 from . import rules
 from .access import Caller
-from .create import timestamp
 from .identity import LinkId
 from .model import GIVEN, Link
 from .store import Fold, LinkStore
@@ -19,13 +18,13 @@ from .store import Fold, LinkStore
 EXPIRY_INPUTS = ("validity", "expires_at")
 
 
-def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now: float) -> tuple[dict[str, Any], list[str]]:
+def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now: int) -> tuple[dict[str, Any], list[str]]:
     """(attributes to set, attributes to remove) for the given fields; 422 for any bad one."""
     if not changes:
         raise InvalidInput.single("body", "name at least one field to change")
     checks = rules.Checks()
     changes = rules.readable(checks, changes)
-    context = rules.Context(settings, int(now), link_id)
+    context = rules.Context(settings, now, link_id)
     declared = {name: (attr, spec) for attr, name, spec in GIVEN}
     sets: dict[str, Any] = {}
     removes: list[str] = []
@@ -53,12 +52,12 @@ def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now
             removes.append("expires_at")  # validity "permanent"
     rules.window(checks, sets.get("valid_since"), sets.get("expires_at"))
     checks.raise_any()
-    sets["updated_at"] = timestamp(now)
+    sets["updated_at"] = now
     return sets, [r for r in dict.fromkeys(removes) if r not in sets]
 
 
 def patch_link(store: LinkStore, settings: Settings, link_id: LinkId, caller: Caller, changes: dict[str, Any],
-               now: float, tally_of: Callable[[Link], int] | None = None) -> Link:
+               now: int, tally_of: Callable[[Link], int] | None = None) -> Link:
     """Apply the changes. A visit limit set on a link also makes the visits its counters counted
     so far (`tally_of`) count against it: they join the item's visits in the same write (visits
     of the last seconds, not yet tallied, may not)."""

@@ -114,7 +114,7 @@ def alias(value: str) -> str:
 
 
 def expiry(validity: str | None, expires_at: str | None, now: int) -> int | None:
-    """Epoch seconds or None (permanent) from exactly one of validity / expires_at."""
+    """The expiry (a moment) or None (permanent) from exactly one of validity / expires_at."""
     if validity is not None and expires_at is not None:
         raise InvalidInput.single("expires_at", "give either validity or expires_at, not both")
     if expires_at is not None:

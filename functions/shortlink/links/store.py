@@ -1,61 +1,89 @@
-"""The links table: every write is conditional; every read checks expiry (the callers' rules)."""
+"""The links table: every write is conditional; every read checks expiry (the callers' rules).
+
+Times cross this edge converted (links/model.py, Stored): the core's milliseconds become whole
+epoch seconds for expires_at and valid_since (DynamoDB's TTL and the conditions compare those)
+and ISO text for created_at and updated_at.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 
-from ..dynamodb import ConditionFailed, call, plain, query_all, typed
+from ..clock import from_seconds, to_seconds
+from ..dynamodb import (
+    ConditionFailed,
+    Expression,
+    Item,
+    Update,
+    client,
+    either,
+    every,
+    faults,
+    keys,
+    plain,
+    query_all,
+    resume,
+    typed,
+)
 from ..errors import AliasTaken, LinkNotFound, StoreUnavailable
 from .access import Caller
 from .counters import COUNTER_IDLE
 from .expiry import expiry_slot
 from .identity import LinkId
-from .model import Link
+from .model import STORED, Link
 
 _ATTRIBUTES = tuple(f.name for f in dataclasses.fields(Link))
+EXPIRY_SLOT = "expiry_slot"  # key of the by_expiry index (links/expiry.py)
+GUARD_PREFIX = "guard:"  # + a visitor's key: that visitor's password back-off on this link (links/guards.py)
+EXPIRED_NOTICE = "expired_notice"  # the expires_at the sweep announced (stored, in epoch seconds)
 
 
-def to_item(link: Link) -> dict[str, Any]:
+def stored_value(attribute: str, value: Any) -> Any:
+    """An attribute's value as the item keeps it."""
+    conversion = STORED.get(attribute)
+    return value if conversion is None or value is None else conversion.put(value)
+
+
+def to_item(link: Link) -> Item:
     """The stored item: every attribute of the model, by the same name, plus the key."""
-    values = {name: getattr(link, name) for name in _ATTRIBUTES}
+    values = {name: stored_value(name, getattr(link, name)) for name in _ATTRIBUTES}
     if link.expires_at is not None:
         values[EXPIRY_SLOT] = expiry_slot(link.id, link.expires_at)
     # Absent rather than NULL or empty: a GSI key or the TTL attribute must not exist at all.
     return {"link_id": typed(link.id.key), **{k: typed(v) for k, v in values.items() if v not in (None, [], {})}}
 
 
-def from_item(item: dict[str, Any]) -> Link:
+def from_item(item: Item) -> Link:
     data = plain(item)
-    return Link(**{name: data[name] for name in _ATTRIBUTES if name in data})
+    return Link(**{name: (STORED[name].got(data[name]) if name in STORED else data[name]) for name in _ATTRIBUTES if name in data})
 
 
-GUARD_PREFIX = "guard:"
-EXPIRY_SLOT = "expiry_slot"  # key of the by_expiry index (links/expiry.py)
-EXPIRED_NOTICE = "expired_notice"  # the expires_at the sweep announced
+def _key(link_id: LinkId) -> Item:
+    return keys(("link_id", link_id.key))
 
 
-@dataclass(frozen=True)
-class Guard:
-    """One visitor's password back-off on one link: wrong guesses so far, and when the next may
-    come (epoch milliseconds)."""
-
-    n: int
-    at: int
+def live_condition(expression: Expression, now: int) -> str:
+    """The link exists and has not expired (its expiry is compared in the seconds it is stored in)."""
+    return every(expression.exists("link_id"),
+                 either(expression.absent("expires_at"), expression.compare("expires_at", ">", to_seconds(now))))
 
 
-@dataclass(frozen=True)
-class Fold:
-    """A link's counters' tally (visits counted on them in this life) and the part of it already
-    in the item's visits (tally_base)."""
-
-    tally: int
-    base: int
+def guard_attribute(visitor: str) -> str:
+    return GUARD_PREFIX + visitor
 
 
-@dataclass(frozen=True)
+def visit_condition(expression: Expression, now: int) -> str:
+    """Every rule a visit must pass, checked by DynamoDB in the same request that counts it."""
+    seconds = to_seconds(now)
+    return every(live_condition(expression, now),
+                 either(expression.absent("valid_since"), expression.compare("valid_since", "<=", seconds)),
+                 either(expression.absent("disabled"), expression.compare("disabled", "<>", True)),
+                 either(expression.absent("max_visits"), f"{expression.name('visits')} < {expression.name('max_visits')}"))
+
+
+@dataclasses.dataclass(frozen=True)
 class Unlock:
     """A password checked right for a visitor: the hash the visit's condition compares."""
 
@@ -63,12 +91,12 @@ class Unlock:
     visitor: str
 
 
-def guard_attribute(visitor: str) -> str:
-    return GUARD_PREFIX + visitor
+class VisitRefused(Exception):
+    """The link exists but one of its rules refused this visit; `link` says which."""
 
-
-def _key(link_id: LinkId) -> dict[str, Any]:
-    return {"link_id": {"S": link_id.key}}
+    def __init__(self, link: Link) -> None:
+        super().__init__(str(link.id))
+        self.link = link
 
 
 class LinkStore:
@@ -87,15 +115,12 @@ class LinkStore:
         another live link holds the code, StoreUnavailable when nothing is known to be stored.
         """
         assert link.create_token, "a new link carries its request's token"
+        expression = Expression()
+        taken = either(expression.absent("link_id"), expression.compare("expires_at", "<=", to_seconds(now)))
         try:
-            call(
-                "put_item",
-                TableName=self.table,
-                Item=to_item(link),
-                ConditionExpression="attribute_not_exists(link_id) OR expires_at <= :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            with faults("PutItem"):
+                client().put_item(TableName=self.table, Item=to_item(link), ConditionExpression=taken,
+                                  ReturnValuesOnConditionCheckFailure="ALL_OLD", **expression.placeholders())
         except ConditionFailed as failed:
             if not (failed.old_item and plain(failed.old_item).get("create_token") == link.create_token):
                 raise AliasTaken(f"'{link.code}' is already in use on {link.domain}") from None
@@ -105,73 +130,16 @@ class LinkStore:
                     return  # it landed; only the answers were lost
             raise
 
-    def visit(self, link_id: LinkId, now: int, facts: dict[str, Any], *, count: bool = True,
-              password: Unlock | None = None) -> Link:
-        """Record one visit (last_visit, and visits or, for a bot, bot_visits) and return the
-        link, in one conditional UpdateItem. The stream carries last_visit to statistics.
-
-        The condition holds every rule of the link (exists, not expired, valid since,
-        not disabled, visit limit, password). When it fails DynamoDB hands back the
-        old item, from which the caller tells why (VisitRefused) - still one request.
-        With `password` (a checked, right one) the visitor's back-off is forgiven and the
-        guess given back to the link's count.
-        """
-        # Bots are numbered apart, so that the statistics can tell a replayed bot visit too.
-        update = "SET last_visit = :facts ADD " + ("visits" if count else "bot_visits") + " :one"
-        values = {":facts": typed(facts), ":now": {"N": str(now)}, ":true": {"BOOL": True}, ":one": {"N": "1"}}
-        names: dict[str, str] = {}
-        condition = VISIT_CONDITION
-        if password is None:
-            condition += " AND attribute_not_exists(password_hash)"
-        else:
-            condition += " AND password_hash = :pw"
-            values[":pw"] = {"S": password.password_hash}
-            update += ", guess_count :minus REMOVE #guard"
-            values[":minus"] = {"N": "-1"}
-            names["#guard"] = guard_attribute(password.visitor)
-        try:
-            answer = call(
-                "update_item",
-                TableName=self.table,
-                Key=_key(link_id),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **({"ExpressionAttributeNames": names} if names else {}),
-            )
-        except ConditionFailed as failed:
-            if failed.old_item:
-                raise VisitRefused(from_item(failed.old_item)) from None
-            raise LinkNotFound(f"no link {link_id}") from None
-        return from_item(answer["Attributes"])
-
-    def count_visit(self, link: Link, counter: int, now: int, facts: dict[str, Any], *, count: bool = True) -> None:
-        """Record one visit of a link without rules to check (links/counters.py) on one of its
-        visit counters: one unconditional UpdateItem, never on the link's own item. The counter
-        carries the link's life (created_at) and expiry for the statistics, and lives on
-        COUNTER_IDLE after its last visit."""
-        values = {":facts": typed(facts), ":created": {"S": link.created_at}, ":now": {"N": str(now)},
-                  ":idle": {"N": str(now + COUNTER_IDLE)}, ":one": {"N": "1"}}
-        update = "SET last_visit = :facts, created_at = :created, born = if_not_exists(born, :now), expires_at = :idle"
-        if link.expires_at is not None:
-            update += ", link_expires_at = :link_expires"
-            values[":link_expires"] = {"N": str(link.expires_at)}
-        call("update_item", TableName=self.table, Key={"link_id": {"S": link.id.counter_key(counter)}},
-             UpdateExpression=update + " ADD " + ("visits" if count else "bot_visits") + " :one",
-             ExpressionAttributeValues=values)
-
-    def _item(self, link_id: LinkId, consistent: bool = True) -> dict[str, Any]:
-        answer = call("get_item", TableName=self.table, Key=_key(link_id), ConsistentRead=consistent)
+    def item(self, link_id: LinkId, consistent: bool = True) -> Item:
+        with faults("GetItem"):
+            answer = client().get_item(TableName=self.table, Key=_key(link_id), ConsistentRead=consistent)
         if "Item" not in answer:
             raise LinkNotFound(f"no link {link_id}")
-        item: dict[str, Any] = answer["Item"]
-        return item
+        return answer["Item"]
 
     def get(self, link_id: LinkId) -> Link:
         """The stored link, whatever its state (one strongly consistent GetItem)."""
-        return from_item(self._item(link_id))
+        return from_item(self.item(link_id))
 
     def read_copy(self, link_id: LinkId) -> Link:
         """The link for a redirect's copy (links/cache.py): an eventually consistent GetItem (half
@@ -179,54 +147,9 @@ class LinkStore:
         strongly consistent one only when that finds nothing, so a link made a moment ago is
         never a false 404."""
         try:
-            return from_item(self._item(link_id, consistent=False))
+            return from_item(self.item(link_id, consistent=False))
         except LinkNotFound:
             return self.get(link_id)
-
-    def get_with_guards(self, link_id: LinkId) -> tuple[Link, dict[str, Guard]]:
-        """The stored link and its visitors' password back-offs (one strongly consistent GetItem)."""
-        item = self._item(link_id)
-        guards = {name[len(GUARD_PREFIX):]: Guard(**plain(value["M"])) for name, value in item.items()
-                  if name.startswith(GUARD_PREFIX) and "M" in value}
-        return from_item(item), guards
-
-    def claim_guess(self, link: Link, visitor: str, guard: Guard | None, now: int, *, retry_at: int,
-                    ceiling: int, forget: list[str]) -> bool:
-        """Take the right to check one password guess, atomically: only while the visitor's back-off
-        is what was read (so of parallel guesses one wins) and the link's guesses this minute are
-        under `ceiling`. Sets the visitor's next back-off before the guess is checked, and removes
-        the `forget` visitors' old back-offs. False when someone else claimed first."""
-        window = now // 60
-        names = {"#guard": guard_attribute(visitor), **{f"#f{i}": guard_attribute(v) for i, v in enumerate(forget)}}
-        values: dict[str, Any] = {":pw": {"S": link.password_hash or ""}, ":window": {"N": str(window)},
-                                  ":one": {"N": "1"}, ":guard": typed({"n": (guard.n if guard else 0) + 1, "at": retry_at})}
-        if link.guess_window == window:
-            update = "SET #guard = :guard ADD guess_count :one"
-            condition = "guess_window = :window AND guess_count < :ceiling"
-            values[":ceiling"] = {"N": str(ceiling)}
-        else:
-            update = "SET #guard = :guard, guess_window = :window, guess_count = :one"
-            condition = "(attribute_not_exists(guess_window) OR guess_window < :window)"
-        if guard is None:
-            condition += " AND attribute_not_exists(#guard)"
-        else:
-            condition += " AND #guard.n = :n"
-            values[":n"] = {"N": str(guard.n)}
-        if forget:
-            update += " REMOVE " + ", ".join(f"#f{i}" for i in range(len(forget)))
-        try:
-            call(
-                "update_item",
-                TableName=self.table,
-                Key=_key(link.id),
-                UpdateExpression=update,
-                ConditionExpression="password_hash = :pw AND " + condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ConditionFailed:
-            return False
-        return True
 
     def get_owned(self, link_id: LinkId, caller: Caller) -> Link:
         link = self.get(link_id)
@@ -234,34 +157,34 @@ class LinkStore:
             raise LinkNotFound(f"no link {link_id}")  # another owner's link does not exist for you
         return link
 
+    def update(self, link_id: LinkId, update: Update, condition: str, *, old_on_failure: bool = False) -> Link:
+        """One conditional UpdateItem of a link's item; the link as it is after it."""
+        with faults("UpdateItem"):
+            answer = client().update_item(
+                TableName=self.table, Key=_key(link_id), UpdateExpression=update.text(), ConditionExpression=condition,
+                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD" if old_on_failure else "NONE",
+                **update.expression.placeholders())
+        return from_item(answer["Attributes"])
+
     def list_all(self, limit: int, start: dict[str, str] | None) -> tuple[list[Link], dict[str, str] | None]:
         """One page of every link, in the table's order (operators): a Scan, so it reads the
         whole table page by page; there is no index of all links to keep hot."""
-        kwargs: dict[str, Any] = {"ExclusiveStartKey": {"link_id": {"S": start["link_id"]}}} if start else {}
-        # Visit counters share the table; they have no code.
-        answer = call("scan", TableName=self.table, Limit=limit, FilterExpression="attribute_exists(code)", **kwargs)
+        expression = Expression()
+        with faults("Scan"):  # visit counters share the table; they have no code
+            answer = client().scan(TableName=self.table, Limit=limit, FilterExpression=expression.exists("code"),
+                                   **resume(_key(LinkId.from_key(start["link_id"])) if start else None), **expression.placeholders())
         last = answer.get("LastEvaluatedKey")
         next_start = {"link_id": last["link_id"]["S"], "created_at": ""} if last else None
         return [from_item(item) for item in answer.get("Items", [])], next_start
 
     def list_owned(self, owner: str, limit: int, start: dict[str, str] | None) -> tuple[list[Link], dict[str, str] | None]:
         """One page of the owner's links, newest first, from the by_owner index."""
-        kwargs: dict[str, Any] = {}
-        if start:
-            kwargs["ExclusiveStartKey"] = {
-                "link_id": {"S": start["link_id"]}, "created_at": {"S": start["created_at"]}, "owner": {"S": owner},
-            }
-        answer = call(
-            "query",
-            TableName=self.table,
-            IndexName="by_owner",
-            KeyConditionExpression="#owner = :owner",
-            ExpressionAttributeNames={"#owner": "owner"},
-            ExpressionAttributeValues={":owner": {"S": owner}},
-            ScanIndexForward=False,
-            Limit=limit,
-            **kwargs,
-        )
+        expression = Expression()
+        position = keys(("link_id", start["link_id"]), ("created_at", start["created_at"]), ("owner", owner)) if start else None
+        with faults("Query"):
+            answer = client().query(TableName=self.table, IndexName="by_owner", ScanIndexForward=False, Limit=limit,
+                                    KeyConditionExpression=expression.compare("owner", "=", owner), **resume(position),
+                                    **expression.placeholders())
         last = answer.get("LastEvaluatedKey")
         next_start = {"link_id": last["link_id"]["S"], "created_at": last["created_at"]["S"]} if last else None
         return [from_item(item) for item in answer.get("Items", [])], next_start
@@ -276,100 +199,114 @@ class LinkStore:
             sets = {**sets, EXPIRY_SLOT: expiry_slot(link_id, sets["expires_at"])}
         if "expires_at" in removes:
             removes = [*removes, EXPIRY_SLOT]
-        condition, names, values = _may_change(caller)
-        parts = []
-        for i, (name, value) in enumerate(sets.items()):
-            names[f"#s{i}"], values[f":s{i}"] = name, typed(value)
-            parts.append(f"#s{i} = :s{i}")
+        expression = Expression()
+        condition = _may_change(expression, caller)
+        update = Update(expression)
+        for name, value in sets.items():
+            update.set(name, stored_value(name, value))
         if fold is not None and fold.tally > fold.base:
-            parts.append("tally_base = :tally, visits = if_not_exists(visits, :zero) + :folded")
-            values.update({":tally": {"N": str(fold.tally)}, ":zero": {"N": "0"}, ":folded": {"N": str(fold.tally - fold.base)}})
+            update.set("tally_base", fold.tally)
+            update.set_to("visits", f"{update.if_absent('visits', 0)} + {expression.value(fold.tally - fold.base)}")
             # Two PATCHes folding at once would both add: the second finds the base moved.
-            condition += " AND (attribute_not_exists(tally_base) OR tally_base = :base)"
-            values[":base"] = {"N": str(fold.base)}
-        expression = "SET " + ", ".join(parts)
-        if removes:
-            names.update({f"#r{i}": name for i, name in enumerate(removes)})
-            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+            condition = every(condition, either(expression.absent("tally_base"), expression.compare("tally_base", "=", fold.base)))
+        update.remove(*removes)
         try:
-            answer = call(
-                "update_item",
-                TableName=self.table,
-                Key=_key(link_id),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
+            return self.update(link_id, update, condition, old_on_failure=True)
         except ConditionFailed as failed:
             old = from_item(failed.old_item) if failed.old_item else None
             if fold is not None and old is not None and caller.may_see(old):
                 raise StoreUnavailable(f"{link_id} changed while its visits were being folded; retry") from None
             raise LinkNotFound(f"no link {link_id}") from None
-        return from_item(answer["Attributes"])
 
     def delete_owned(self, link_id: LinkId, caller: Caller) -> None:
-        condition, names, values = _may_change(caller)
+        expression = Expression()
+        condition = _may_change(expression, caller)
         try:
-            call(
-                "delete_item",
-                TableName=self.table,
-                Key=_key(link_id),
-                ConditionExpression=condition,
-                **({"ExpressionAttributeNames": names, "ExpressionAttributeValues": values} if values else {}),
-            )
+            with faults("DeleteItem"):
+                client().delete_item(TableName=self.table, Key=_key(link_id), ConditionExpression=condition,
+                                     **expression.placeholders())
         except ConditionFailed:
             raise LinkNotFound(f"no link {link_id}") from None
 
+    def visit(self, link_id: LinkId, now: int, facts: dict[str, Any], *, count: bool = True,
+              password: Unlock | None = None) -> Link:
+        """Record one visit (last_visit, and visits or, for a bot, bot_visits) and return the link,
+        in one conditional UpdateItem. The stream carries last_visit to statistics.
+
+        The condition holds every rule of the link (exists, not expired, valid since, not
+        disabled, visit limit, password). When it fails DynamoDB hands back the old item, from
+        which the caller tells why (VisitRefused) - still one request. With `password` (a
+        checked, right one) the visitor's back-off is forgiven and the guess given back.
+        """
+        expression = Expression()
+        # Bots are numbered apart, so that the statistics can tell a replayed bot visit too.
+        update = Update(expression).set("last_visit", facts).add("visits" if count else "bot_visits", 1)
+        condition = visit_condition(expression, now)
+        if password is None:
+            condition = every(condition, expression.absent("password_hash"))
+        else:
+            condition = every(condition, expression.compare("password_hash", "=", password.password_hash))
+            update.add("guess_count", -1).remove(guard_attribute(password.visitor))
+        try:
+            return self.update(link_id, update, condition, old_on_failure=True)
+        except ConditionFailed as failed:
+            if failed.old_item:
+                raise VisitRefused(from_item(failed.old_item)) from None
+            raise LinkNotFound(f"no link {link_id}") from None
+
+    def count_visit(self, link: Link, counter: int, now: int, facts: dict[str, Any], *, count: bool = True) -> None:
+        """Record one visit of a link without rules to check (links/counters.py) on one of its
+        visit counters: one unconditional UpdateItem, never on the link's own item. The counter
+        carries the link's life (created_at) and expiry for the statistics, and lives on
+        COUNTER_IDLE after its last visit."""
+        expression = Expression()
+        update = (Update(expression).set("last_visit", facts).set("created_at", stored_value("created_at", link.created_at))
+                  .set("expires_at", to_seconds(now + COUNTER_IDLE)))
+        update.set_to("born", update.if_absent("born", to_seconds(now)))
+        if link.expires_at is not None:
+            update.set("link_expires_at", to_seconds(link.expires_at))
+        update.add("visits" if count else "bot_visits", 1)
+        with faults("UpdateItem"):
+            client().update_item(TableName=self.table, Key=keys(("link_id", link.id.counter_key(counter))),
+                                 UpdateExpression=update.text(), **expression.placeholders())
+
     def due(self, slot: str, now: int) -> list[tuple[LinkId, int]]:
         """Links in one by_expiry slot whose expiry has come, with their expires_at."""
-        items = query_all(TableName=self.table, IndexName="by_expiry",
-                          KeyConditionExpression="expiry_slot = :slot AND expires_at <= :now",
-                          ExpressionAttributeValues={":slot": {"S": slot}, ":now": {"N": str(now)}})
-        return [(LinkId.from_key(item["link_id"]["S"]), int(item["expires_at"]["N"])) for item in items]
+        expression = Expression()
+        found = query_all(TableName=self.table, IndexName="by_expiry",
+                          KeyConditionExpression=every(expression.compare(EXPIRY_SLOT, "=", slot),
+                                                       expression.compare("expires_at", "<=", to_seconds(now))),
+                          **expression.placeholders())
+        return [(LinkId.from_key(item["link_id"]["S"]), from_seconds(int(item["expires_at"]["N"]))) for item in found]
 
     def mark_expired(self, link_id: LinkId, expires_at: int, now: int) -> bool:
         """Note that the link's expiry was announced and take it out of the index, if its
         expiry is still the one the index showed (a PATCH may have moved it)."""
+        expression = Expression()
+        update = Update(expression).set(EXPIRED_NOTICE, to_seconds(expires_at)).remove(EXPIRY_SLOT)
+        condition = every(expression.compare("expires_at", "=", to_seconds(expires_at)),
+                          expression.compare("expires_at", "<=", to_seconds(now)), expression.exists(EXPIRY_SLOT))
         try:
-            call(
-                "update_item",
-                TableName=self.table,
-                Key=_key(link_id),
-                UpdateExpression=f"SET {EXPIRED_NOTICE} = :exp REMOVE {EXPIRY_SLOT}",
-                ConditionExpression=f"expires_at = :exp AND expires_at <= :now AND attribute_exists({EXPIRY_SLOT})",
-                ExpressionAttributeValues={":exp": {"N": str(expires_at)}, ":now": {"N": str(now)}},
-            )
+            with faults("UpdateItem"):
+                client().update_item(TableName=self.table, Key=_key(link_id), UpdateExpression=update.text(),
+                                     ConditionExpression=condition, **expression.placeholders())
         except ConditionFailed:
             return False
         return True
 
 
-def _may_change(caller: Caller) -> tuple[str, dict[str, str], dict[str, Any]]:
+@dataclasses.dataclass(frozen=True)
+class Fold:
+    """A link's counters' tally (visits counted on them in this life) and the part of it already
+    in the item's visits (tally_base)."""
+
+    tally: int
+    base: int
+
+
+def _may_change(expression: Expression, caller: Caller) -> str:
     """The condition of a caller's PATCH or DELETE: the link exists and, unless the caller is an
     operator, belongs to it."""
     if caller.admin:
-        return "attribute_exists(link_id)", {}, {}
-    return "attribute_exists(link_id) AND #owner = :owner", {"#owner": "owner"}, {":owner": {"S": caller.key_id}}
-
-
-class VisitRefused(Exception):
-    """The link exists but one of its rules refused this visit; `link` says which."""
-
-    def __init__(self, link: Link) -> None:
-        super().__init__(str(link.id))
-        self.link = link
-
-
-# Every rule a visit must pass, checked by DynamoDB in the same request that counts it.
-VISIT_CONDITION = (
-    "attribute_exists(link_id)"
-    " AND (attribute_not_exists(expires_at) OR expires_at > :now)"
-    " AND (attribute_not_exists(valid_since) OR valid_since <= :now)"
-    " AND (attribute_not_exists(disabled) OR disabled <> :true)"
-    " AND (attribute_not_exists(max_visits) OR visits < max_visits)"
-)
-
-
+        return expression.exists("link_id")
+    return every(expression.exists("link_id"), expression.compare("owner", "=", caller.key_id))

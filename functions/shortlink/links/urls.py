@@ -61,29 +61,39 @@ def address_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
-_THIS_MACHINE = (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1"))
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The addresses a list entry names: a network (10.0.0.0/8, fd00::/8), an address in any
+    spelling (::1 or [::1], 2130706433), or none (a host name)."""
+    if "/" in entry:
+        try:
+            return ipaddress.ip_network(entry.strip("[]"), strict=False)
+        except ValueError:
+            return None
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(entry.strip("[]"))
+    except ValueError:
+        address = address_of(entry)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return ipaddress.ip_network(address) if address is not None else None
 
 
-def _is_this_machine(host: str) -> bool:
-    """localhost, 127.0.0.1 or ::1 by any spelling: the names `make run` answers on."""
-    return address_of(host) in _THIS_MACHINE or host == "localhost" or host.endswith(".localhost")
-
-
-def host_matches(host: str, domains: tuple[str, ...]) -> bool:
-    """host is one of domains or a subdomain of one, comparing addresses however they are spelled."""
+def host_matches(host: str, entries: tuple[str, ...]) -> bool:
+    """host is one of the entries, a subdomain of one, the same address however either is
+    spelled, or an address in a network an entry names (127.0.0.0/8)."""
     address = address_of(host)
-    for domain in domains:
-        if host == domain or host.endswith("." + domain):
+    for entry in entries:
+        if host == entry or host.endswith("." + entry):
             return True
-        if address is not None and address == address_of(domain):
+        network = _network(entry) if address is not None else None
+        if network is not None and address is not None and address.version == network.version and address in network:
             return True
     return False
 
 
 def is_own_host(host: str, own_domains: tuple[str, ...]) -> bool:
-    """One of the service's own hosts; when one of them is this machine (`make run`), so are
-    localhost, 127.0.0.1 and ::1, since each reaches it."""
-    return host_matches(host, own_domains) or (_is_this_machine(host) and any(_is_this_machine(d) for d in own_domains))
+    """One of the service's own hosts (the short domains), however it is spelled."""
+    return host_matches(host, own_domains)
 
 
 def normalize_url(raw: str, own_domains: tuple[str, ...], blocked_hosts: tuple[str, ...]) -> str:

@@ -1,4 +1,4 @@
-"""stats/aggregate.py: hourly UTC rows folded into the viewer's time zone, by day or by hour."""
+"""stats/query.py and stats/report.py: hourly UTC rows folded into the viewer's time zone, by day or by hour."""
 
 from __future__ import annotations
 
@@ -6,18 +6,20 @@ from typing import Any
 
 import pytest
 
+from shortlink.clock import hour_of, parse_stamp
 from shortlink.errors import InvalidInput
-from shortlink.stats.aggregate import hour_of, report, report_table, stats_range
+from shortlink.stats.query import stats_range
+from shortlink.stats.report import report, report_table
 from support import new_link
 
 # 2026-11-25T23:30:00Z: already 2026-11-26 07:30 in Shanghai, still 2026-11-25 18:30 in New York.
-LATE = 1795649400
+LATE = 1_795_649_400_000
 ROWS: dict[str, dict[str, Any]] = {
     "2026-11-25T10": {"total": 3, "platform:ios": 3, "country:CN": 2, "country:(unknown)": 1, "visitors": {"a", "b"},
                       "bots": 1, "bot:Googlebot": 1},
     "2026-11-25T23": {"total": 2, "platform:android": 2, "app:wechat": 1, "country:CN": 2, "visitors": {"b", "c"}},
 }
-LINK = new_link(created_at="2026-11-20T00:00:00.000Z")
+LINK = new_link(created_at=parse_stamp("2026-11-20T00:00:00.000Z"))
 
 
 def _report(tz: str, granularity: str = "day", start: str = "2026-11-24", end: str = "2026-11-27", *,

@@ -1,0 +1,125 @@
+"""Reading the links table's stream: which records are visits, and of which link, life and hour.
+
+A stream record whose last_visit changed is one visit: the redirect's UpdateItem of the link's
+own item or of one of its visit counters (links/counters.py). Each visit carries its number on
+the item that counted it (the link's visits or bot_visits; a counter's ticket; stream records of
+one item arrive in order), so the rows can recognise a visit they already added. Visits are
+grouped per (link life, UTC hour), and a counter's people visits also per life (its tally).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..clock import from_seconds, hour_of, parse_stamp
+from ..dynamodb import is_ttl_removal, plain
+from ..links.counters import ticket
+from ..links.identity import LinkId
+from .agents import Agent, describe
+from .store import LIFE_ROW
+
+DIRECT = "(direct)"  # no Referer header
+UNKNOWN_COUNTRY = "(unknown)"  # no CloudFront-Viewer-Country (no CloudFront in front of the stack)
+
+
+@dataclass(frozen=True)
+class Visit:
+    number: int  # the counting item's visit count after this visit (bot_visits for a bot), or a counter's ticket
+    at: int  # when (a moment)
+    bot: bool
+    platform: str
+    app: str | None
+    referrer: str
+    country: str
+    agent: Agent
+    visitor: str | None  # the redirect's keyed hash of address and User-Agent
+    source: str = ""  # which item counted it: "" the link's own, "#3" its counter 3
+
+
+@dataclass
+class HourVisits:
+    """The visits of one link life in one UTC hour (or, with hour LIFE_ROW, the life's visits
+    counted on its counters) within a stream batch."""
+
+    life: str
+    hour: str
+    expires_at: int | None  # the link's expiry (a moment), which the row's retention follows
+    link_key: str = ""
+    visits: list[Visit] = field(default_factory=list)
+    sequence_numbers: list[str] = field(default_factory=list)
+
+    def after(self, upto: Mapping[str, int], bots_upto: Mapping[str, int]) -> list[Visit]:
+        """The visits a row has not added yet, given the highest numbers it has (people and bots
+        are numbered apart)."""
+        return [v for v in self.visits if v.number > (bots_upto if v.bot else upto).get(v.source, 0)]
+
+
+class BadRecord(Exception):
+    """A stream record this function cannot read; reported so it ends in the failure queue."""
+
+    def __init__(self, sequence_number: str, reason: str) -> None:
+        super().__init__(reason)
+        self.sequence_number = sequence_number
+
+
+@dataclass
+class Batch:
+    hours: dict[tuple[str, str], HourVisits] = field(default_factory=dict)
+    lives: dict[str, HourVisits] = field(default_factory=dict)  # by life: people visits counted on counters
+    bots: int = 0
+    expired_removals: int = 0
+    bad: list[BadRecord] = field(default_factory=list)
+
+    def groups(self) -> list[HourVisits]:
+        return [*self.hours.values(), *self.lives.values()]
+
+
+def _image(record: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return plain(record["dynamodb"].get(name) or {})
+
+
+def _visit(facts: Mapping[str, Any], number: int, source: str) -> Visit:
+    return Visit(number, from_seconds(int(facts["at"])), bool(facts.get("bot")),
+                 str(facts.get("platform", "other")), str(facts["app"]) if facts.get("app") else None,
+                 str(facts.get("referrer", DIRECT)), str(facts.get("country", UNKNOWN_COUNTRY)),
+                 describe(str(facts["ua"]) if facts.get("ua") else None),
+                 str(facts["visitor"]) if facts.get("visitor") else None, source)
+
+
+def read_batch(records: Iterable[Mapping[str, Any]]) -> Batch:
+    """Sort a stream batch into counted visits per (link life, UTC hour), bot hits and TTL removals."""
+    batch = Batch()
+    for record in records:
+        sequence = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
+        try:
+            if is_ttl_removal(record):
+                if not LinkId.of_counter(record["dynamodb"].get("Keys", {}).get("link_id", {}).get("S", "")):
+                    batch.expired_removals += 1
+                continue
+            if record.get("eventName") not in ("INSERT", "MODIFY"):
+                continue  # a counter's first visit is its INSERT
+            new, old = _image(record, "NewImage"), _image(record, "OldImage")
+            facts = new.get("last_visit")
+            if not facts or facts == old.get("last_visit"):
+                continue  # a change that is not a visit (PATCH, password back-off)
+            bot = bool(facts.get("bot"))
+            batch.bots += bot
+            count = int(new.get("bot_visits" if bot else "visits", 0))
+            counter = LinkId.of_counter(new["link_id"])
+            if counter is None:
+                link_id, visit, expires_at = LinkId.from_key(new["link_id"]), _visit(facts, count, ""), new.get("expires_at")
+            else:
+                link_id, visit, expires_at = counter[0], _visit(facts, ticket(int(new["born"]), count), f"#{counter[1]}"), new.get("link_expires_at")
+            life = link_id.life(parse_stamp(new["created_at"]))
+            expires = from_seconds(int(expires_at)) if expires_at else None
+            groups = [batch.hours.setdefault((life, hour_of(visit.at)), HourVisits(life, hour_of(visit.at), expires, link_id.key))]
+            if counter is not None and not bot:
+                groups.append(batch.lives.setdefault(life, HourVisits(life, LIFE_ROW, expires, link_id.key)))
+            for group in groups:
+                group.visits.append(visit)
+                group.sequence_numbers.append(sequence)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            batch.bad.append(BadRecord(sequence, f"{type(exc).__name__}: {exc}"))
+    return batch
