@@ -162,6 +162,7 @@ def main() -> None:
 
     server = make_http_server(Gateway(template, set(api_keys), drained), port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops it even when started from a background job
     print(f"Short links API on http://127.0.0.1:{server.server_address[1]}/", flush=True)
     print(f"DynamoDB endpoint: {os.environ['DYNAMODB_ENDPOINT']}", flush=True)
     for key in api_keys:

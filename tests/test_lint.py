@@ -7,6 +7,7 @@ devserver."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,47 @@ def test_tests_wait_through_eventually_never_a_fixed_sleep() -> None:
                 for line in _sleeps(path)]
     assert sleeping == []
     assert _sleeps(ROOT / "tests" / "support.py"), "eventually() is where the tests wait"
+
+
+README = ROOT / "README.md"
+_NAMED_FILE = re.compile(r"^[\w.-]+\.(?:py|html|json|yaml|toml|txt|md|js|css)$|^[\w.-]+/$")
+
+
+def _layout() -> list[tuple[str, str]]:
+    """(path, description) of each line of README's map of the tree."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("## Where things are", 1)[1].split("```", 2)[1]
+    rows = []
+    for line in block.strip("\n").splitlines():
+        path, _, description = line.partition(" ")
+        rows.append((path, description))
+    return rows
+
+
+def test_every_path_the_readme_names_exists_and_every_room_of_the_core_is_named() -> None:
+    missing = []
+    for path, description in _layout():
+        if not (ROOT / path).exists():
+            missing.append(path)
+        folder = ROOT / path if path.endswith("/") else ROOT
+        for word in re.findall(r"[\w./-]+", description):
+            word = word.rstrip(",.;:")
+            if _NAMED_FILE.match(word) and not ((folder / word).exists() or (ROOT / word).exists()):
+                missing.append(f"{path} {word}")
+    assert missing == []
+    named = {path for path, _ in _layout()}
+    rooms = {f"functions/shortlink/{p.name}/" for p in CORE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert rooms <= named, rooms - named
+    modules = {p.name for p in CORE.glob("*.py") if p.name != "__init__.py"}
+    mentioned = " ".join(description for path, description in _layout() if path == "functions/shortlink/")
+    assert all(module in mentioned for module in modules), modules
+
+
+def test_the_readme_is_an_entrance_and_points_only_inside_the_project() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 300
+    assert "make run" in text and "make test" in text
+    for page in re.findall(r"\]\((docs/[\w.-]+\.md)", text):
+        assert (ROOT / page).exists(), page
+    for document in [README, *(ROOT / "docs").glob("*.md")]:
+        assert "../shared" not in document.read_text(encoding="utf-8"), document
