@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 REQS := requirements-dev.txt $(wildcard functions/*/requirements.txt)
 
-.PHONY: run test bench clean openapi invoke
+.PHONY: run test bench clean openapi invoke countries operator-key
 
 $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,7 @@ $(VENV)/.installed: $(REQS)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# axe-core for the accessibility check of the browser tests.
+# axe-core for the accessibility check of the browser tests; DB-IP Lite for the country table.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -48,3 +48,11 @@ invoke: $(VENV)/.installed
 
 openapi: $(VENV)/.installed
 	$(PY) scripts/openapi.py
+
+# The first (or another) operator's API key on a deployed stack (docs/deploy.md, step 3).
+operator-key: $(VENV)/.installed
+	@$(PY) scripts/operator_key.py --stack $(STACK) --region $(REGION)
+
+# StatsFunction's IP-to-country table from the DB-IP Lite package package.json pins (scripts/countries.py).
+countries: $(VENV)/.installed node_modules/.installed
+	$(PY) scripts/countries.py

@@ -5,7 +5,9 @@ million redirects those counts imply. Prints figures; passes or fails nothing.""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import math
 import os
 import signal
 import socket
@@ -42,7 +44,13 @@ PRICE_LAMBDA_REQUESTS_PER_MILLION = 0.20
 PRICE_LAMBDA_ARM_GB_SECOND = 0.0000133334
 PRICE_DYNAMODB_WRITE_PER_MILLION = 0.625
 PRICE_DYNAMODB_READ_PER_MILLION = 0.125
+PRICE_LOGS_INGESTED_PER_GB = 0.50
+LOG_EVENT_OVERHEAD = 26  # bytes CloudWatch Logs counts for every event beside its message
+PRICE_XRAY_TRACES_PER_MILLION = 5.00
+XRAY_SAMPLED = 0.05  # the default rule: 1 request a second and 5 % of the rest
 REDIRECT_MEMORY_GB = 0.5
+# PublicApi's access log line (template.yaml, AccessLogs=true in prod), with typical values.
+ACCESS_LOG_LINE = '{"id":"Xy12Ab3cdEFgAbc=","t":"1796515200123","r":"GET /{code}","s":"302","ms":"7"}'
 
 
 def _free_port() -> int:
@@ -94,6 +102,19 @@ def cold_start() -> dict[str, float]:
 
 
 # --- warm overhead and request counts ---------------------------------------------------
+
+class _Counting(io.TextIOBase):
+    """A stand-in for stdout that counts the bytes written (a function's log lines, as Lambda
+    would ship them to CloudWatch Logs) and keeps none."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode("utf-8"))
+        self.lines += text.count("\n")
+        return len(text)
 
 class MotoProcess:
     """moto's server in its own process, so timing the handler is not timing moto."""
@@ -148,8 +169,8 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
     sent = counting(client)
     code = "bench-" + uuid.uuid4().hex[:6]
     ctx = LambdaContext("bench", "bench")
-    devnull = open(os.devnull, "w")  # noqa: SIM115  (closed with the redirect below)
-    quiet = contextlib.redirect_stdout(devnull)  # the redirect's EMF lines are not figures either
+    logged = _Counting()  # what the handlers print: their log lines, counted, not shown
+    quiet = contextlib.redirect_stdout(logged)
     quiet.__enter__()
     sent.clear()
     made = create(event("POST", "/api/links", "/api/links", {"url": "https://example.com/b", "alias": code, "validity": "permanent"}, "k"), ctx)
@@ -229,16 +250,19 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
     for _ in range(20):  # warm all
         for run in handlers.values():
             run(follow, ctx)
+    redirect_log_bytes = 0
     for _ in range(WARM_REQUESTS):  # interleaved, so drift hits all equally
         for name, run in handlers.items():
+            before = logged.bytes
             t = time.perf_counter()
             run(follow, ctx)
             timings[name].append(time.perf_counter() - t)
+            if name == "redirect":
+                redirect_log_bytes += logged.bytes - before
     clock.use(time.time)
     quiet.__exit__(None, None, None)
-    devnull.close()
     return {
-        "timings": timings,
+        "timings": timings, "log_bytes_per_redirect": redirect_log_bytes / WARM_REQUESTS,
         "per_redirect": per_redirect, "per_first_redirect": per_first_redirect, "stats_ms_per_visit": stats_ms_per_visit,
         "per_create": per_create,
         "per_idempotent_create": per_idempotent_create,
@@ -485,7 +509,16 @@ def main() -> None:
     # instance keeps the link; a stream batch holds many of its visits) and 1,000 links at 10/s
     # (each instance reads each link again every few seconds; a batch holds about one visit per
     # link, so each visit costs its hour row and its life row a read and a write).
-    compute = REDIRECT_MEMORY_GB * max(p50r, 1.0) / 1000 * 1_000_000 * PRICE_LAMBDA_ARM_GB_SECOND  # billed per ms
+    # Lambda bills each invocation's duration rounded up to the next millisecond.
+    billed_ms = sum(math.ceil(t * 1000) for t in redirect_t) / len(redirect_t)
+    compute = REDIRECT_MEMORY_GB * billed_ms / 1000 * 1_000_000 * PRICE_LAMBDA_ARM_GB_SECOND
+    # CloudWatch Logs: what the redirect itself printed per plain redirect (measured above; its
+    # platform START/END/REPORT lines are filtered out: JSON logs, system level WARN) and, with
+    # AccessLogs on (prod), PublicApi's access log line. X-Ray: none with RedirectTracing PassThrough.
+    function_log_bytes = result["log_bytes_per_redirect"]
+    access_log_bytes = len(ACCESS_LOG_LINE) + LOG_EVENT_OVERHEAD
+    logs = (function_log_bytes + access_log_bytes) * 1e6 / 1e9 * PRICE_LOGS_INGESTED_PER_GB
+    xray_active = XRAY_SAMPLED * PRICE_XRAY_TRACES_PER_MILLION
     stats_compute = STATS_MEMORY_GB * result["stats_ms_per_visit"] / 1000 * 1_000_000 * PRICE_LAMBDA_ARM_GB_SECOND
     columns = {s.name: simulation[(16, i)][1] for i, s in enumerate(SCENARIOS) if s.max_visits is None}
 
@@ -493,7 +526,9 @@ def main() -> None:
         return {
             "API Gateway HTTP API requests": PRICE_API_GATEWAY_HTTP_PER_MILLION,
             "Lambda requests": PRICE_LAMBDA_REQUESTS_PER_MILLION,
-            "Lambda compute (512 MB arm64, measured p50)": compute,
+            f"Lambda compute (512 MB arm64, {billed_ms:.1f} ms billed)": compute,
+            f"CloudWatch Logs ({function_log_bytes:.0f} B logged + {access_log_bytes} B access log)": logs,
+            "X-Ray (RedirectTracing=PassThrough: no trace)": 0.0,
             "DynamoDB writes (a counter)": held["redirect write units"] * PRICE_DYNAMODB_WRITE_PER_MILLION / 1e6,
             "DynamoDB reads (the link, every few s)": held["redirect read units"] * PRICE_DYNAMODB_READ_PER_MILLION / 1e6,
             f"data out (about {ANSWER_BYTES} B an answer)": ANSWER_BYTES * 1e6 / 1e9 * PRICE_DATA_OUT_PER_GB,
@@ -518,6 +553,8 @@ def main() -> None:
     # Today's design, priced as the earlier figure was: the REST API and one conditional write per
     # redirect (two for a link made with a key: its by_owner index entry too); no statistics.
     today = PRICE_API_GATEWAY_REST_PER_MILLION + PRICE_LAMBDA_REQUESTS_PER_MILLION + compute + PRICE_DYNAMODB_WRITE_PER_MILLION
+    print(f"  with RedirectTracing=Active the redirect adds ${xray_active:.3f} (X-Ray's default sampling); with the text log"
+          f" format its START/END/REPORT lines (about 250 B) would add ${(250 + 3 * LOG_EVENT_OVERHEAD) * 1e6 / 1e9 * PRICE_LOGS_INGESTED_PER_GB:.3f}")
     print(f"  today's design, the redirect priced the same way (REST API, one conditional write): ${today:.3f}"
           f" (${today + PRICE_DYNAMODB_WRITE_PER_MILLION:.3f} for a link made with a key: its index entry too)")
 

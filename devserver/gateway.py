@@ -132,7 +132,7 @@ def build_event(route: Route, method: str, raw_path: str, header_pairs: list[tup
             "resourceId": "local",
             "resourcePath": route.path,
             "httpMethod": method,
-            "path": f"/{STAGE}{path}",
+            "path": path,  # on a custom domain: the path as asked, its mapping's base path included
             "stage": STAGE,
             "protocol": "HTTP/1.1",
             "domainName": lower.get("host", "127.0.0.1"),

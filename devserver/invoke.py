@@ -6,6 +6,9 @@ dependencies, linked from this virtualenv) and the Python runtime's own (boto3 a
 the environment the template gives it (Globals and its own variables; `--env-vars` in SAM's format
 overrides them). Its logs go to stderr, its answer as JSON to stdout; when it raises, the error
 as Lambda reports it (errorMessage, errorType, stackTrace) goes to stdout and the exit code is 1.
+The function's Timeout holds as on Lambda: a handler still running when it has passed is
+stopped, "Task timed out after N.00 seconds" is reported and the exit code is 1. Each
+invocation ends with Lambda's REPORT line (duration, billed duration, memory) on stderr.
 
 The store: DYNAMODB_ENDPOINT when set; else the embedded DynamoDB of a running `make run`
 (it leaves its endpoint in .devserver/endpoint); else a fresh embedded one for this invoke.
@@ -21,7 +24,9 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from importlib import metadata
 from pathlib import Path
@@ -59,19 +64,34 @@ class LambdaContext:
     def get_remaining_time_in_millis(self):
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
+def report(started):
+    duration = (time.monotonic() - started) * 1000
+    sys.stderr.write(f"REPORT RequestId: {spec['request_id']}\tDuration: {duration:.2f} ms\t"
+                     f"Billed Duration: {int(-(-duration // 1))} ms\tMemory Size: {spec['memory_mb']} MB\n")
+    sys.stderr.flush()
+
 event = json.load(sys.stdin)
+started = None
 try:
     handler = getattr(importlib.import_module(module_name), function_name)
-    answer = handler(event, LambdaContext())
+    context = LambdaContext()
+    started = time.monotonic()
+    with open(spec["started_file"], "w") as note:  # the parent's clock for the Timeout starts here, as Lambda's does
+        note.write(str(time.time()))
+    answer = handler(event, context)
 except Exception as error:
     answer = {"errorMessage": str(error), "errorType": type(error).__name__,
               "stackTrace": traceback.format_tb(error.__traceback__)}
     answer_out.write(json.dumps(answer) + "\n")
     answer_out.flush()
+    if started is not None:
+        report(started)
     sys.exit(1)
 answer_out.write(json.dumps(answer, default=str) + "\n")
 answer_out.flush()
+report(started)
 """
+INIT_LIMIT = 10.0  # Lambda's init phase (imports) may take at most 10 s
 
 
 def _top_level_names(distribution: metadata.Distribution) -> set[str]:
@@ -227,17 +247,49 @@ def invoke(function_name: str, event_text: str, overrides: dict[str, Any], templ
         endpoint, source = store_endpoint(template, stack, data_dir)
         print(f"invoke: {function.name} ({function.handler}), DynamoDB at {endpoint} ({source})", file=sys.stderr, flush=True)
         request_id = str(uuid.uuid4())
+        started_file = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "started"
         context = {"function_name": function.name, "memory_mb": function.memory_mb, "timeout_s": function.timeout_s,
-                   "request_id": request_id, "arn": f"arn:aws:lambda:us-east-1:000000000000:function:{function.name}"}
+                   "request_id": request_id, "arn": f"arn:aws:lambda:us-east-1:000000000000:function:{function.name}",
+                   "started_file": str(started_file)}
         inherited = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ", "SAM_CLI_TELEMETRY")}
         env = {**inherited, **LOCAL_CREDENTIALS, **environment(function, overrides), "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
                "AWS_LAMBDA_FUNCTION_NAME": function.name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "SHORTLINK_INVOKE_CONTEXT": json.dumps(context)}
-        run = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", RUNNER, function.handler, *paths],
-                             input=event_text, text=True, env=env, stdout=subprocess.PIPE, timeout=function.timeout_s + 60)
-    sys.stdout.write(run.stdout)
+        process = subprocess.Popen([sys.executable, "-I", "-S", "-B", "-c", RUNNER, function.handler, *paths],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        answer, timed_out = _run_within(process, event_text, started_file, function.timeout_s)
+    if timed_out:
+        message = f"Task timed out after {function.timeout_s:.2f} seconds"
+        print(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {request_id} {message}", file=sys.stderr, flush=True)
+        print(json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}), flush=True)
+        return 1
+    sys.stdout.write(answer)
     sys.stdout.flush()
-    return 0 if run.returncode == 0 else 1
+    return 0 if process.returncode == 0 else 1
+
+
+def _run_within(process: subprocess.Popen[str], event_text: str, started_file: Path, timeout_s: int) -> tuple[str, bool]:
+    """The function's answer, or that it ran past its Timeout, counted from the moment its handler
+    was called (the imports before are Lambda's init phase, limited apart): then it is killed."""
+    reader = ThreadPoolExecutor(max_workers=1)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(event_text)
+    process.stdin.close()
+    output = reader.submit(process.stdout.read)
+    launched = time.monotonic()
+    while process.poll() is None:
+        noted = started_file.read_text(encoding="utf-8").strip() if started_file.exists() else ""
+        # monotonic time of the handler's call: now, less how long ago (wall clock) it was noted
+        limit = launched + INIT_LIMIT + timeout_s if not noted else time.monotonic() - (time.time() - float(noted)) + timeout_s
+        if time.monotonic() >= limit:
+            process.kill()
+            process.wait()
+            reader.shutdown(wait=False)
+            return "", True
+        time.sleep(0.01)
+    answer = output.result()
+    reader.shutdown()
+    return answer, False
 
 
 def main(argv: list[str]) -> int:

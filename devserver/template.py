@@ -1,12 +1,16 @@
 """Reads template.yaml: routes, functions, their environment and the DynamoDB tables.
 
-The template is the only route table: nothing here lists a path of its own.
+The template is the only route table: nothing here lists a path of its own. The devserver plays
+a stack deployed with its custom domains (a certificate given): the domains' API mappings route
+a request to an API ("api" -> the REST API, its base path stripped; "(none)" -> PublicApi), and
+that API's routes (the REST API's function events, PublicApi's Route resources) to a function.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -17,6 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 LOCAL_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::Function")  # what the devserver runs
 LOCAL_SECRET = "local-secret"  # what a secret resolved at deploy time is locally, unless the shell sets it
+# Parameters the devserver plays as given: a stack with custom domains (their API mappings route).
+LOCAL_PARAMETERS = {"CertificateArn": "arn:aws:acm:local:000000000000:certificate/local"}
+PSEUDO = {"AWS::Region": "us-east-1", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "shortlink-local",
+          "AWS::AccountId": "000000000000", "AWS::Partition": "aws"}
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -48,10 +56,13 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str
+    path: str  # as the API declares it (the REST API's without the domain's "api" base path)
     function: str
     api_key_required: bool
     payload: str = "1.0"  # the event format: 1.0 from the REST API, 2.0 from the HTTP API (PublicApi)
+    api: str = ""  # the API's logical id
+    base_path: str = ""  # the mapping key a short domain reaches this API by ("api"; "" for "(none)")
+    taken: tuple[str, ...] = ()  # for the "(none)" API: the first path segments other mappings take
 
     @property
     def key(self) -> str:
@@ -63,10 +74,17 @@ class Route:
         return [s for s in self.path.split("/") if s]
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
-        """Path parameters when method and path fit this route, else None."""
+        """Path parameters when method and a request's path on a short domain fit this route
+        (its API's base path, if any, first), else None."""
         if method != self.method:
             return None
         parts = [s for s in path.split("/") if s]
+        if self.base_path:
+            if parts[:1] != [self.base_path]:
+                return None
+            parts = parts[1:]
+        elif parts and parts[0] in self.taken:
+            return None  # a mapping key sends these to another API, whatever this API's routes say
         if len(parts) != len(self.segments):
             return None
         params: dict[str, str] = {}
@@ -76,6 +94,11 @@ class Route:
             elif pattern != part:
                 return None
         return params
+
+    @property
+    def public_path(self) -> str:
+        """The path a client asks for on a short domain: /api/links for the REST API's /links."""
+        return f"/{self.base_path}{self.path}".rstrip("/") if self.base_path else self.path
 
     @property
     def specificity(self) -> tuple[int, int]:
@@ -116,8 +139,41 @@ class Template:
         self.doc = load_template(path)
         self.resources: dict[str, Any] = self.doc.get("Resources", {})
         self.parameters = {
-            name: _parameter_value(spec) for name, spec in self.doc.get("Parameters", {}).items()
+            name: LOCAL_PARAMETERS.get(name, _parameter_value(spec)) for name, spec in self.doc.get("Parameters", {}).items()
         }
+
+    def condition(self, name: str) -> bool:
+        """A condition of the template, evaluated with the parameters as the devserver plays them."""
+        return bool(self._evaluate(self.doc.get("Conditions", {})[name]))
+
+    def _evaluate(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if "Condition" in value:
+            return self.condition(value["Condition"])
+        if "Fn::Equals" in value:
+            left, right = (self._evaluate(self.resolve(v)) for v in value["Fn::Equals"])
+            return left == right
+        if "Fn::Not" in value:
+            return not self._evaluate(value["Fn::Not"][0])
+        if "Fn::And" in value:
+            return all(self._evaluate(v) for v in value["Fn::And"])
+        if "Fn::Or" in value:
+            return any(self._evaluate(v) for v in value["Fn::Or"])
+        return self.resolve(value)
+
+    def api_mappings(self) -> dict[str, str]:
+        """The short domains' API mappings: mapping key ("" for "(none)") -> the API's logical id,
+        from the ApiMapping resources of the Fn::ForEach that makes the domains."""
+        found: dict[str, str] = {}
+        for name, loop in self.resources.items():
+            if not name.startswith("Fn::ForEach::"):
+                continue
+            for resource in loop[2].values():
+                if resource.get("Type") == "AWS::ApiGatewayV2::ApiMapping":
+                    props = resource["Properties"]
+                    found[str(props.get("ApiMappingKey", ""))] = props["ApiId"]["Ref"]
+        return found
 
     def _of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         # Fn::ForEach entries (the custom domains) are lists; none is a type the devserver runs.
@@ -144,23 +200,33 @@ class Template:
         return found
 
     def routes(self) -> list[Route]:
-        """Every function's API routes, the REST API's and the HTTP API's: the devserver serves
-        both on one port, as a short domain does (its routing rule sends /api/* to the REST API)."""
+        """Every API route a short domain serves: the REST API's (function events of Type Api) under
+        its mapping key, PublicApi's (AWS::ApiGatewayV2::Route resources) at the root."""
+        keys = {api: key for key, api in self.api_mappings().items()}
+        taken = tuple(key for key in keys.values() if key)
         routes = []
         for name, res in self._of_type("AWS::Serverless::Function").items():
             for event in res["Properties"].get("Events", {}).values():
-                if event.get("Type") not in ("Api", "HttpApi"):
+                if event.get("Type") != "Api":
                     continue
                 props = event["Properties"]
-                routes.append(
-                    Route(
-                        method=props["Method"].upper(),
-                        path=props["Path"],
-                        function=name,
-                        api_key_required=bool(props.get("Auth", {}).get("ApiKeyRequired", False)),
-                        payload=str(props.get("PayloadFormatVersion", "2.0")) if event["Type"] == "HttpApi" else "1.0",
-                    )
-                )
+                api = props["RestApiId"]["Ref"]
+                routes.append(Route(method=props["Method"].upper(), path=props["Path"], function=name,
+                                    api_key_required=bool(props.get("Auth", {}).get("ApiKeyRequired", False)),
+                                    payload="1.0", api=api, base_path=keys.get(api, ""), taken=() if keys.get(api) else taken))
+        for res in self._of_type("AWS::ApiGatewayV2::Route").values():
+            props = res["Properties"]
+            if res.get("Condition") and not self.condition(res["Condition"]):
+                continue
+            method, _, path = props["RouteKey"].partition(" ")
+            integration = self.resources[props["Target"]["Fn::Sub"].rpartition("${")[2].rstrip("}")]["Properties"]
+            target = integration["IntegrationUri"]
+            if not (isinstance(target, dict) and "Fn::GetAtt" in target):
+                continue  # not a function of this template (the REST API's pass-through)
+            api = props["ApiId"]["Ref"]
+            routes.append(Route(method=method, path=path, function=target["Fn::GetAtt"][0], api_key_required=False,
+                                payload=str(integration.get("PayloadFormatVersion", "2.0")), api=api, base_path=keys.get(api, ""),
+                                taken=() if keys.get(api) else taken))
         return sorted(routes, key=lambda r: r.specificity, reverse=True)
 
     def stream_subscriptions(self) -> list[StreamSubscription]:
@@ -199,6 +265,12 @@ class Template:
     def tables(self) -> list[Table]:
         return [Table(name, res["Properties"]) for name, res in self._of_type("AWS::DynamoDB::Table").items()]
 
+    def _named(self, name: str) -> Any:
+        """What ${name} stands for in an Fn::Sub: a pseudo parameter, a parameter, a resource's name."""
+        if name in PSEUDO:
+            return PSEUDO[name]
+        return self.resolve({"Ref": name}) if name in self.parameters else name
+
     def resolve(self, value: Any) -> Any:
         """Evaluate the intrinsics the environment uses: Ref (parameter or resource) and Join."""
         if not isinstance(value, dict):
@@ -214,6 +286,11 @@ class Template:
             raise ValueError(f"template.yaml: cannot resolve Ref {ref}")
         if isinstance(value.get("Fn::Sub"), str) and value["Fn::Sub"].startswith("{{resolve:secretsmanager:"):
             return LOCAL_SECRET  # a generated secret: the devserver gives its own (__main__)
+        if isinstance(value.get("Fn::Sub"), str):
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._named(m.group(1))), value["Fn::Sub"])
+        if "Fn::If" in value:
+            condition, then, otherwise = value["Fn::If"]
+            return self.resolve(then if self.condition(condition) else otherwise)
         if "Fn::Join" in value:
             separator, items = value["Fn::Join"]
             resolved = self.resolve(items)

@@ -17,6 +17,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
 
 from devserver.gateway import load_module  # noqa: E402
 from devserver.template import Template  # noqa: E402
+from shortlink.api.resolver import API_BASE_PATH  # noqa: E402
 
 OUTPUT = ROOT / "functions" / "manage" / "openapi.json"
 KEY_SCHEME = {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
@@ -24,7 +25,7 @@ KEY_SCHEME = {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
 
 def build() -> dict[str, Any]:
     template = Template()
-    api_functions = sorted({r.function for r in template.routes() if r.path.startswith("/api/")})
+    api_functions = sorted({r.function for r in template.routes() if r.public_path.startswith(API_BASE_PATH + "/")})
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Short links API", "version": "1",
@@ -35,10 +36,11 @@ def build() -> dict[str, Any]:
     for name in api_functions:
         part = json.loads(load_module(template.functions()[name]).app.get_openapi_json_schema())
         for path, operations in part.get("paths", {}).items():
-            document["paths"].setdefault(path, {}).update(operations)
+            # the REST API's resources, as clients reach them on a short domain: under its "api" mapping
+            document["paths"].setdefault(API_BASE_PATH + path, {}).update(operations)
         document["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     for route in template.routes():
-        operation = document["paths"].get(route.path, {}).get(route.method.lower())
+        operation = document["paths"].get(route.public_path, {}).get(route.method.lower())
         if operation is not None and route.api_key_required:
             operation["security"] = [{"apiKey": []}]
     for operations in document["paths"].values():

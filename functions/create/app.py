@@ -33,7 +33,7 @@ def _created(body: ShortenBody, owner: str | None) -> dict[str, Any]:
     return {"link": link.to_body(now, settings), "location": location}
 
 
-@app.post("/api/links", summary="Create a link owned by the API key",
+@app.post("/links", summary="Create a link owned by the API key",
           responses=answers(201, LinkOut, *KEYED, *WITH_BODY, 409, description="Created; Location names it"))
 def create_owned_link(
     body: Annotated[LinkBody, Body()],
@@ -44,7 +44,7 @@ def create_owned_link(
     return json_response(201, answer["link"], {"Location": answer["location"]})
 
 
-@app.post("/api/shorten", summary="Create an anonymous link (the web page)",
+@app.post("/shorten", summary="Create an anonymous link (the web page)",
           responses=answers(201, LinkOut, 403, 429, 503, *WITH_BODY, 409, description="Created; Location is the short URL"))
 def shorten(body: Annotated[ShortenBody, Body()]) -> Response[LinkOut]:
     if not load_settings().public_shortening:
@@ -53,7 +53,7 @@ def shorten(body: Annotated[ShortenBody, Body()]) -> Response[LinkOut]:
     return json_response(201, answer["link"], {"Location": answer["location"]})
 
 
-@app.get("/api/domains", summary="Short domains and validity presets", responses=answers(200, DomainsOut, 429, 503))
+@app.get("/domains", summary="Short domains and validity presets", responses=answers(200, DomainsOut, 429, 503))
 def domains() -> Response[DomainsOut]:
     settings = load_settings()
     return json_response(

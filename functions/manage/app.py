@@ -76,7 +76,7 @@ def _link_id(code: str, domain: str | None) -> LinkId:
     return LinkId((domain or load_settings().default_domain).lower(), code)
 
 
-@app.get("/api/links", summary="List the key's links, newest first (JSON or CSV)", responses=answers(
+@app.get("/links", summary="List the key's links, newest first (JSON or CSV)", responses=answers(
     200, None, *KEYED, 422, content={"application/json": {"model": LinkPage}, "text/csv": {"schema": {"type": "string"}}}))
 # No return annotation: CSV is no JSON for the response validator; `responses` documents both.
 def list_own_links(  # type: ignore[no-untyped-def]
@@ -116,14 +116,14 @@ def _csv(text: str, filename: str, cursor: str | None = None) -> Response[str]:
     return Response(200, CSV_TYPE, text, headers=headers)
 
 
-@app.get("/api/links/<code>", summary="Read one link", responses=answers(200, LinkOut, *KEYED, 404, 422))
+@app.get("/links/<code>", summary="Read one link", responses=answers(200, LinkOut, *KEYED, 404, 422))
 def read_link(code: Code, domain: Domain = None) -> Response[LinkOut]:
     caller = _caller()
     link = _store().get_owned(_link_id(code, domain), caller)
     return json_response(200, _bodies([link], clock.now())[0])
 
 
-@app.get("/api/links/<code>/stats", summary="Visits by day or hour in the viewer's time zone, platform, app, referrer, country",
+@app.get("/links/<code>/stats", summary="Visits by day or hour in the viewer's time zone, platform, app, referrer, country",
          responses=answers(200, None, *KEYED, 404, 422, content={"application/json": {"model": StatsOut},
                                                                   "text/csv": {"schema": {"type": "string"}}}))
 # No return annotation, as above: CSV or JSON (checked against StatsOut here).
@@ -150,7 +150,7 @@ def link_stats(  # type: ignore[no-untyped-def]
 
 
 # No return annotation: an image is not JSON for the response validator; `responses` documents it.
-@app.get("/api/links/<code>/qr", summary="QR code of the short URL", responses=answers(
+@app.get("/links/<code>/qr", summary="QR code of the short URL", responses=answers(
     200, None, *KEYED, 404, 422, description="The QR code", content={"image/svg+xml": {}, "image/png": {}}))
 def link_qr(  # type: ignore[no-untyped-def]
     code: Code,
@@ -163,7 +163,7 @@ def link_qr(  # type: ignore[no-untyped-def]
     return Response(200, content_type, image, headers={"Cache-Control": "private, max-age=86400"})
 
 
-@app.patch("/api/links/<code>", summary="Change a link (null clears a field)",
+@app.patch("/links/<code>", summary="Change a link (null clears a field)",
            responses=answers(200, LinkOut, *KEYED, *WITH_BODY, 404))
 def change_link(code: Code, body: Annotated[PatchBody, Body()], domain: Domain = None) -> Response[LinkOut]:
     now = clock.now()
@@ -174,7 +174,7 @@ def change_link(code: Code, body: Annotated[PatchBody, Body()], domain: Domain =
     return json_response(200, _bodies([link], now)[0])
 
 
-@app.delete("/api/links/<code>", summary="Delete a link; its code is free at once",
+@app.delete("/links/<code>", summary="Delete a link; its code is free at once",
             responses=answers(204, None, *KEYED, 404, 422, description="Deleted"))
 def delete_link(code: Code, domain: Domain = None) -> Response[None]:
     link_id = _link_id(code, domain)
@@ -200,7 +200,7 @@ def _create_one(item: dict[str, Any], owner: str, now: int) -> dict[str, Any]:
     return {"status": 201, "link": link.to_body(now, settings)}
 
 
-@app.post("/api/links/batch", summary="Create up to 100 links; each succeeds or fails alone",
+@app.post("/links/batch", summary="Create up to 100 links; each succeeds or fails alone",
           responses=answers(200, BatchOut, *KEYED, *WITH_BODY, 409, description="One result per link, in order"))
 def create_batch(
     body: Annotated[BatchBody, Body()],
@@ -215,12 +215,12 @@ def create_batch(
     return json_response(200, once_per_key(idempotency_key, owner, body.model_dump(), produce))
 
 
-@app.get("/api/openapi.json", summary="This OpenAPI document", responses=answers(200, None, 429, content={"application/json": {}}))
+@app.get("/openapi.json", summary="This OpenAPI document", responses=answers(200, None, 429, content={"application/json": {}}))
 def openapi() -> Response[Any]:
     return Response(200, "application/json", OPENAPI.read_text(encoding="utf-8"), headers={"Cache-Control": "public, max-age=300"})
 
 
-@app.get("/api/docs", summary="The OpenAPI document as a page", responses=answers(200, None, 429, content={"text/html": {}}))
+@app.get("/docs", summary="The OpenAPI document as a page", responses=answers(200, None, 429, content={"text/html": {}}))
 def docs() -> Response[Any]:
     return Response(200, "text/html; charset=utf-8", DOCS_PAGE.read_text(encoding="utf-8"),
                     headers={"Cache-Control": "public, max-age=300"})

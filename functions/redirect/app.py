@@ -20,13 +20,15 @@ from shortlink.http.requests import query_pairs, read_form_field, request_header
 from shortlink.links.cache import shared
 from shortlink.links.follow import destination, follow, redirect_cache_control, unlock, visit_facts
 from shortlink.links.store import LinkStore
-from shortlink.links.useragent import is_bot
 from shortlink.settings import load_settings
-from shortlink.stats.visitors import visitor_id
+from shortlink.stats.visitors import network_of, visitor_id
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
-_OUTCOMES = {301: "Redirects", 302: "Redirects", 303: "Redirects", 307: "Redirects", 308: "Redirects",
-             404: "NotFoundHits", 410: "ExpiredHits", 503: "StoreFaults"}
+# The answers worth a metric line. A plain redirect writes no log line at all: its count is API
+# Gateway's (PublicApi's Count by route), and a line per redirect would cost about a third of a
+# dollar per million in CloudWatch Logs (docs/scale-and-cost.md).
+_OUTCOMES = {404: "NotFoundHits", 410: "ExpiredHits", 429: "ThrottledGuesses", 503: "StoreFaults"}
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def _answer(event: dict[str, Any], method: str, headers: dict[str, str], request: str) -> dict[str, Any]:
@@ -38,7 +40,8 @@ def _answer(event: dict[str, Any], method: str, headers: dict[str, str], request
         address = source_ip(event)
         facts = visit_facts(headers.get("user-agent"), headers.get("referer"), request, now,
                             headers.get("cloudfront-viewer-country"),
-                            visitor_id(settings.visitor_pepper, address, headers.get("user-agent")) if address else None)
+                            visitor_id(settings.visitor_pepper, address, headers.get("user-agent")) if address else None,
+                            network_of(address) if address else None)
     store = LinkStore(settings.links_table)
     if method == "POST":
         assert facts is not None
@@ -63,8 +66,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = guarded(lambda: _answer(event, method, headers, request), lambda error: error_response(error, headers), request)
     if method == "HEAD":
         response["body"] = ""
-    outcome = {_OUTCOMES.get(response["statusCode"], "OtherAnswers"): 1}
-    if method != "HEAD" and is_bot(headers.get("user-agent")):
-        outcome["BotHits"] = 1
-    emit(**outcome)
+    if response["statusCode"] not in _REDIRECTS:
+        emit(**{_OUTCOMES.get(response["statusCode"], "OtherAnswers"): 1})
     return response

@@ -33,13 +33,15 @@ Item: TypeAlias = "dict[str, AttributeValueTypeDef]"  # an item, or a key, as Dy
 
 logger = logging.getLogger(__name__)
 
-# Bounded so that a request gives up well inside the redirect's 5 s Lambda timeout (and
-# API Gateway's 29 s): 2 attempts x (0.5 s connect + 1 s read) + at most 1 s of
-# standard-mode backoff = 4 s at worst. DynamoDB answers in milliseconds when healthy.
+# Bounded so that a request gives up well inside the redirect's 5 s Lambda timeout (and API
+# Gateway's 29 s): 2 attempts in all (botocore's total_max_attempts; its max_attempts would
+# count retries, one more) x (0.5 s connect + 0.8 s read) + at most 1 s of standard-mode
+# backoff = 3.6 s at worst, 2.6 s against a store that accepts and never answers. A handler
+# stops at its first fault, so that is its worst too. DynamoDB answers in milliseconds.
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 2},
+    retries={"mode": "standard", "total_max_attempts": 2},
     connect_timeout=0.5,
-    read_timeout=1.0,
+    read_timeout=0.8,
 )
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -1,6 +1,7 @@
 """LinksTable stream -> hourly visit statistics (with unique visitors and bots) in StatsTable,
 link events (created, updated, deleted, expired, exhausted, milestone) to EventBridge, and expiry metrics."""
 
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -12,6 +13,7 @@ from shortlink.http.boundary import guarded
 from shortlink.http.requests import request_id
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
+from shortlink.stats.countries import Countries
 from shortlink.stats.query import parse_zone
 from shortlink.stats.record import record_batch
 from shortlink.stats.store import StatsStore
@@ -19,11 +21,13 @@ from shortlink.stats.stream import read_batch
 
 logger = Logger()
 metrics = Metrics()
+# The IP-to-country table this function carries (scripts/countries.py writes it; read at the first lookup).
+COUNTRIES = Countries(Path(__file__).parent / "countries.bin")
 
 
 def _record(records: list[dict[str, Any]]) -> dict[str, Any]:
     settings = load_settings()
-    batch = read_batch(records)
+    batch = read_batch(records, COUNTRIES.of)
     for bad in batch.bad:
         logger.error("unreadable stream record", extra={"sequence_number": bad.sequence_number, "reason": str(bad)})
     failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), settings.stats_retention_days,

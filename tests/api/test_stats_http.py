@@ -97,3 +97,13 @@ def test_after_the_stream_drains_visits_and_statistics_equal_the_visits_served(s
     assert body["visits"] == report["total"] == served
     limited_body = api.get(f"{server.url}/api/links/{limited}").json()
     assert limited_body["visits"] == 25 and limited_body["state"] == "exhausted"
+
+
+def test_countries_without_cloudfront_come_from_the_visitors_network(server: Devserver, api: requests.Session) -> None:
+    """No CloudFront-Viewer-Country: StatsFunction looks the visitor's /24 up in its DB-IP table."""
+    code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/world"}).json()["code"]
+    for address in ("114.114.114.114", "8.8.8.8", "193.0.6.139"):
+        assert requests.get(f"{server.url}/{code}", headers={"X-Forwarded-For": address}, allow_redirects=False).status_code == 302
+    report = eventually(lambda: api.get(f"{server.url}/api/links/{code}/stats", params={"tz": "UTC"}).json(),
+                        lambda report: report["total"] >= 3)
+    assert report["countries"] == {"CN": 1, "US": 1, "NL": 1}

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import threading
+import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +142,61 @@ def test_a_missing_requirement_shows_up_here_first(tmp_path: Path, capsys: pytes
 def test_an_unknown_function_is_named_with_the_ones_there_are(tmp_path: Path) -> None:
     run = _invoke("NoSuchFunction", "events/redirect.json", data_dir=tmp_path)
     assert run.returncode == 2 and "RedirectFunction" in run.stderr
+
+
+class _Silent:
+    """A store that accepts connections and never answers: what a hung network path looks like."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        with suppress(OSError):
+            while True:
+                self.held.append(self.server.accept()[0])
+
+    def close(self) -> None:
+        self.server.close()
+        for held in self.held:
+            held.close()
+
+
+def test_against_a_store_that_never_answers_the_redirect_answers_503_a_second_before_its_timeout(tmp_path: Path,
+                                                                                              template: Any) -> None:
+    silent = _Silent()
+    try:
+        run = _invoke("RedirectFunction", "events/redirect.json", data_dir=tmp_path, env={"DYNAMODB_ENDPOINT": silent.url})
+    finally:
+        silent.close()
+    assert _answer(run)["statusCode"] == 503
+    duration = float(re.search(r"Duration: ([\d.]+) ms", run.stderr).group(1))  # Lambda's REPORT line
+    timeout_ms = template.functions()["RedirectFunction"].timeout_s * 1000
+    assert duration <= timeout_ms - 1000, run.stderr[-1500:]
+
+
+def test_a_handler_that_runs_past_its_timeout_is_stopped_as_lambda_stops_it(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from devserver.invoke import invoke
+    from devserver.template import Template
+
+    slow = tmp_path / "expiry"
+    slow.mkdir()
+    (slow / "app.py").write_text("import time\ndef handler(event, context):\n    time.sleep(60)\n", encoding="utf-8")
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8").replace("CodeUri: functions/expiry/", f"CodeUri: {slow}/")
+    block = text.index("  ExpiryFunction:\n")
+    text = text[:block] + re.sub(r"Timeout: \d+", "Timeout: 2", text[block:], count=1)  # a short one, for the test's sake
+    (tmp_path / "template.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DEVSERVER_DATA", str(tmp_path / "data"))
+    limit = Template(tmp_path / "template.yaml").functions()["ExpiryFunction"].timeout_s
+    assert limit == 2
+    started = time.monotonic()
+    assert invoke("ExpiryFunction", json.dumps(load_event("expiry-sweep")), {}, Template(tmp_path / "template.yaml")) == 1
+    assert limit <= time.monotonic() - started < limit + 15  # stopped at its timeout, not when it would have finished
+    out, err = capsys.readouterr()
+    assert json.loads(out)["errorType"] == "Sandbox.Timedout" and f"Task timed out after {limit:.2f} seconds" in err

@@ -89,15 +89,19 @@ def test_an_expiry_is_checked_on_every_visit_even_from_the_copy(invoke: Invoke, 
     assert sent == []
 
 
-def test_a_visit_keeps_a_keyed_hash_of_its_visitor_never_the_address(invoke: Invoke, make_event: MakeEvent,
-                                                                      dynamodb: Any) -> None:
+def test_a_visit_keeps_a_keyed_hash_of_its_visitor_and_its_network_never_the_address(invoke: Invoke, make_event: MakeEvent,
+                                                                                      dynamodb: Any) -> None:
     code = seed_link(dynamodb, max_visits=5)  # counted on the link's own item
     invoke(make_event("GET", f"/{code}"))
     item = stored_item(dynamodb, code)
     assert item is not None
     facts = item["last_visit"]["M"]
     assert facts["visitor"]["S"] == visitor_id(os.environ["VISITOR_PEPPER"], "198.51.100.1", "pytest")
-    assert "198.51.100" not in json.dumps(item)
+    assert facts["net"]["S"] == "198.51.100.0"  # the /24, for its country
+    assert "198.51.100.1" not in json.dumps(item)
+    invoke(make_event("GET", f"/{code}", headers={"CloudFront-Viewer-Country": "JP"}))
+    facts = stored_item(dynamodb, code)["last_visit"]["M"]
+    assert facts["country"]["S"] == "JP" and "net" not in facts  # CloudFront said: no network kept
 
 
 def test_expired_link_still_stored_answers_410_and_is_not_counted(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
@@ -112,7 +116,7 @@ def test_expired_link_still_stored_answers_410_and_is_not_counted(invoke: Invoke
 
 
 def test_unknown_and_impossible_codes_are_404(invoke: Invoke, make_event: MakeEvent) -> None:
-    for path in ("/never-made", "/x", "/api", "/%E4%B8%AD%E6%96%87"):
+    for path in ("/never-made", "/x", "/docs", "/%E4%B8%AD%E6%96%87"):  # (/api is the REST API's mapping)
         answer = invoke(make_event("GET", path))
         assert answer["statusCode"] == 404, path
         assert json.loads(answer["body"])["status"] == 404
@@ -188,16 +192,17 @@ def test_importing_a_handler_makes_no_network_call_and_needs_no_settings() -> No
         assert run.returncode == 0, run.stderr
 
 
-def test_every_answer_is_an_emf_metric(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_redirect_logs_nothing_and_every_other_answer_is_an_emf_metric(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
     live, expired = seed_link(dynamodb), seed_link(dynamodb, expires_in=-1)
     capsys.readouterr()
     invoke(make_event("GET", f"/{live}"))
     invoke(make_event("GET", f"/{live}", headers={"User-Agent": "facebookexternalhit/1.1"}))
+    assert capsys.readouterr().out == ""  # not a byte per redirect for CloudWatch Logs to bill
     invoke(make_event("GET", f"/{expired}"))
     invoke(make_event("GET", "/nobody-made-this"))
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert [{k: v for k, v in line.items() if k not in ("_aws", "service")} for line in lines] == [
-        {"Redirects": 1}, {"Redirects": 1, "BotHits": 1}, {"ExpiredHits": 1}, {"NotFoundHits": 1}]
+        {"ExpiredHits": 1}, {"NotFoundHits": 1}]
     assert lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ShortLinks"
     assert visits_of(dynamodb, live) == 1  # the preview bot was redirected but not counted

@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devserver.invoke import runtime_folder
-from support import ROOT, lambda_python, load_event, sam_environment
+from support import lambda_python, load_event
 
 RUNNER = """
 import json, sys, importlib.util
@@ -31,23 +30,6 @@ class Context:
 answer = app.handler(json.load(open(event_path)), Context())
 print("RESULT " + json.dumps(answer, default=str))
 """
-
-
-@pytest.fixture(scope="session")
-def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`sam build` of the template for this machine's architecture (arm64 wheels cannot load on x86)."""
-    work = tmp_path_factory.mktemp("built")
-    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
-    arch = "x86_64" if os.uname().machine == "x86_64" else "arm64"
-    text = text.replace("arm64", arch)
-    text = text.replace("CodeUri: functions/", f"CodeUri: {ROOT}/functions/").replace("ContentUri: functions/", f"ContentUri: {ROOT}/functions/")
-    (work / "template.yaml").write_text(text, encoding="utf-8")
-    bin_dir = Path(sys.executable).parent
-    result = subprocess.run([str(bin_dir / "sam"), "build", "--language-extensions", "--template", str(work / "template.yaml"),
-                             "--build-dir", str(work / "build"), "--cache-dir", str(work / "cache")], cwd=work,
-                            capture_output=True, text=True, timeout=600, env=sam_environment())
-    assert result.returncode == 0, result.stdout + result.stderr
-    return work / "build"
 
 
 @pytest.fixture(scope="session")

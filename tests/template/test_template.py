@@ -245,7 +245,7 @@ def test_table_keeps_links_as_the_design_says(template: Template) -> None:
 
 
 def test_api_keys_usage_plan_and_throttles(template: Template) -> None:
-    routes = {(r.method, r.path): r for r in template.routes()}
+    routes = {(r.method, r.public_path): r for r in template.routes()}
     assert routes[("POST", "/api/links")].api_key_required
     assert not routes[("POST", "/api/shorten")].api_key_required
     assert not routes[("GET", "/{code}")].api_key_required and not routes[("HEAD", "/{code}")].api_key_required
@@ -253,7 +253,7 @@ def test_api_keys_usage_plan_and_throttles(template: Template) -> None:
     plan = api["Auth"]["UsagePlan"]
     assert plan["CreateUsagePlan"] == "PER_API" and plan["Throttle"]["RateLimit"] > 0 and plan["Quota"]["Limit"] > 0
     limits = {(m["ResourcePath"], m["HttpMethod"]): m["ThrottlingRateLimit"] for m in api["MethodSettings"]}
-    assert limits[("/~1api~1shorten", "POST")] < limits[("/*", "*")]
+    assert limits[("/~1shorten", "POST")] < limits[("/*", "*")]
     assert template.doc["Outputs"]["UsagePlanId"]["Value"] == {"Ref": "ShortLinkApiUsagePlan"}
 
 
@@ -261,7 +261,8 @@ def test_functions_are_arm64_python313_with_settings_from_parameters(template: T
     function_globals = template.doc["Globals"]["Function"]
     assert function_globals["Runtime"] == "python3.13" and function_globals["Architectures"] == ["arm64"]
     env = function_globals["Environment"]["Variables"]
-    assert env["SHORT_DOMAINS"] == {"Fn::Join": [",", {"Ref": "ShortDomains"}]}
+    assert env["SHORT_DOMAINS"] == {"Fn::If": ["HasCertificate", {"Fn::Join": [",", {"Ref": "ShortDomains"}]},
+                                               {"Fn::Sub": "${PublicApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}]}
     assert env["DEFAULT_VALIDITY"] == {"Ref": "DefaultValidity"}
     assert env["PUBLIC_SHORTENING"] == {"Ref": "PublicShortening"}
     assert env["BLOCKED_HOSTS"] == {"Fn::Join": [",", {"Ref": "BlockedHosts"}]}

@@ -53,24 +53,19 @@ def _of(resources: dict[str, Any], kind: str) -> dict[str, Any]:
     return {name: res for name, res in resources.items() if res["Type"] == kind}
 
 
-def test_each_short_domain_sends_api_to_the_rest_api_and_the_rest_to_the_http_api(prod: dict[str, Any]) -> None:
+def test_each_short_domain_maps_api_to_the_rest_api_and_the_rest_to_the_http_api(prod: dict[str, Any]) -> None:
     domains = _of(prod, "AWS::ApiGatewayV2::DomainName")
     assert sorted(d["Properties"]["DomainName"] for d in domains.values()) == ["go.example.com", "s.example.com"]
     for domain in domains.values():
         props = domain["Properties"]
-        assert domain["Condition"] == "HasCertificate" and props["RoutingMode"] == "ROUTING_RULE_THEN_API_MAPPING"
+        assert domain["Condition"] == "HasCertificate" and props["RoutingMode"] == "API_MAPPING_ONLY"
         assert props["DomainNameConfigurations"] == [{"CertificateArn": PROD["CertificateArn"], "EndpointType": "REGIONAL",
-                                                      "SecurityPolicy": "TLS_1_2"}]
-    rules = _of(prod, "AWS::ApiGatewayV2::RoutingRule")
-    assert len(rules) == 2
-    for rule in rules.values():
-        props = rule["Properties"]
-        assert props["Conditions"] == [{"MatchBasePaths": {"AnyOf": ["api"]}}]
-        assert props["Actions"] == [{"InvokeApi": {"ApiId": {"Ref": "ShortLinkApi"}, "Stage": {"Ref": "ShortLinkApiprodStage"},
-                                                   "StripBasePath": False}}]  # the REST API sees /api/links as declared
-    mappings = _of(prod, "AWS::ApiGatewayV2::ApiMapping")
-    assert len(mappings) == 2 and all(m["Properties"]["ApiId"] == {"Ref": "PublicApi"} and "ApiMappingKey" not in m["Properties"]
-                                      for m in mappings.values())
+                                                      "SecurityPolicy": "TLS_1_2", "IpAddressType": "dualstack"}]
+    assert not _of(prod, "AWS::ApiGatewayV2::RoutingRule") and not _of(prod, "AWS::ApiGateway::BasePathMapping")
+    mappings = [m["Properties"] for m in _of(prod, "AWS::ApiGatewayV2::ApiMapping").values()]
+    assert sorted((m.get("ApiMappingKey", ""), m["ApiId"]["Ref"], m["Stage"]["Ref"]) for m in mappings) == [
+        ("", "PublicApi", "PublicApiStage"), ("", "PublicApi", "PublicApiStage"),
+        ("api", "ShortLinkApi", "ShortLinkApiprodStage"), ("api", "ShortLinkApi", "ShortLinkApiprodStage")]
     records = _of(prod, "AWS::Route53::RecordSetGroup")
     assert len(records) == 2 and all(r["Condition"] == "HasDnsRecords" for r in records.values())
     for group in records.values():
@@ -78,22 +73,28 @@ def test_each_short_domain_sends_api_to_the_rest_api_and_the_rest_to_the_http_ap
         assert kinds == {"A", "AAAA"}
         assert all(r["AliasTarget"]["DNSName"]["Fn::GetAtt"][1] == "RegionalDomainName" for r in group["Properties"]["RecordSets"])
     assert prod["ShortLinkApi"]["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]} and _execute_api_endpoint_off(prod)
-    assert _execute_api_endpoint_off(prod, "PublicApi")
-    assert prod["ApiPassThroughRoute"]["Condition"] == "NoCertificate"  # with domains the routing rule does it
+    assert prod["PublicApi"]["Properties"]["DisableExecuteApiEndpoint"] is True
+    assert prod["ApiPassThroughRoute"]["Condition"] == "NoCertificate"  # with domains the "api" mapping does it
 
 
 def test_the_public_routes_are_the_http_api_and_without_domains_it_passes_api_on(dev: dict[str, Any]) -> None:
-    paths = dev["PublicApi"]["Properties"]["Body"]["paths"]  # SAM writes the HTTP API's routes as OpenAPI
-    routes = {f"{method.upper()} {path}" for path, methods in paths.items() for method in methods}
-    assert routes == {"GET /{code}", "HEAD /{code}", "POST /{code}", "GET /", "GET /static/{asset}", "GET /qr", "GET /console",
-                      "GET /favicon.ico"}
-    integrations = [m["x-amazon-apigateway-integration"] for methods in paths.values() for m in methods.values()]
-    assert all(i["type"] == "aws_proxy" and i["payloadFormatVersion"] == "2.0" for i in integrations)
-    assert dev["ApiPassThroughRoute"]["Properties"]["RouteKey"] == "ANY /api/{proxy+}"
-    passing = dev["ApiPassThrough"]["Properties"]
-    assert passing["IntegrationType"] == "HTTP_PROXY" and "/api/{proxy}" in str(passing["IntegrationUri"])
-    stage = dev["PublicApiApiGatewayDefaultStage"]["Properties"]
-    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == 10000 and stage["AutoDeploy"] is True
+    # (SAM CLI's expansion may have written the Fn::Sub out: what CloudFormation gets is tested on
+    # the built template, test_aws_constraints.py)
+    routes = {r["Properties"]["RouteKey"]: str(r["Properties"]["Target"]).removeprefix("{'Fn::Sub': '").removesuffix("'}")
+              for r in _of(dev, "AWS::ApiGatewayV2::Route").values()}
+    assert routes == {**{key: "integrations/${RedirectIntegration}" for key in ("GET /{code}", "HEAD /{code}", "POST /{code}")},
+                      **{key: "integrations/${WebIntegration}" for key in ("GET /", "GET /static/{asset}", "GET /qr", "GET /console",
+                                                                          "GET /favicon.ico")},
+                      "ANY /api/{proxy+}": "integrations/${ApiPassThrough}"}
+    for name in ("RedirectIntegration", "WebIntegration"):
+        integration = dev[name]["Properties"]
+        assert integration["IntegrationType"] == "AWS_PROXY" and integration["PayloadFormatVersion"] == "2.0"
+    permissions = [p["Properties"] for p in _of(dev, "AWS::Lambda::Permission").values() if "PublicApi" in str(p["Properties"]["SourceArn"])]
+    assert sorted(p["FunctionName"]["Ref"] for p in permissions) == ["RedirectFunction", "WebFunction"]
+    passing = dev["ApiPassThrough"]["Properties"]  # the REST API's resources sit under no /api
+    assert passing["IntegrationType"] == "HTTP_PROXY" and str(passing["IntegrationUri"]).endswith("/${ShortLinkApi.Stage}/{proxy}")
+    stage = dev["PublicApiStage"]["Properties"]
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == 9000 and stage["AutoDeploy"] is True
 
 
 def _execute_api_endpoint_off(resources: dict[str, Any], api: str = "ShortLinkApi") -> bool:
@@ -109,8 +110,9 @@ def test_there_is_one_stage_with_the_throttles_and_tracing(prod: dict[str, Any],
         stage = stages["ShortLinkApiprodStage"]["Properties"]
         assert stage["TracingEnabled"] is True
         limits = {(m["ResourcePath"], m["HttpMethod"]): m["ThrottlingRateLimit"] for m in stage["MethodSettings"]}
-        assert limits[("/~1api~1shorten", "POST")] == 5 and limits[("/*", "*")] == 500
+        assert limits[("/~1shorten", "POST")] == 5 and limits[("/*", "*")] == 500
     assert "AccessLogSetting" in _of(prod, "AWS::ApiGateway::Stage")["ShortLinkApiprodStage"]["Properties"]
+    assert "sourceIp" not in str(prod["ShortLinkApiprodStage"]) and "sourceIp" not in str(prod["PublicApiStage"])  # no address logged
     assert "AccessLogSetting" not in _of(dev, "AWS::ApiGateway::Stage")["ShortLinkApiprodStage"]["Properties"]
     assert not _execute_api_endpoint_off(dev)  # without custom domains the stage URL is the way in
 
@@ -173,7 +175,8 @@ def test_waf_rate_limits_the_anonymous_routes_when_switched_on(prod: dict[str, A
     rules = {r["Name"]: r["Statement"]["RateBasedStatement"] for r in acl["Properties"]["Rules"]}
     assert set(rules) == {"shorten-per-ip"}  # an HTTP API (the redirects) takes no web ACL
     assert all(r["AggregateKeyType"] == "IP" for r in rules.values())
-    assert rules["shorten-per-ip"]["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == "/api/shorten"
+    match = rules["shorten-per-ip"]["ScopeDownStatement"]["ByteMatchStatement"]
+    assert (match["PositionalConstraint"], match["SearchString"]) == ("ENDS_WITH", "/shorten")  # /api/shorten on a domain
     association = prod["WebAclAssociation"]
     assert association["Condition"] == "WafOn" and "ShortLinkApi" in str(association["Properties"]["ResourceArn"])
 

@@ -65,8 +65,14 @@ def _as_failure(error: Exception) -> Exception:
     return error
 
 
+# A short domain maps its base path "api" to the REST API: the event's path keeps it (/api/links)
+# while the API's own resource is /links; the REST API's own host, or PublicApi's pass-through,
+# sends /links. Routes are declared without it and match either way.
+API_BASE_PATH = "/api"
+
+
 def rest_api(logger: Logger) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, strip_prefixes=[API_BASE_PATH])
 
     # One handler for every exception (Powertools looks handlers up along the exception's MRO, so
     # this one also takes validation errors and unknown routes): the boundary's mapping.

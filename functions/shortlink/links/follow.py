@@ -62,16 +62,19 @@ def refusal(link: Link, now: int, *, password_given: bool = False) -> ShortLinkE
 
 
 def visit_facts(user_agent: str | None, referer: str | None, request_id: str, now: int,
-                country: str | None = None, visitor: str | None = None) -> dict[str, Any]:
+                country: str | None = None, visitor: str | None = None, network: str | None = None) -> dict[str, Any]:
     """What the redirect records as last_visit: the stream hands it to the statistics.
     `country` is CloudFront-Viewer-Country (sent when CloudFront is in front): kept when it is a code;
-    `visitor` is a keyed hash of address and User-Agent (stats/visitors.py), never the address.
+    `visitor` is a keyed hash of address and User-Agent (stats/visitors.py), never the address;
+    `network` the visitor's /24 or /48, whose country StatsFunction looks up when no header gave one.
     The stream carries `at` in whole epoch seconds, as stored numbers are (stats/stream.py reads it)."""
     facts: dict[str, Any] = {"id": request_id, "at": to_seconds(now), "platform": platform(user_agent), "bot": is_bot(user_agent)}
     if visitor:
         facts["visitor"] = visitor
     if country and len(country) == 2 and country.isascii() and country.isalpha():
         facts["country"] = country.upper()
+    elif network:
+        facts["net"] = network
     if user_agent:
         facts["ua"] = user_agent[:MAX_AGENT]
     app = in_app(user_agent)

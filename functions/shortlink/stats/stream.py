@@ -9,7 +9,7 @@ grouped per (link life, UTC hour), and a counter's people visits also per life (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,8 @@ from .agents import Agent, describe
 from .store import LIFE_ROW
 
 DIRECT = "(direct)"  # no Referer header
-UNKNOWN_COUNTRY = "(unknown)"  # no CloudFront-Viewer-Country (no CloudFront in front of the stack)
+UNKNOWN_COUNTRY = "(unknown)"  # neither CloudFront-Viewer-Country nor a network the table knows
+CountryOf = Callable[[str | None], str | None]  # a visit's network -> its country (stats/countries.py)
 
 
 @dataclass(frozen=True)
@@ -80,15 +81,22 @@ def _image(record: Mapping[str, Any], name: str) -> dict[str, Any]:
     return plain(record["dynamodb"].get(name) or {})
 
 
-def _visit(facts: Mapping[str, Any], number: int, source: str) -> Visit:
+def _visit(facts: Mapping[str, Any], number: int, source: str, country_of: CountryOf) -> Visit:
+    """A visit from the facts the redirect recorded: its country from CloudFront's header when
+    one came, else from the visitor's network."""
+    country = str(facts["country"]) if facts.get("country") else country_of(facts.get("net"))
     return Visit(number, from_seconds(int(facts["at"])), bool(facts.get("bot")),
                  str(facts.get("platform", "other")), str(facts["app"]) if facts.get("app") else None,
-                 str(facts.get("referrer", DIRECT)), str(facts.get("country", UNKNOWN_COUNTRY)),
+                 str(facts.get("referrer", DIRECT)), country or UNKNOWN_COUNTRY,
                  describe(str(facts["ua"]) if facts.get("ua") else None),
                  str(facts["visitor"]) if facts.get("visitor") else None, source)
 
 
-def read_batch(records: Iterable[Mapping[str, Any]]) -> Batch:
+def _no_table(network: str | None) -> str | None:
+    return None
+
+
+def read_batch(records: Iterable[Mapping[str, Any]], country_of: CountryOf = _no_table) -> Batch:
     """Sort a stream batch into counted visits per (link life, UTC hour), bot hits and TTL removals."""
     batch = Batch()
     for record in records:
@@ -108,10 +116,11 @@ def read_batch(records: Iterable[Mapping[str, Any]]) -> Batch:
             batch.bots += bot
             count = int(new.get("bot_visits" if bot else "visits", 0))
             counter = LinkId.of_counter(new["link_id"])
-            if counter is None:
-                link_id, visit, expires_at = LinkId.from_key(new["link_id"]), _visit(facts, count, ""), new.get("expires_at")
+            if counter is None:  # the link's own item
+                link_id, number, source, expires_at = LinkId.from_key(new["link_id"]), count, "", new.get("expires_at")
             else:
-                link_id, visit, expires_at = counter[0], _visit(facts, ticket(int(new["born"]), count), f"#{counter[1]}"), new.get("link_expires_at")
+                link_id, number, source, expires_at = counter[0], ticket(int(new["born"]), count), f"#{counter[1]}", new.get("link_expires_at")
+            visit = _visit(facts, number, source, country_of)
             life = link_id.life(parse_stamp(new["created_at"]))
             expires = from_seconds(int(expires_at)) if expires_at else None
             groups = [batch.hours.setdefault((life, hour_of(visit.at)), HourVisits(life, hour_of(visit.at), expires, link_id.key))]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 from collections.abc import Iterable
 
@@ -25,6 +26,24 @@ EXACT_LIMIT = 200  # hashes an hour row keeps before it becomes a sketch (3.4 KB
 SKETCH_BITS = 12
 REGISTERS = 1 << SKETCH_BITS
 _REST = 64 - SKETCH_BITS
+
+
+NETWORK_BITS = {4: 24, 6: 48}  # what of an address a visit keeps: its /24 or /48, for its country
+
+
+def network_of(source_ip: str) -> str | None:
+    """The visitor's network (IPv4 /24, IPv6 /48) as its first address: what the visit carries to
+    StatsFunction for its country (stats/countries.py). Never the address itself."""
+    if "." in source_ip and ":" not in source_ip:  # IPv4, the common case, without ipaddress
+        head, _, last = source_ip.rpartition(".")
+        return f"{head}.0" if head.count(".") == 2 and last.isdigit() else None
+    try:
+        address = ipaddress.ip_address(source_ip)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return network_of(str(address.ipv4_mapped))
+    return str(ipaddress.ip_network(f"{address}/{NETWORK_BITS[address.version]}", strict=False).network_address)
 
 
 def visitor_id(pepper: str, source_ip: str, user_agent: str | None) -> str:
