@@ -154,7 +154,7 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
     redirect = load_handler(functions["RedirectFunction"])
     create = load_handler(functions["CreateFunction"])
     manage = load_handler(functions["ManageFunction"])
-    routes = {(r.method, r.path): r for r in template.routes()}
+    routes = {(r.method, r.public_path): r for r in template.routes()}
     binary = template.binary_media_types()
 
     def event(method: str, route: str, path: str, body: Any = None, key: str | None = None, **headers: str) -> dict[str, Any]:
