@@ -5,40 +5,26 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from urllib.parse import quote, urlsplit
 
 from ..errors import InvalidInput
 from .limits import URL
 
 MAX_URL_LENGTH = URL.max_length or 0
-_SCHEME = re.compile(r"(?i)^(https?)://")
-_FORBIDDEN_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\]")
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-# Characters left alone when non-ASCII text is percent-encoded: every printable
-# ASCII character, so an existing %XX escape or reserved delimiter never changes.
-_KEEP_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
+# a scheme the service takes, with or without its slashes (https:/example.com is what a browser opens)
+_SCHEME = re.compile(r"(?i)^https?:")
+# DNS's limits for a name (RFC 1035 2.3.4)
+MAX_HOST_LENGTH = 253
+MAX_LABEL_LENGTH = 63
 
 
 def _fail(message: str) -> InvalidInput:
     return InvalidInput.single("url", message)
 
 
-def _ascii_host(host: str) -> str:
-    """Lower-case, IDN to punycode, and a syntax check of each label."""
-    if host.startswith("["):
-        try:
-            ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
-            raise _fail("has an invalid IPv6 address") from None
-        return host.lower()
-    try:
-        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise _fail("has an invalid host name") from None
-    labels = ascii_host.split(".")
-    if not ascii_host or not all(_LABEL.match(label) for label in labels):
-        raise _fail("has an invalid host name")
-    return ascii_host
+def resolvable(host: str) -> bool:
+    """Within DNS's limits for a name (an address always is): browsers accept longer names and
+    empty labels (foo..example), but no resolver can look them up."""
+    return len(host) <= MAX_HOST_LENGTH and all(0 < len(label) <= MAX_LABEL_LENGTH for label in host.split("."))
 
 
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$")
@@ -99,39 +85,34 @@ def is_own_host(host: str, own_domains: tuple[str, ...]) -> bool:
 def normalize_url(raw: str, own_domains: tuple[str, ...], blocked_hosts: tuple[str, ...]) -> str:
     """Check a long URL and return the form stored and redirected to.
 
-    Normalizing lower-cases scheme and host, turns IDN hosts into punycode and
-    percent-encodes non-ASCII characters (as browsers do) so the stored URL can be
-    sent as a Location header. Nothing else of what the user typed is changed.
+    The URL is parsed as the WHATWG URL Standard says browsers parse it (ada, the parser Node.js
+    uses): what a browser opens is accepted and what it refuses is refused, and the stored form
+    is the standard's serialisation (host by UTS #46 IDNA, non-transitional: faß.example stays
+    xn--fa-hia.example; numeric hosts as dotted addresses; non-ASCII percent-encoded). Then the
+    service's policy: http/https only, no user name or password, a host DNS can resolve, not one
+    of the short domains, not a blocked host, and the stored form within MAX_URL_LENGTH.
     """
-    url = raw.strip()
-    if not url:
+    from ada_url import URL as WhatwgUrl  # here, not at the top: the redirect never parses a URL
+
+    if not raw.strip():
         raise _fail("must not be empty")
-    if _FORBIDDEN_CHARS.search(url):
-        raise _fail("must not contain whitespace, control characters or backslashes")
-    match = _SCHEME.match(url)
-    if not match:
+    try:
+        url = WhatwgUrl(raw)
+    except (ValueError, UnicodeError):  # UnicodeError: a lone surrogate, which no URL can hold
+        if not _SCHEME.match(raw.lstrip()):
+            raise _fail("must start with http:// or https://") from None
+        raise _fail("is not a URL a browser can open (WHATWG URL Standard)") from None
+    if url.protocol not in ("http:", "https:"):
         raise _fail("must start with http:// or https://")
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # an unclosed [ of an IPv6 address
-        raise _fail("has an invalid host") from None
-    netloc = parts.netloc
-    if "@" in netloc:
+    if url.username or url.password:
         raise _fail("must not contain a user name or password before the host")
-    try:
-        port = parts.port
-    except ValueError:
-        raise _fail("has an invalid port") from None
-    host_text = netloc.rsplit(":", 1)[0] if port is not None or netloc.endswith(":") else netloc
-    if not host_text:
-        raise _fail("must name a host")
-    host = _ascii_host(host_text)
+    host = url.hostname.removesuffix(".")  # example.com. is example.com
+    if not resolvable(host):
+        raise _fail(f"has a host name DNS cannot look up (at most {MAX_HOST_LENGTH} characters, labels of 1 to {MAX_LABEL_LENGTH})")
     if is_own_host(host, own_domains):
         raise _fail("must not point to one of this service's own short domains")
     if host_matches(host, blocked_hosts):
         raise _fail(f"points to a blocked host ({host})")
-    new_netloc = host if port is None else f"{host}:{port}"
-    rest = url[match.end() + len(netloc):]
-    normalized = match.group(1).lower() + "://" + new_netloc + quote(rest, safe=_KEEP_ASCII)
-    URL.check("url", normalized)
-    return normalized
+    stored = url.href
+    URL.check("url", stored)
+    return stored
