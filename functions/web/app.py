@@ -17,7 +17,7 @@ from shortlink.errors import InvalidInput, RouteNotFound
 from shortlink.http.boundary import guarded
 from shortlink.http.i18n import LANGUAGES, MESSAGES, language_of
 from shortlink.http.problems import problem_response
-from shortlink.http.qrcodes import qr_image
+from shortlink.http.qrcodes import qr_image, size_of
 from shortlink.http.requests import answer_for, query_values, request_headers, request_id, request_path, route_path
 from shortlink.links.codes import looks_like_code
 from shortlink.links.limits import numbers
@@ -141,10 +141,7 @@ def _qr(event: dict[str, Any]) -> dict[str, Any]:
             or not looks_like_code(parts.path[1:]) or parts.query or parts.fragment:
         raise InvalidInput.single("url", "must be a short link of this service")
     image_format = query.get("format", "svg")
-    size = query.get("size", str(QR_PIXELS))
-    if not size.isdigit():
-        raise InvalidInput.single("size", "must be a whole number of pixels")
-    image, content_type = qr_image(url, image_format, int(size))
+    image, content_type = qr_image(url, image_format, size_of(query.get("size", str(QR_PIXELS))))
     headers = {"Content-Type": content_type, "Cache-Control": "public, max-age=86400", **SECURITY_HEADERS}
     if image_format == "png":
         code = urlsplit(url).path[1:]

@@ -15,6 +15,14 @@ MIN_SIZE, MAX_SIZE, DEFAULT_SIZE = 64, 2048, 256
 BORDER = 4  # the quiet zone the QR standard asks for
 
 
+def size_of(text: str) -> int:
+    """The size a query asks for, its length bounded before conversion (int() refuses 4,301
+    digits; "²" is a digit to str.isdigit but not to int())."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_SIZE))):
+        raise InvalidInput.single("size", f"must be a whole number of pixels, {MIN_SIZE} to {MAX_SIZE}")
+    return int(text)
+
+
 def qr_image(text: str, image_format: str, size: int) -> tuple[bytes, str]:
     """(image, content type) `size` pixels wide, black on white so any camera reads it."""
     if image_format not in ("svg", "png"):

@@ -134,6 +134,13 @@ def read_json_body(event: dict[str, Any]) -> Any:
 
 
 def with_plain_json_body(event: dict[str, Any]) -> dict[str, Any]:
-    """The event with its body checked and re-encoded as plain JSON text for the router."""
+    """The event with its body checked and re-encoded as plain JSON text for the router, under
+    the one Content-Type spelling the router's validation reads (it takes APPLICATION/JSON or
+    application/merge-patch+json for no body at all, and fails)."""
     body = read_json_body(event)
-    return {**event, "body": json.dumps(body), "isBase64Encoded": False}
+    plain: dict[str, Any] = {**event, "body": json.dumps(body), "isBase64Encoded": False}
+    for name, plain_value in (("headers", "application/json"), ("multiValueHeaders", ["application/json"])):
+        if event.get(name):
+            plain[name] = {key: value for key, value in event[name].items() if key.lower() != "content-type"}
+            plain[name]["content-type"] = plain_value
+    return plain

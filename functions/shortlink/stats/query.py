@@ -34,7 +34,7 @@ def parse_zone(name: str) -> tzinfo:
     """An IANA time zone (Asia/Shanghai, Europe/Berlin, UTC)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a directory of zones
         raise InvalidInput.single("tz", "must be an IANA time zone such as Asia/Shanghai or UTC") from None
 
 
