@@ -35,6 +35,61 @@ log = logging.getLogger("devserver.dynamodb")
 _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 
 
+def _transactions_without_table_copies() -> None:
+    """moto backs up every table a TransactWriteItems names, by deep copy, once per action, so
+    that it can roll back: seconds a transaction once a table and its stream hold a day of
+    visits (a PATCH writes the link and its 16 counters). Here requests are applied one at a
+    time (EmbeddedDynamoDB's lock), so checking every action's condition first and applying
+    only when all hold needs no backup and answers what DynamoDB answers: the cancellation
+    reasons in order, the old item where ALL_OLD was asked for."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        seen: set[tuple[str, str]] = set()
+        reasons: list[Any] = []
+        for action in transact_items:
+            if len(action) > 1:
+                raise TransactWriteSingleOpException()
+            kind, op = next(iter(action.items()))
+            table = backend.get_table(op["TableName"])
+            key = op["Key"] if kind != "Put" else {name: op["Item"][name] for name in (table.hash_key_attr, table.range_key_attr) if name}
+            target = (op["TableName"], json.dumps(key, sort_keys=True))
+            if target in seen:
+                raise MultipleTransactionsException()
+            seen.add(target)
+            current = backend.get_item(op["TableName"], key)
+            condition = op.get("ConditionExpression")
+            if condition and not get_filter_expression(condition, op.get("ExpressionAttributeNames"),
+                                                       op.get("ExpressionAttributeValues")).expr(current):
+                old = current.to_json()["Attributes"] if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+                reasons.append(("ConditionalCheckFailed", "The conditional request failed", old))
+            else:
+                reasons.append((None, None, None))
+        if any(code for code, _, _ in reasons):
+            raise TransactionCanceledException(reasons)
+        for action in transact_items:
+            kind, op = next(iter(action.items()))
+            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if kind == "Put":
+                backend.put_item(op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values)
+            elif kind == "Delete":
+                backend.delete_item(op["TableName"], op["Key"], expression_attribute_names=names, expression_attribute_values=values)
+            elif kind == "Update":
+                backend.update_item(op["TableName"], op["Key"], update_expression=op["UpdateExpression"],
+                                    expression_attribute_names=names, expression_attribute_values=values)
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]  # moto's, replaced
+
+
 class EmbeddedDynamoDB:
     """moto in server mode. Requests are applied one at a time, like DynamoDB's
     per-item atomicity: a conditional write never interleaves with another write.
@@ -76,6 +131,7 @@ class EmbeddedDynamoDB:
         return serialized
 
     def start(self) -> str:
+        _transactions_without_table_copies()
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()

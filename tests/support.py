@@ -3,6 +3,7 @@ problem answers, request counting, store faults and the clock the tests move."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -64,6 +65,13 @@ def new_link(**fields: Any) -> Any:
     return Link(**{**defaults, **fields})
 
 
+def solve_proof(challenge: str, bits: int) -> str:
+    """The nonce a proof-of-work challenge asks for (links/proofs.py), as a program would find it."""
+    from shortlink.links.proofs import leading_zero_bits
+
+    return str(next(n for n in itertools.count() if leading_zero_bits(challenge, str(n)) >= bits))
+
+
 def alias(prefix: str = "t") -> str:
     """A fresh custom alias, so tests never meet each other's links."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
@@ -104,8 +112,9 @@ class Devserver:
                *local_environment(Template())}
         inherited = {k: v for k, v in os.environ.items() if k not in own}
         self.clock_file = data_dir / "clock"
+        # TRUST_FORWARDED: the tests play visitors from many addresses by X-Forwarded-For
         self.env = {**inherited, "PORT": str(self.port), "DEVSERVER_DATA": str(data_dir),
-                    "DEVSERVER_CLOCK": str(self.clock_file), **env}
+                    "DEVSERVER_CLOCK": str(self.clock_file), "TRUST_FORWARDED": "1", **env}
         self.output: list[str] = []
         self.api_keys: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
@@ -409,23 +418,44 @@ def lost_answers(client: Any, operation: str, table: str, *, times: int = 1) -> 
     """The next `times` `operation` requests on `table` reach DynamoDB and are applied, but their
     answers are lost (a read timeout), as when the network drops a response: botocore then
     retries the request. Yields one entry per lost answer."""
+    with _unanswered(client, operation, table, times, late=False) as lost:
+        yield lost
+
+
+@contextmanager
+def late_writes(client: Any, operation: str, table: str, *, times: int = 1) -> Iterator[list[str]]:
+    """The next `times` `operation` requests on `table` time out on the client and reach DynamoDB
+    only later, when the block ends (after the handler answered): a timed-out request is not a
+    cancelled one. Yields one entry per late request."""
+    with _unanswered(client, operation, table, times, late=True) as held:
+        yield held
+
+
+@contextmanager
+def _unanswered(client: Any, operation: str, table: str, times: int, *, late: bool) -> Iterator[list[str]]:
     from botocore.exceptions import ReadTimeoutError
     from botocore.httpsession import URLLib3Session
 
-    lost: list[str] = []
+    matched: list[str] = []
+    waiting: list[Any] = []
     session = URLLib3Session()
 
-    def send_then_lose(request: Any, **_: Any) -> Any:
+    def unanswered(request: Any, **_: Any) -> Any:
         target = request.headers.get("X-Amz-Target", b"")
         target = target.decode() if isinstance(target, bytes) else target
-        if len(lost) >= times or not target.endswith("." + operation) or f'"TableName": "{table}"' not in request.body.decode():
+        if len(matched) >= times or not target.endswith("." + operation) or f'"TableName": "{table}"' not in request.body.decode():
             return None
-        session.send(request)
-        lost.append(target)
+        if late:
+            waiting.append(request)
+        else:
+            session.send(request)
+        matched.append(target)
         raise ReadTimeoutError(endpoint_url=request.url)
 
-    client.meta.events.register("before-send.dynamodb", send_then_lose)
+    client.meta.events.register("before-send.dynamodb", unanswered)
     try:
-        yield lost
+        yield matched
     finally:
-        client.meta.events.unregister("before-send.dynamodb", send_then_lose)
+        client.meta.events.unregister("before-send.dynamodb", unanswered)
+        for request in waiting:
+            session.send(request)

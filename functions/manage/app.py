@@ -59,7 +59,8 @@ def _caller() -> Caller:
 
 
 def _store() -> LinkStore:
-    return LinkStore(load_settings().links_table)
+    settings = load_settings()
+    return LinkStore(settings.links_table, visit_counters=settings.visit_counters)
 
 
 def _stats() -> StatsStore:
@@ -140,6 +141,8 @@ def link_stats(  # type: ignore[no-untyped-def]
 ):
     settings = load_settings()
     link = _store().get_owned(_link_id(code, domain), _caller())
+    if not tz:
+        settings.time_zone()  # the stack's own zone: a bad one is the operator's error, not the caller's 422
     asked = stats_range(link, start, end, clock.now(), tz or settings.stats_time_zone, granularity)
     hours = asked.utc_hours()
     rows = _stats().hours(link.life, hour_of(hours[0]), hour_of(hours[-1]))
@@ -179,7 +182,8 @@ def change_link(code: Code, body: Annotated[PatchBody, Body()], domain: Domain =
 def delete_link(code: Code, domain: Domain = None) -> Response[None]:
     link_id = _link_id(code, domain)
     caller = _caller()
-    _store().delete_owned(link_id, caller)
+    store = _store()
+    store.delete_owned(store.get_owned(link_id, caller), caller, clock.now())
     logger.info("link deleted", extra={"link_id": link_id.key, "by_operator": caller.admin})
     return Response(status_code=204, headers={"Cache-Control": "no-store"})
 

@@ -27,21 +27,21 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef, TransactWriteItemTypeDef
 
 Item: TypeAlias = "dict[str, AttributeValueTypeDef]"  # an item, or a key, as DynamoDB's API carries it
 
 logger = logging.getLogger(__name__)
 
-# Bounded so that a request gives up well inside the redirect's 5 s Lambda timeout (and API
-# Gateway's 29 s): 2 attempts in all (botocore's total_max_attempts; its max_attempts would
-# count retries, one more) x (0.5 s connect + 0.8 s read) + at most 1 s of standard-mode
-# backoff = 3.6 s at worst, 2.6 s against a store that accepts and never answers. A handler
-# stops at its first fault, so that is its worst too. DynamoDB answers in milliseconds.
+# Bounded so that a request gives up at least a second inside the redirect's 5 s Lambda timeout
+# (and API Gateway's 29 s): 2 attempts in all (botocore's total_max_attempts; its max_attempts
+# would count retries, one attempt more) x (0.5 s connect + 1 s read) + at most 1 s of
+# standard-mode backoff = 4 s at worst, 3 s against a store that accepts and never answers. A
+# handler stops at its first fault, so that is its worst too. DynamoDB answers in milliseconds.
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 2},
     connect_timeout=0.5,
-    read_timeout=0.8,
+    read_timeout=1.0,
 )
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -62,6 +62,10 @@ class ConditionFailed(Exception):
         self.old_item = old_item
 
 
+class InTransaction(StoreUnavailable):
+    """A single-item write met a transaction in progress on the item (TransactionConflict)."""
+
+
 @contextmanager
 def faults(operation: str) -> Iterator[None]:
     """Around one request: a refused condition becomes ConditionFailed; any other fault
@@ -69,8 +73,17 @@ def faults(operation: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "ConditionalCheckFailedException":
             raise ConditionFailed(cast("Item | None", exc.response.get("Item"))) from None
+        # A transaction refused by a condition (its one conditional action); any other reason
+        # (a conflicting write, a throttle) is a fault like any other.
+        reasons = cast("list[dict[str, Any]]", exc.response.get("CancellationReasons") or [])
+        refused = [reason for reason in reasons if reason.get("Code") == "ConditionalCheckFailed"]
+        if code == "TransactionCanceledException" and refused:
+            raise ConditionFailed(cast("Item | None", refused[0].get("Item"))) from None
+        if code == "TransactionConflictException":
+            raise InTransaction("the item is being changed; retry shortly") from exc
         logger.error("dynamodb %s failed: %s", operation, exc.response.get("Error", {}).get("Code"))
         raise StoreUnavailable("the store did not answer; retry shortly") from exc
     except BotoCoreError as exc:
@@ -183,6 +196,12 @@ class Update:
     def text(self) -> str:
         clauses = [("SET", self._sets), ("ADD", self._adds), ("REMOVE", self._removes)]
         return " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts)
+
+
+def action(kind: str, **request: Any) -> TransactWriteItemTypeDef:
+    """One action of a TransactWriteItems: kind "Put", "Update", "Delete" or "ConditionCheck",
+    with the fields its request would have (TableName, Key, expressions, placeholders)."""
+    return cast("TransactWriteItemTypeDef", {kind: request})
 
 
 def query_all(**request: Unpack[QueryInputTypeDef]) -> Iterator[Item]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .clock import DAY
 from .errors import ConfigError
@@ -36,12 +38,20 @@ class Settings:
     visitor_pepper: str = ""  # the key of the redirect's visitor hash (stats/visitors.py)
     admin_key_ids: tuple[str, ...] = ()  # API key ids of the operators (AdminApiKeyIds)
     visit_counters: int = 16  # per plain link (links/counters.py); 0: every visit on the link's own item
-    link_cache_seconds: int = 5  # how long the redirect follows its copy of a link (links/cache.py)
+    link_cache_seconds: int = 60  # how long the redirect follows its copy of a link (links/cache.py)
     plain_http: frozenset[str] = field(default_factory=frozenset)  # short domains served without TLS
 
     @property
     def default_domain(self) -> str:
         return self.short_domains[0]
+
+    def time_zone(self) -> tzinfo:
+        """STATS_TIME_ZONE as a zone: a name the IANA database does not know is a ConfigError
+        naming it (checked where statistics need it; the redirect has no zone database)."""
+        try:
+            return ZoneInfo(self.stats_time_zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a directory of zones
+            raise ConfigError(f"STATS_TIME_ZONE {self.stats_time_zone!r} is not an IANA time zone (such as Asia/Shanghai or UTC)") from None
 
     @property
     def own_hosts(self) -> tuple[str, ...]:
@@ -104,20 +114,28 @@ def load_settings() -> Settings:
         public_shortening=os.environ.get("PUBLIC_SHORTENING", "true").strip().lower() == "true",
         blocked_hosts=_host_list(os.environ.get("BLOCKED_HOSTS", "")),
         stats_table=os.environ.get("STATS_TABLE", "").strip(),
-        stats_retention_days=int(os.environ.get("STATS_RETENTION_DAYS", "90") or 90),
+        stats_retention_days=_whole("STATS_RETENTION_DAYS", 90, 1, 36500),
         stats_time_zone=os.environ.get("STATS_TIME_ZONE", "").strip() or "UTC",
         visitor_pepper=os.environ.get("VISITOR_PEPPER", ""),
         admin_key_ids=tuple(k.strip() for k in os.environ.get("ADMIN_API_KEY_IDS", "").split(",") if k.strip()),
-        visit_counters=_whole("VISIT_COUNTERS", 16, 0, 100),
-        link_cache_seconds=_whole("LINK_CACHE_SECONDS", 5, 0, 60),
+        visit_counters=_whole("VISIT_COUNTERS", 16, 0, 99),  # a PATCH's transaction: the link and its counters, <= 100
+        link_cache_seconds=_whole("LINK_CACHE_SECONDS", 60, 0, 300),
     )
+
+
+def checked_settings() -> Settings:
+    """The settings with every value checked, the time zone too: what a local server checks at
+    its start, so that a bad value stops it with one line naming the value."""
+    settings = load_settings()
+    settings.time_zone()
+    return settings
 
 
 def _whole(name: str, default: int, low: int, high: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))) or not low <= int(raw) <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
     return int(raw)
 

@@ -14,7 +14,6 @@ from shortlink.http.requests import request_id
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
 from shortlink.stats.countries import Countries
-from shortlink.stats.query import parse_zone
 from shortlink.stats.record import record_batch
 from shortlink.stats.store import StatsStore
 from shortlink.stats.stream import read_batch
@@ -31,7 +30,7 @@ def _record(records: list[dict[str, Any]]) -> dict[str, Any]:
     for bad in batch.bad:
         logger.error("unreadable stream record", extra={"sequence_number": bad.sequence_number, "reason": str(bad)})
     failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), settings.stats_retention_days,
-                                 parse_zone(settings.stats_time_zone), milestones_of(LinkStore(settings.links_table), settings))
+                                 settings.time_zone(), milestones_of(LinkStore(settings.links_table), settings))
     unsent, announced = announce(records, failed, settings)
     failed += unsent
     metrics.add_metric(name="VisitsCounted", unit=MetricUnit.Count, value=added)

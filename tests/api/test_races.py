@@ -7,16 +7,19 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import requests
 
 from support import Devserver
 
+T = TypeVar("T")
 
-def _together(count: int, work: Callable[[int], int]) -> list[int]:
+
+def _together(count: int, work: Callable[[int], T]) -> list[T]:
     """Run work(i) for i in range(count) at once (behind a barrier); their results."""
     barrier = threading.Barrier(count)
-    results: list[int] = [0] * count
+    results: list[Any] = [None] * count
 
     def run(i: int) -> None:
         barrier.wait()
@@ -133,3 +136,27 @@ def test_parallel_creates_of_different_aliases_each_get_their_own_link(server: D
             return answer.status_code
 
     assert _together(16, create) == [201] * 16
+
+
+def test_a_change_that_returned_is_obeyed_by_the_very_next_visits(server: Devserver, api: requests.Session) -> None:
+    """25 changes (23 new URLs and a delete on one link, a disable on another), each followed
+    at once by 8 visitors together: none of the 200 visits is answered from before the change."""
+    def visits(code: str) -> list[tuple[int, str]]:
+        def visit(_: int) -> tuple[int, str]:
+            answer = requests.get(f"{server.url}/{code}", allow_redirects=False)
+            return answer.status_code, answer.headers.get("Location", "")
+        return _together(8, visit)
+
+    wrong: list[tuple[str, tuple[int, str]]] = []
+    code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/v0"}).json()["code"]
+    visits(code)  # the redirect keeps its copy
+    for n in range(1, 24):
+        assert api.patch(f"{server.url}/api/links/{code}", json={"url": f"https://example.com/v{n}"}).status_code == 200
+        wrong += [(f"v{n}", seen) for seen in visits(code) if seen != (302, f"https://example.com/v{n}")]
+    assert api.delete(f"{server.url}/api/links/{code}").status_code == 204
+    wrong += [("deleted", seen) for seen in visits(code) if seen[0] != 404]
+    other = api.post(f"{server.url}/api/links", json={"url": "https://example.com/on"}).json()["code"]
+    visits(other)
+    assert api.patch(f"{server.url}/api/links/{other}", json={"disabled": True}).status_code == 200
+    wrong += [("disabled", seen) for seen in visits(other) if seen[0] != 410]
+    assert wrong == []

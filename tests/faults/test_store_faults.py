@@ -13,7 +13,21 @@ import pytest
 from devserver.gateway import LambdaContext
 from shortlink.dynamodb import client as dynamodb_client
 from shortlink.links.cache import shared
-from support import OTHER_KEY, Invoke, MakeEvent, alias, headers_of, link_count, load_event, lost_answers, problem_of, store_faults, stored_item
+from shortlink.links.store import PUT_RESENDS
+from support import (
+    OTHER_KEY,
+    Invoke,
+    MakeEvent,
+    alias,
+    headers_of,
+    late_writes,
+    link_count,
+    load_event,
+    lost_answers,
+    problem_of,
+    store_faults,
+    stored_item,
+)
 
 FAULTS = [{"code": "ProvisionedThroughputExceededException"}, {"code": "ThrottlingException"},
           {"code": "InternalServerError"}, {"code": "ServiceUnavailable"}, {"timeout": True}]
@@ -44,8 +58,10 @@ def test_every_route_answers_503_on_a_store_fault(invoke: Invoke, make_event: Ma
         ("GetItem", make_event("HEAD", f"/{link}")),
         ("Query", make_event("GET", "/api/links")),
         ("GetItem", make_event("GET", f"/api/links/{link}")),
-        ("UpdateItem", make_event("PATCH", f"/api/links/{link}", {"title": "x"})),
-        ("DeleteItem", make_event("DELETE", f"/api/links/{link}")),
+        ("GetItem", make_event("PATCH", f"/api/links/{link}", {"title": "x"})),  # the link as it is, then ...
+        ("TransactWriteItems", make_event("PATCH", f"/api/links/{link}", {"title": "x"})),  # ... it and its counters' fence
+        ("GetItem", make_event("DELETE", f"/api/links/{link}")),
+        ("TransactWriteItems", make_event("DELETE", f"/api/links/{link}")),
         ("GetItem", make_event("GET", f"/api/links/{link}/stats")),
         ("Query", make_event("GET", f"/api/links/{link}/stats")),
         ("GetItem", make_event("GET", f"/api/links/{link}/qr")),
@@ -69,7 +85,7 @@ def test_a_faulted_redirect_is_never_a_404_even_for_browsers(invoke: Invoke, mak
 
 def test_batch_items_fail_alone_on_a_fault(invoke: Invoke, make_event: MakeEvent) -> None:
     items = [{"url": f"https://example.com/{i}"} for i in range(3)]
-    with store_faults(dynamodb_client(), "PutItem", "LinksTable", times=1):
+    with store_faults(dynamodb_client(), "PutItem", "LinksTable", times=PUT_RESENDS + 1):
         answer = invoke(make_event("POST", "/api/links/batch", {"links": items}))
     assert [r["status"] for r in json.loads(answer["body"])["results"]] == [503, 201, 201]
 
@@ -77,7 +93,7 @@ def test_batch_items_fail_alone_on_a_fault(invoke: Invoke, make_event: MakeEvent
 def test_retried_create_after_a_fault_succeeds_exactly_once(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     key = {"Idempotency-Key": uuid.uuid4().hex}
     body = {"url": "https://example.com/retry", "tags": [uuid.uuid4().hex[:8]]}
-    with store_faults(dynamodb_client(), "PutItem", "LinksTable", times=1):
+    with store_faults(dynamodb_client(), "PutItem", "LinksTable", times=PUT_RESENDS + 1):
         _unavailable(invoke(make_event("POST", "/api/links", body, headers=key)))
     first = invoke(make_event("POST", "/api/links", body, headers=key))
     second = invoke(make_event("POST", "/api/links", body, headers=key))
@@ -124,7 +140,22 @@ def test_a_create_whose_answer_is_lost_stores_one_link_and_says_201(invoke: Invo
     assert link_count(dynamodb) == 1 and stored_item(dynamodb, made["code"]) is not None
 
 
+@pytest.mark.parametrize("with_alias", [True, False])
+def test_a_create_whose_write_lands_late_answers_201_with_that_link(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                                   with_alias: bool) -> None:
+    """Both of botocore's attempts time out, and both reach the store after the handler answered.
+    The create sends its write once more and answers with the link; the late copies change nothing."""
+    body = {"url": "https://example.com/late", **({"alias": alias("late")} if with_alias else {})}
+    with late_writes(dynamodb_client(), "PutItem", "LinksTable", times=2) as late:
+        answer = invoke(make_event("POST", "/api/links", body))
+        assert answer["statusCode"] == 201, answer["body"]
+    assert len(late) == 2
+    made = json.loads(answer["body"])
+    assert link_count(dynamodb) == 1
+    assert stored_item(dynamodb, made["code"])["create_token"]["S"]  # the answered link is the stored one
+
+
 def test_a_create_that_never_reached_the_store_is_503_and_stores_nothing(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
-    with store_faults(dynamodb_client(), "PutItem", "LinksTable", timeout=True, times=1):
+    with store_faults(dynamodb_client(), "PutItem", "LinksTable", timeout=True, times=PUT_RESENDS + 1):
         _unavailable(invoke(make_event("POST", "/api/links", {"url": "https://example.com/never", "alias": alias("never")})))
     assert link_count(dynamodb) == 0

@@ -21,10 +21,12 @@ from support import (
     FakeClock,
     Invoke,
     MakeEvent,
+    alias,
     dynamodb_keys,
     dynamodb_requests,
     headers_of,
     seed_link,
+    store_faults,
     stored_item,
     visits_of,
 )
@@ -67,26 +69,96 @@ def test_a_limited_link_counts_each_visit_in_one_conditional_write_of_its_item(i
     assert stored_item(dynamodb, code)["visits"] == {"N": "3"}
 
 
-def test_a_change_reaches_the_redirect_within_the_cache_bound(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
-                                                             clock: FakeClock) -> None:
+IOS = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"}
+# (PATCH body or None for DELETE, what the very next visit gets, where to, the requests of the visit after)
+CHANGES = [
+    ({"url": "https://example.com/new"}, 302, "https://example.com/new", ["UpdateItem"]),
+    ({"targets": {"ios": "https://example.com/ios"}}, 302, "https://example.com/ios", ["UpdateItem"]),
+    ({"max_visits": 5}, 302, "https://example.com/old", ["UpdateItem"]),  # now counted on the link's item
+    ({"disabled": True}, 410, None, []),
+    ({"password": "open sesame"}, 401, None, []),
+    (None, 404, None, ["GetItem", "GetItem"]),  # no copy of a deleted link is kept
+]
+
+
+@pytest.mark.parametrize("change, status, location, after", CHANGES, ids=lambda c: json.dumps(c)[:30])
+def test_a_change_through_the_api_is_obeyed_by_the_very_next_visit(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                                   change: dict[str, Any] | None, status: int,
+                                                                   location: str | None, after: list[str]) -> None:
+    made = invoke(make_event("POST", "/api/links", {"url": "https://example.com/old"}))
+    code = json.loads(made["body"])["code"]
+    assert invoke(make_event("GET", f"/{code}", headers=IOS))["statusCode"] == 302  # the instance keeps its copy
+    if change is None:
+        assert invoke(make_event("DELETE", f"/api/links/{code}"))["statusCode"] == 204
+    else:
+        assert invoke(make_event("PATCH", f"/api/links/{code}", change))["statusCode"] == 200
+    with dynamodb_requests(dynamodb_client()) as sent:
+        answer = invoke(make_event("GET", f"/{code}", headers=IOS))
+    assert answer["statusCode"] == status, answer["body"]
+    assert headers_of(answer).get("Location") == location
+    assert sent[:2] == ["UpdateItem", "GetItem"]  # the counter's fence refused the copy; the link is read again
+    with dynamodb_requests(dynamodb_client()) as then:
+        assert invoke(make_event("GET", f"/{code}", headers=IOS))["statusCode"] == status
+    assert then == after
+
+
+def test_a_code_used_again_is_not_refused_by_its_old_lifes_fence(invoke: Invoke, make_event: MakeEvent, clock: FakeClock) -> None:
+    code = alias("again")
+    assert invoke(make_event("POST", "/api/links", {"url": "https://example.com/first", "alias": code}))["statusCode"] == 201
+    assert invoke(make_event("PATCH", f"/api/links/{code}", {"title": "fenced"}))["statusCode"] == 200
+    assert invoke(make_event("DELETE", f"/api/links/{code}"))["statusCode"] == 204
+    clock.advance(1)  # a life is told by the moment it was made
+    assert invoke(make_event("POST", "/api/links", {"url": "https://example.com/second", "alias": code}))["statusCode"] == 201
+    for _ in range(3):
+        answer = invoke(make_event("GET", f"/{code}"))
+        assert answer["statusCode"] == 302 and headers_of(answer)["Location"] == "https://example.com/second"
+
+
+def test_a_visit_that_meets_the_fence_being_written_reads_the_link_again(invoke: Invoke, make_event: MakeEvent,
+                                                                         dynamodb: Any) -> None:
+    code = seed_link(dynamodb)
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302
+    with store_faults(dynamodb_client(), "UpdateItem", code="TransactionConflictException", times=1) as failed, \
+            dynamodb_requests(dynamodb_client()) as sent:
+        assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302
+    assert failed and sent == ["UpdateItem", "GetItem", "UpdateItem"]
+
+
+def test_a_change_behind_the_apis_back_reaches_the_redirect_within_the_copys_lifetime(invoke: Invoke, make_event: MakeEvent,
+                                                                                       dynamodb: Any, clock: FakeClock) -> None:
     code = seed_link(dynamodb)
     assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302
     dynamodb.update_item(TableName="LinksTable", Key={"link_id": {"S": f"{DOMAIN}/{code}"}},
                          UpdateExpression="SET disabled = :t", ExpressionAttributeValues={":t": {"BOOL": True}})
     clock.advance(LINK_CACHE_SECONDS - 1)
-    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302  # the copy, at most LINK_CACHE_SECONDS old
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302  # no fence was written: the copy serves
     clock.advance(1)
     assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 410
+
+
+def test_a_copy_that_refuses_is_kept_a_second(invoke: Invoke, make_event: MakeEvent, dynamodb: Any, clock: FakeClock) -> None:
+    code = seed_link(dynamodb)
+    dynamodb.update_item(TableName="LinksTable", Key={"link_id": {"S": f"{DOMAIN}/{code}"}},
+                         UpdateExpression="SET disabled = :t", ExpressionAttributeValues={":t": {"BOOL": True}})
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 410
+    dynamodb.update_item(TableName="LinksTable", Key={"link_id": {"S": f"{DOMAIN}/{code}"}},
+                         UpdateExpression="REMOVE disabled")
+    clock.advance(0.9)
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 410  # the refusing copy
+    clock.advance(0.1)
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302
 
 
 def test_an_expiry_is_checked_on_every_visit_even_from_the_copy(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
                                                                clock: FakeClock) -> None:
     code = seed_link(dynamodb, expires_in=2)
-    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302
-    clock.advance(2)
+    expires = int(stored_item(dynamodb, code)["expires_at"]["N"])
+    clock.advance(expires - 0.5 - clock())
+    assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 302  # the copy is read
+    clock.advance(0.9)
     with dynamodb_requests(dynamodb_client()) as sent:
         assert invoke(make_event("GET", f"/{code}"))["statusCode"] == 410
-    assert sent == []
+    assert sent == []  # the copy's own expiry refused it
 
 
 def test_a_visit_keeps_a_keyed_hash_of_its_visitor_and_its_network_never_the_address(invoke: Invoke, make_event: MakeEvent,

@@ -28,7 +28,7 @@ from .guards import claim_guess, get_with_guards, guess_window
 from .identity import LinkId
 from .model import Link
 from .passwords import hash_password, retry_delay
-from .store import LinkStore, Unlock, VisitRefused
+from .store import LinkStore, StaleCopy, Unlock, VisitRefused
 from .useragent import in_app, is_bot, platform, target_kind
 
 # Password guesses: each visitor waits 1, 2, 4 … 300 s after each wrong one; a link checks at most
@@ -101,19 +101,44 @@ def follow(store: LinkStore, settings: Settings, host: str | None, code: str, no
     (links/counters.py). With VISIT_COUNTERS=0 every visit takes the conditional write."""
     link_id = _link_id(settings, host, code)
     cached = cache if settings.visit_counters else None
-    if facts is not None and cached is None:
-        link = _count_on_link(store, link_id, now, facts, None)
-    else:
-        link = _read(store, link_id, now, cached)
+    if facts is None:
+        # A HEAD counts nothing, so no fence would tell it a copy is stale: it reads the link
+        # (and keeps what it read as the copy).
+        link = store.get(link_id)
+        if cached is not None:
+            cached.put(store.table, link, now)
         if link.state(now) != "active" or link.password_hash is not None:
             raise refusal(link, now)
-        if facts is not None and (facts["bot"] or link.max_visits is None):
-            store.count_visit(link, pick(settings.visit_counters), now, facts, count=not facts["bot"])
-        elif facts is not None:
-            link = _count_on_link(store, link_id, now, facts, cached)
+    elif cached is None:
+        link = _count_on_link(store, link_id, now, facts, None)
+    else:
+        link = _count_from_copy(store, settings, link_id, now, facts, cached)
     if link.max_visits is not None and (facts is None or facts["bot"]):
         raise PreviewWithheld(f"{link_id} counts its visits: open it in a browser")
     return link
+
+
+def _count_from_copy(store: LinkStore, settings: Settings, link_id: LinkId, now: int, facts: dict[str, Any],
+                     cache: LinkCache) -> Link:
+    """Follow the instance's copy of the link. A copy older than the link's last PATCH or DELETE
+    is refused by its counter's fence: the link is read again (strongly: the change has
+    returned) and followed once more from that."""
+    link = _read(store, link_id, now, cache)
+    for fresh in (False, True):
+        if link.state(now) != "active" or link.password_hash is not None:
+            raise refusal(link, now)
+        if not (facts["bot"] or link.max_visits is None):
+            return _count_on_link(store, link_id, now, facts, cache)
+        try:
+            store.count_visit(link, pick(settings.visit_counters), now, facts, count=not facts["bot"])
+            return link
+        except StaleCopy:
+            if fresh:
+                break
+            cache.forget(store.table, link_id)  # deleted: no copy is left behind
+            link = store.get(link_id)
+            cache.put(store.table, link, now)
+    raise StoreUnavailable(f"{link_id} changed again while it was being followed; retry")
 
 
 def _count_on_link(store: LinkStore, link_id: LinkId, now: int, facts: dict[str, Any], cache: LinkCache | None) -> Link:

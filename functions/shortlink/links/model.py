@@ -109,6 +109,9 @@ class Link:
         clearable=True), shown=Shown(dict[str, str]))
     # The create request that stored this link: a retried PutItem recognises its own first write.
     create_token: str | None = attribute(None)
+    # A fresh token on every PATCH, written to the link's visit counters in the same transaction:
+    # a redirect counting on a counter from an older copy of the link is refused (links/store.py).
+    revision: str | None = attribute(None)
     # Password guesses checked in the current minute (written by the redirect's store only);
     # each visitor's own back-off lives in the item as guard:<visitor> attributes (links/store.py).
     guess_window: int | None = attribute(None)

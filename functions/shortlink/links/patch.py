@@ -58,12 +58,11 @@ def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now
 
 def patch_link(store: LinkStore, settings: Settings, link_id: LinkId, caller: Caller, changes: dict[str, Any],
                now: int, tally_of: Callable[[Link], int] | None = None) -> Link:
-    """Apply the changes. A visit limit set on a link also makes the visits its counters counted
-    so far (`tally_of`) count against it: they join the item's visits in the same write (visits
-    of the last seconds, not yet tallied, may not)."""
+    """Apply the changes to the link as read now (the write is conditional on its life). A visit
+    limit set on a link also makes the visits its counters counted so far (`tally_of`) count
+    against it: they join the item's visits in the same write (visits of the last seconds, not
+    yet tallied, may not)."""
     sets, removes = plan_patch(changes, settings, link_id, now)
-    fold = None
-    if "max_visits" in sets and tally_of is not None:
-        link = store.get_owned(link_id, caller)
-        fold = Fold(tally_of(link), link.tally_base)
-    return store.update_owned(link_id, caller, sets, removes, fold=fold)
+    link = store.get_owned(link_id, caller)
+    fold = Fold(tally_of(link), link.tally_base) if "max_visits" in sets and tally_of is not None else None
+    return store.update_owned(link, caller, sets, removes, now, fold=fold)

@@ -8,15 +8,17 @@ and ISO text for created_at and updated_at.
 from __future__ import annotations
 
 import dataclasses
-from contextlib import suppress
-from typing import Any
+import secrets
+from typing import TYPE_CHECKING, Any
 
 from ..clock import from_seconds, to_seconds
 from ..dynamodb import (
     ConditionFailed,
     Expression,
+    InTransaction,
     Item,
     Update,
+    action,
     client,
     either,
     every,
@@ -34,9 +36,15 @@ from .expiry import expiry_slot
 from .identity import LinkId
 from .model import STORED, Link
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
 _ATTRIBUTES = tuple(f.name for f in dataclasses.fields(Link))
 EXPIRY_SLOT = "expiry_slot"  # key of the by_expiry index (links/expiry.py)
 GUARD_PREFIX = "guard:"  # + a visitor's key: that visitor's password back-off on this link (links/guards.py)
+# Copies of a create's PutItem sent after one went unanswered (each with botocore's own retry):
+# the handler's worst case is (1 + PUT_RESENDS) x the client's 4 s, inside CreateFunction's 10 s.
+PUT_RESENDS = 1
 EXPIRED_NOTICE = "expired_notice"  # the expires_at the sweep announced (stored, in epoch seconds)
 
 
@@ -99,36 +107,53 @@ class VisitRefused(Exception):
         self.link = link
 
 
-class LinkStore:
-    """The links table (LinksTable), one conditional request per operation."""
+class StaleCopy(Exception):
+    """A visit counted from a copy of the link older than its last PATCH or DELETE: refused."""
 
-    def __init__(self, table: str) -> None:
+
+class LinkStore:
+    """The links table (LinksTable), one conditional request per operation.
+
+    `visit_counters`: how many counters each plain link has (links/counters.py). A PATCH or
+    DELETE then writes, in one transaction with the link, a new revision on every counter, and
+    a visit counted on a counter holds the revision of the copy it followed as its condition:
+    whatever instance kept a copy from before the change, its next visit is refused and reads
+    the link again. So a change that returned is obeyed by every later visit, and a plain
+    redirect stays one request.
+    """
+
+    def __init__(self, table: str, *, visit_counters: int = 0) -> None:
         self.table = table
+        self.visit_counters = visit_counters
 
     def put_new(self, link: Link, now: int) -> None:
         """Store a new link; the code may be reused only when its old link has expired.
 
-        Exactly once: the link carries its request's create_token, so when botocore retries a
-        PutItem whose answer was lost, the retry recognises the first write as its own (the
-        condition fails, and the item it hands back holds the same token). When no answer comes
-        at all, one consistent read tells whether the write landed. Raises AliasTaken when
-        another live link holds the code, StoreUnavailable when nothing is known to be stored.
+        Exactly once: the link carries its request's create_token, so a copy of the PutItem
+        that meets the first write recognises it as its own (the condition fails, and the item
+        it hands back holds the same token). When no answer comes (botocore's retry included),
+        the write may still land later: a request that timed out is not a cancelled one. So it
+        is sent once more, and that answer is certain - the link is stored, or found stored by
+        an earlier copy, or the code is taken - and a copy landing later finds the code taken
+        and changes nothing. Raises AliasTaken when another live link holds the code,
+        StoreUnavailable when the store answered none of the copies.
         """
         assert link.create_token, "a new link carries its request's token"
         expression = Expression()
         taken = either(expression.absent("link_id"), expression.compare("expires_at", "<=", to_seconds(now)))
-        try:
-            with faults("PutItem"):
-                client().put_item(TableName=self.table, Item=to_item(link), ConditionExpression=taken,
-                                  ReturnValuesOnConditionCheckFailure="ALL_OLD", **expression.placeholders())
-        except ConditionFailed as failed:
-            if not (failed.old_item and plain(failed.old_item).get("create_token") == link.create_token):
+        for resend in range(PUT_RESENDS + 1):
+            try:
+                with faults("PutItem"):
+                    client().put_item(TableName=self.table, Item=to_item(link), ConditionExpression=taken,
+                                      ReturnValuesOnConditionCheckFailure="ALL_OLD", **expression.placeholders())
+                return
+            except ConditionFailed as failed:
+                if failed.old_item and plain(failed.old_item).get("create_token") == link.create_token:
+                    return  # an earlier copy landed; only its answer was lost
                 raise AliasTaken(f"'{link.code}' is already in use on {link.domain}") from None
-        except StoreUnavailable:
-            with suppress(StoreUnavailable, LinkNotFound):
-                if self.get(link.id).create_token == link.create_token:
-                    return  # it landed; only the answers were lost
-            raise
+            except StoreUnavailable:
+                if resend == PUT_RESENDS:
+                    raise
 
     def item(self, link_id: LinkId, consistent: bool = True) -> Item:
         with faults("GetItem"):
@@ -189,18 +214,21 @@ class LinkStore:
         next_start = {"link_id": last["link_id"]["S"], "created_at": last["created_at"]["S"]} if last else None
         return [from_item(item) for item in answer.get("Items", [])], next_start
 
-    def update_owned(self, link_id: LinkId, caller: Caller, sets: dict[str, Any], removes: list[str], *,
+    def update_owned(self, link: Link, caller: Caller, sets: dict[str, Any], removes: list[str], now: int, *,
                      fold: Fold | None = None) -> Link:
-        """Apply a PATCH in one UpdateItem, only if the link exists and the caller may change it.
+        """Apply a PATCH to `link` (as just read) in one UpdateItem (in one transaction with the
+        fence on its visit counters, when links have them), only if that link still exists (the
+        same life) and the caller may change it.
         A new expiry moves the link in the by_expiry index; none takes it out. With `fold`, the
         visits its counters counted since the last fold join the item's own (a visit limit
         counts them), in the same write."""
+        link_id = link.id
         if "expires_at" in sets:
             sets = {**sets, EXPIRY_SLOT: expiry_slot(link_id, sets["expires_at"])}
         if "expires_at" in removes:
             removes = [*removes, EXPIRY_SLOT]
         expression = Expression()
-        condition = _may_change(expression, caller)
+        condition = _may_change(expression, caller, link)
         update = Update(expression)
         for name, value in sets.items():
             update.set(name, stored_value(name, value))
@@ -211,22 +239,50 @@ class LinkStore:
             condition = every(condition, either(expression.absent("tally_base"), expression.compare("tally_base", "=", fold.base)))
         update.remove(*removes)
         try:
-            return self.update(link_id, update, condition, old_on_failure=True)
+            if not self.visit_counters:
+                return self.update(link_id, update, condition, old_on_failure=True)
+            revision = new_revision()
+            update.set("revision", revision)
+            self._with_fence(link, action("Update", TableName=self.table, Key=_key(link_id), UpdateExpression=update.text(),
+                                          ConditionExpression=condition, ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                                          **expression.placeholders()), revision, now)
         except ConditionFailed as failed:
             old = from_item(failed.old_item) if failed.old_item else None
-            if fold is not None and old is not None and caller.may_see(old):
-                raise StoreUnavailable(f"{link_id} changed while its visits were being folded; retry") from None
+            if old is not None and caller.may_see(old):
+                raise StoreUnavailable(f"{link_id} changed while it was being changed; retry") from None
             raise LinkNotFound(f"no link {link_id}") from None
+        return self.get(link_id)  # a transaction hands back no item
 
-    def delete_owned(self, link_id: LinkId, caller: Caller) -> None:
+    def delete_owned(self, link: Link, caller: Caller, now: int) -> None:
+        """Delete `link` (as just read), only if it is still that link and the caller may."""
         expression = Expression()
-        condition = _may_change(expression, caller)
+        condition = _may_change(expression, caller, link)
+        key = _key(link.id)
         try:
-            with faults("DeleteItem"):
-                client().delete_item(TableName=self.table, Key=_key(link_id), ConditionExpression=condition,
-                                     **expression.placeholders())
+            if not self.visit_counters:
+                with faults("DeleteItem"):
+                    client().delete_item(TableName=self.table, Key=key, ConditionExpression=condition, **expression.placeholders())
+                return
+            self._with_fence(link, action("Delete", TableName=self.table, Key=key, ConditionExpression=condition,
+                                          **expression.placeholders()), new_revision(), now)
         except ConditionFailed:
-            raise LinkNotFound(f"no link {link_id}") from None
+            raise LinkNotFound(f"no link {link.id}") from None
+
+    def _with_fence(self, link: Link, change: TransactWriteItemTypeDef, revision: str, now: int) -> None:
+        """The link's change and the fence on each of its visit counters, all or nothing (one
+        transaction: at most 100 actions, so at most 99 counters): `revision`, and the life it
+        belongs to (a code used again starts a new life, whose copies the old fence must not
+        refuse). A counter the fence creates lives COUNTER_IDLE, and one it meets lives at least
+        that long again: longer than any copy of the link is kept, so no counter a stale copy
+        could count on disappears first."""
+        expression = Expression()
+        fence = (Update(expression).set("link_revision", revision).set("fence_life", link.life)
+                 .set("expires_at", to_seconds(now + COUNTER_IDLE)).text())
+        link_id = link.id
+        counters = [action("Update", TableName=self.table, Key=keys(("link_id", link_id.counter_key(n))), UpdateExpression=fence,
+                           **expression.placeholders()) for n in range(self.visit_counters)]
+        with faults("TransactWriteItems"):
+            client().transact_write_items(TransactItems=[change, *counters])
 
     def visit(self, link_id: LinkId, now: int, facts: dict[str, Any], *, count: bool = True,
               password: Unlock | None = None) -> Link:
@@ -256,19 +312,25 @@ class LinkStore:
 
     def count_visit(self, link: Link, counter: int, now: int, facts: dict[str, Any], *, count: bool = True) -> None:
         """Record one visit of a link without rules to check (links/counters.py) on one of its
-        visit counters: one unconditional UpdateItem, never on the link's own item. The counter
-        carries the link's life (created_at) and expiry for the statistics, and lives on
-        COUNTER_IDLE after its last visit."""
+        visit counters: one UpdateItem, never on the link's own item, on the condition that the
+        counter holds the revision of this copy of the link (none: no PATCH has fenced it).
+        The counter carries the link's life (created_at) and expiry for the statistics, and
+        lives on COUNTER_IDLE after its last visit. Raises StaleCopy when the link changed."""
         expression = Expression()
+        current = either(expression.absent("link_revision"), expression.compare("fence_life", "<>", link.life),
+                         expression.compare("link_revision", "=", link.revision) if link.revision is not None else "")
         update = (Update(expression).set("last_visit", facts).set("created_at", stored_value("created_at", link.created_at))
                   .set("expires_at", to_seconds(now + COUNTER_IDLE)))
         update.set_to("born", update.if_absent("born", to_seconds(now)))
         if link.expires_at is not None:
             update.set("link_expires_at", to_seconds(link.expires_at))
         update.add("visits" if count else "bot_visits", 1)
-        with faults("UpdateItem"):
-            client().update_item(TableName=self.table, Key=keys(("link_id", link.id.counter_key(counter))),
-                                 UpdateExpression=update.text(), **expression.placeholders())
+        try:
+            with faults("UpdateItem"):
+                client().update_item(TableName=self.table, Key=keys(("link_id", link.id.counter_key(counter))),
+                                     UpdateExpression=update.text(), ConditionExpression=current, **expression.placeholders())
+        except (ConditionFailed, InTransaction):  # fenced, or being fenced right now
+            raise StaleCopy(str(link.id)) from None
 
     def due(self, slot: str, now: int) -> list[tuple[LinkId, int]]:
         """Links in one by_expiry slot whose expiry has come, with their expires_at."""
@@ -304,9 +366,14 @@ class Fold:
     base: int
 
 
-def _may_change(expression: Expression, caller: Caller) -> str:
-    """The condition of a caller's PATCH or DELETE: the link exists and, unless the caller is an
-    operator, belongs to it."""
+def new_revision() -> str:
+    return secrets.token_hex(8)
+
+
+def _may_change(expression: Expression, caller: Caller, link: Link) -> str:
+    """The condition of a caller's PATCH or DELETE of a link it read: the link still exists, in
+    the same life, and, unless the caller is an operator, belongs to it."""
+    same = expression.compare("created_at", "=", stored_value("created_at", link.created_at))
     if caller.admin:
-        return expression.exists("link_id")
-    return every(expression.exists("link_id"), expression.compare("owner", "=", caller.key_id))
+        return same
+    return every(same, expression.compare("owner", "=", caller.key_id))
