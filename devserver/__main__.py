@@ -27,6 +27,7 @@ from .invoke import ENDPOINT_FILE
 from .schedules import Scheduler
 from .streams import StreamPump
 from .template import ROOT, Template, local_environment
+from .throttles import throttles_from
 
 log = logging.getLogger("devserver")
 # Every name and address by which a link could lead back to the devserver (it listens on 127.0.0.1).
@@ -107,6 +108,14 @@ def main() -> None:
     os.environ.update(local_environment(template))
     sys.path.insert(0, str(ROOT / "functions"))  # where Lambda finds the CoreLayer's shortlink package
     from shortlink import clock
+    from shortlink.errors import ConfigError
+    from shortlink.settings import checked_settings
+
+    try:  # on AWS a bad setting fails the function's first request; here it stops the start
+        checked_settings()
+    except ConfigError as bad:
+        print(f"devserver: {bad}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
     # The devserver's own clock (epoch seconds): its TTL sweeper, its schedules and the handlers read it.
     seconds: Callable[[], float] = OffsetClock(Path(os.environ["DEVSERVER_CLOCK"])) if os.environ.get("DEVSERVER_CLOCK") else time.time
@@ -160,7 +169,9 @@ def main() -> None:
         deadline = time.monotonic() + timeout
         return all(pump.wait_drained(max(0.0, deadline - time.monotonic())) for pump in pumps)
 
-    server = make_http_server(Gateway(template, set(api_keys), drained), port)
+    gateway = Gateway(template, set(api_keys), drained, throttles=throttles_from(template, os.environ.get("DEVSERVER_THROTTLES", "on")),
+                      trust_forwarded=os.environ.get("TRUST_FORWARDED", "") == "1")
+    server = make_http_server(gateway, port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops it even when started from a background job
     print(f"Short links API on http://127.0.0.1:{server.server_address[1]}/", flush=True)

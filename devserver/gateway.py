@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .template import Function, Route, Template
+from .throttles import Throttles
 
 log = logging.getLogger("devserver.gateway")
 STAGE = "prod"
@@ -219,8 +220,13 @@ DRAIN_TIMEOUT = 30.0
 
 
 class Gateway:
-    def __init__(self, template: Template, api_keys: set[str], drained: Callable[[float], bool] | None = None) -> None:
+    def __init__(self, template: Template, api_keys: set[str], drained: Callable[[float], bool] | None = None, *,
+                 throttles: Throttles | None = None, trust_forwarded: bool = False) -> None:
         self.drained = drained  # waits until the stream has been delivered (StreamPump.wait_drained)
+        self.throttles = throttles
+        # Behind CloudFront, API Gateway reports the client's address from X-Forwarded-For; a
+        # devserver reached directly must not let any caller name its own (TRUST_FORWARDED=1 does).
+        self.trust_forwarded = trust_forwarded
         self.routes = template.routes()
         self.functions = template.functions()
         self.binary_types = template.binary_media_types()
@@ -249,8 +255,10 @@ class Gateway:
         api_key = next((v for k, v in header_pairs if k.lower() == "x-api-key"), None)
         if route.api_key_required and api_key not in self.api_keys:
             return self.gateway_error("INVALID_API_KEY", 403, "Forbidden")
-        # Behind CloudFront, API Gateway reports the client's address: the first X-Forwarded-For entry.
-        forwarded = next((v for k, v in header_pairs if k.lower() == "x-forwarded-for"), "")
+        refused = self.throttles.refusal(route, api_key) if self.throttles else None
+        if refused:
+            return self.gateway_error(refused, 429, "Too Many Requests")
+        forwarded = next((v for k, v in header_pairs if k.lower() == "x-forwarded-for"), "") if self.trust_forwarded else ""
         client_ip = forwarded.split(",")[0].strip() or source_ip
         event = build_event(route, method, raw_path, header_pairs, body, client_ip, api_key, self.binary_types)
         context = LambdaContext(route.function, event["requestContext"]["requestId"])
@@ -291,11 +299,18 @@ def make_http_server(gateway: Gateway, port: int) -> ThreadingHTTPServer:
         server_version = "shortlink-devserver"
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, headers, payload = gateway.handle(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-            )
+            text = (self.headers.get("Content-Length") or "0").strip()
+            if not (text.isascii() and text.isdigit()):
+                self.send_error(400, "Bad Request", f"Content-Length must be a number of bytes, not {text[:40]!r}")
+                return
+            if int(text) > MAX_PAYLOAD:  # refused unread, as API Gateway refuses it
+                self.close_connection = True
+                self._send(*gateway.gateway_error("REQUEST_TOO_LARGE", 413, "Request Too Long"))
+                return
+            body = self.rfile.read(int(text)) if int(text) else b""
+            self._send(*gateway.handle(self.command, self.path, list(self.headers.items()), body, self.client_address[0]))
+
+        def _send(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
             self.send_response(status)
             for key, value in headers:
                 if key.lower() not in ("content-length", "connection"):
@@ -305,7 +320,29 @@ def make_http_server(gateway: Gateway, port: int) -> ThreadingHTTPServer:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method (TRACE, CONNECT, PURGE ...) goes to the gateway, whose routes decide:
+            # no route is its 404 problem, as API Gateway answers.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """http.server's own refusals (a request line or headers too long, a malformed
+            request) as problem+json, like every other answer; the connection is closed."""
+            title = message or self.responses.get(code, ("Error",))[0]
+            payload = json.dumps({"type": "about:blank", "title": title, "status": code,
+                                  "detail": explain or self.responses.get(code, ("", title))[1]}).encode()
+            self.close_connection = True
+            if self.request_version == "HTTP/0.9":  # a request line http.server could not read: answer as HTTP/1.0
+                self.request_version = "HTTP/1.0"
+            self.send_response(code, title)
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("Connection", "close")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(payload)
 
         def log_message(self, format: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), format % args)

@@ -262,6 +262,15 @@ class Template:
             found.update(res["Properties"].get("GatewayResponses", {}))
         return found
 
+    def rest_apis(self) -> dict[str, dict[str, Any]]:
+        """The REST APIs' properties by logical id (their MethodSettings and usage plan)."""
+        return {name: res["Properties"] for name, res in self._of_type("AWS::Serverless::Api").items()}
+
+    def http_api_default_routes(self) -> dict[str, dict[str, Any]]:
+        """Each HTTP API's stage DefaultRouteSettings, by the API's logical id."""
+        return {res["Properties"]["ApiId"]["Ref"]: res["Properties"].get("DefaultRouteSettings", {})
+                for res in self._of_type("AWS::ApiGatewayV2::Stage").values()}
+
     def tables(self) -> list[Table]:
         return [Table(name, res["Properties"]) for name, res in self._of_type("AWS::DynamoDB::Table").items()]
 

@@ -18,7 +18,7 @@ from shortlink.http.metrics import emit
 from shortlink.http.pages import error_response
 from shortlink.http.requests import query_pairs, read_form_field, request_headers, request_id, request_method, source_ip
 from shortlink.links.cache import shared
-from shortlink.links.follow import destination, follow, redirect_cache_control, unlock, visit_facts
+from shortlink.links.follow import Guess, destination, follow, redirect_cache_control, unlock, visit_facts
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
 from shortlink.stats.visitors import network_of, visitor_id
@@ -45,8 +45,9 @@ def _answer(event: dict[str, Any], method: str, headers: dict[str, str], request
     store = LinkStore(settings.links_table)
     if method == "POST":
         assert facts is not None
-        link = unlock(store, settings, headers.get("host"), code, now, facts=facts,
-                      password=read_form_field(event, "password") or "", visitor=address)
+        guess = Guess(read_form_field(event, "password") or "", address or "", read_form_field(event, "challenge") or "",
+                      read_form_field(event, "proof") or "")
+        link = unlock(store, settings, headers.get("host"), code, now, facts=facts, guess=guess)
     else:
         link = follow(store, settings, headers.get("host"), code, now, facts=facts, cache=shared(settings.link_cache_seconds * SECOND))
     return {

@@ -107,11 +107,13 @@ class LinkGone(ShortLinkError):
 
 
 class PasswordRequired(ShortLinkError):
-    """A password-protected link: the visitor must POST the password."""
+    """A password-protected link: the visitor must POST the password. `challenge`: when the
+    link's open lane of guesses is full, the proof of work the next guess needs (links/proofs.py)."""
 
     status = 401
     title = "Password required"
     slug = "password-required"
+    challenge: str | None = None
 
 
 class WrongPassword(PasswordRequired):
@@ -131,6 +133,18 @@ class TooManyAttempts(ShortLinkError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after_seconds = retry_after
+
+
+class ProofRequired(TooManyAttempts):
+    """The link's open lane of guesses is full: this guess is checked only with a proof of work
+    answering `challenge` (links/proofs.py)."""
+
+    title = "Proof of work required"
+    slug = "proof-required"
+
+    def __init__(self, detail: str, challenge: str) -> None:
+        super().__init__(detail, 1)
+        self.challenge = challenge
 
 
 class StoreUnavailable(ShortLinkError):

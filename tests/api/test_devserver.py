@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from devserver.gateway import build_event
 from devserver.template import Template
-from support import Devserver
+from support import ROOT, Devserver
 
 BIN = Path(sys.executable).parent
 
@@ -116,3 +118,76 @@ def test_stream_events_have_every_field_of_sam_generate_event(template: Template
     assert not missing
     assert isinstance(modify["dynamodb"]["ApproximateCreationDateTime"], int)
     assert modify["dynamodb"]["NewImage"]["visits"] == {"N": "1"}
+
+
+def _raw(server: Devserver, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (what no HTTP library would send) and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize("request_bytes, status", [
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 70000 + b"\r\n\r\n", 431),
+    (b"POST /api/shorten HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n", 400),
+    (b"POST /api/shorten HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400),
+    (b"POST /api/shorten HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),
+    (b"GARBAGE\r\n\r\n", 400),
+])
+def test_its_own_refusals_are_problems_too(server: Devserver, request_bytes: bytes, status: int) -> None:
+    got, headers, body = _raw(server, request_bytes)
+    assert got == status and headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["status"] == status
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PURGE", "PROPFIND"])
+def test_any_method_is_answered_by_the_routes(server: Devserver, method: str) -> None:
+    got, headers, body = _raw(server, f"{method} /anything HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert got == 404 and headers["content-type"] == "application/problem+json" and json.loads(body)["status"] == 404
+
+
+def test_throttles_and_quotas_are_the_templates(tmp_path: Path) -> None:
+    """The anonymous create is throttled at 5 a second with bursts of 10 (template.yaml); the
+    429 is API Gateway's THROTTLED answer; DEVSERVER_THROTTLES=off lifts it for benchmarks."""
+    throttled = Devserver(tmp_path / "on").start()
+    try:
+        statuses = [requests.post(f"{throttled.url}/api/shorten", json={"url": "https://example.com/t"}) for _ in range(30)]
+    finally:
+        throttled.stop()
+    refused = [answer for answer in statuses if answer.status_code == 429]
+    assert 10 <= sum(answer.status_code == 201 for answer in statuses) <= 15 and refused
+    assert refused[0].headers["Retry-After"] == "1" and refused[0].json()["type"].endswith("/throttled")
+    free = Devserver(tmp_path / "off", DEVSERVER_THROTTLES="off").start()
+    try:
+        assert all(requests.post(f"{free.url}/api/shorten", json={"url": "https://example.com/t"}).status_code == 201
+                   for _ in range(30))
+    finally:
+        free.stop()
+
+
+def test_x_forwarded_for_is_trusted_only_when_told(tmp_path: Path, template: Template) -> None:
+    """The client's address decides password back-offs and unique visitors: a caller may not name
+    its own unless TRUST_FORWARDED=1 (as the tests do, to play many addresses)."""
+    from devserver.gateway import Gateway
+
+    seen: list[str] = []
+    for trust in (False, True):
+        gateway = Gateway(template, set(), trust_forwarded=trust)
+        gateway.handlers = {name: (lambda event, context: seen.append(event["requestContext"]["http"]["sourceIp"])
+                                   or {"statusCode": 204, "body": ""}) for name in gateway.handlers}
+        gateway.handle("GET", "/abcdefg", [("X-Forwarded-For", "203.0.113.9, 10.0.0.1")], b"", "127.0.0.1")
+    assert seen == ["127.0.0.1", "203.0.113.9"]
+
+
+def test_a_bad_setting_stops_the_start_with_one_line_naming_it(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "devserver"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "DEVSERVER_DATA": str(tmp_path), "PORT": "0", "STATS_TIME_ZONE": "Asia/Shangai"})
+    assert run.returncode == 2 and "Ready" not in run.stdout
+    assert run.stderr.strip().splitlines() == [run.stderr.strip()] and "'Asia/Shangai'" in run.stderr

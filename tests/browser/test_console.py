@@ -18,7 +18,8 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from shortlink.http.i18n import MESSAGES
-from support import LINK_CACHE_SECONDS, ROOT, Devserver, eventually
+from shortlink.links.cache import REFUSING_COPY
+from support import ROOT, Devserver, eventually
 
 pytestmark = pytest.mark.devserver
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -141,7 +142,7 @@ def test_an_operator_disables_a_link_made_on_the_page(browser: Browser, dev: Dev
     row.get_by_role("link").click()
     page.locator("#toggle").click()  # and back, from the link's page
     expect(page.locator("#settings")).to_contain_text(MESSAGES["en"]["console.state.active"])
-    dev.advance_clock(LINK_CACHE_SECONDS)  # the redirect follows its copy of the link at most this long
+    dev.advance_clock(REFUSING_COPY / 1000)  # the redirect keeps a copy that refuses visits a second
     assert requests.get(anonymous["short_url"], allow_redirects=False).status_code == 302
     page.locator("#toggle").click()
     expect(page.locator("#settings")).to_contain_text(MESSAGES["en"]["console.state.disabled"])

@@ -6,11 +6,13 @@ import io
 import time
 from pathlib import Path
 
+import pytest
 import requests
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+from shortlink.links.follow import GUESSES_PER_MINUTE
 from support import ROOT, Devserver, seed_link
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -136,6 +138,25 @@ def test_password_page_in_the_browser(browser: Browser, server: Devserver, api: 
     page.get_by_label("Password").fill("open sesame")
     page.get_by_role("button", name="Open link").click()
     expect(page.locator("#landed")).to_have_text("/secret")
+    page.context.close()
+
+
+@pytest.mark.devserver  # many addresses by X-Forwarded-For, and the server's clock
+def test_password_page_proves_its_work_when_the_link_is_under_attack(browser: Browser, server: Devserver, api: requests.Session,
+                                                                     landing: str, alias: str) -> None:
+    assert api.post(f"{server.url}/api/links", json={"url": f"{landing}/guarded", "alias": alias, "password": "open sesame"}).status_code == 201
+    server.advance_clock(60.5 - server.now() % 60)  # the start of a minute: the lane cannot refill meanwhile
+    for n in range(GUESSES_PER_MINUTE):  # others spend the link's open lane of guesses
+        requests.post(f"{server.url}/{alias}", data={"password": f"guess-{n}"}, headers={"X-Forwarded-For": f"198.51.100.{n}"})
+    page = _page(browser, server, "en")
+    page.goto(f"/{alias}")
+    page.get_by_label("Password").fill("open sesame")
+    page.get_by_role("button", name="Open link").click()
+    expect(page.locator("form[data-bits]")).to_be_visible()  # asked for a proof: the page finds it meanwhile
+    expect(page.locator("p[role=status]")).to_contain_text("short check")
+    page.get_by_label("Password").fill("open sesame")
+    page.get_by_role("button", name="Open link").click()
+    expect(page.locator("#landed")).to_have_text("/guarded", timeout=30_000)
     page.context.close()
 
 

@@ -13,7 +13,20 @@ from urllib.parse import urlencode
 import pytest
 
 from shortlink.dynamodb import client as dynamodb_client
-from support import LINK_CACHE_SECONDS, FakeClock, Invoke, MakeEvent, dynamodb_requests, headers_of, make_link, stored_item, visits_of
+from shortlink.links.proofs import BITS
+from support import (
+    LINK_CACHE_SECONDS,
+    FakeClock,
+    Invoke,
+    MakeEvent,
+    dynamodb_requests,
+    headers_of,
+    make_link,
+    problem_of,
+    solve_proof,
+    stored_item,
+    visits_of,
+)
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50"
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36"
@@ -115,9 +128,10 @@ def test_password_form_then_post_then_redirect(invoke: Invoke, make_event: MakeE
 
 
 def _guess(invoke: Invoke, make_event: MakeEvent, code: str, password: str, *, source_ip: str = "198.51.100.1",
-           accept: str = "application/json") -> dict[str, Any]:
-    """POST /{code} with a password form, from `source_ip` as API Gateway reports it."""
-    event = make_event("POST", f"/{code}", raw_body=urlencode({"password": password}).encode(), headers={**FORM, "Accept": accept})
+           accept: str = "application/json", proof: dict[str, str] | None = None) -> dict[str, Any]:
+    """POST /{code} with a password form (and a proof of work), from `source_ip` as API Gateway reports it."""
+    form = urlencode({"password": password, **(proof or {})}).encode()
+    event = make_event("POST", f"/{code}", raw_body=form, headers={**FORM, "Accept": accept})
     event["requestContext"]["http"]["sourceIp"] = source_ip  # the HTTP API's event (PublicApi)
     return invoke(event)
 
@@ -152,14 +166,50 @@ def test_a_link_checks_at_most_twenty_guesses_a_minute_from_everyone(invoke: Inv
     clock.at = (int(clock()) // 60) * 60  # the start of a minute
     answers = [_guess(invoke, make_event, code, f"guess-{i}", source_ip=f"203.0.113.{i}")["statusCode"] for i in range(25)]
     assert answers == [401] * 20 + [429] * 5
-    rotated = _guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.77")
-    assert rotated["statusCode"] == 429 and headers_of(rotated)["Retry-After"] == "60"
+    rotated = problem_of(_guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.77"), 429)
+    assert rotated["type"].endswith("/proof-required") and rotated["bits"] == BITS
+    assert stored_item(dynamodb, code)["guess_count"] == {"N": "20"}  # refused unchecked: no guess spent
     clock.advance(60)
     assert _guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.77")["statusCode"] == 303
     # an hour after their back-off ended, old visitors are forgotten as others guess
     clock.advance(2 * 3600)
     assert _guess(invoke, make_event, code, "guess", source_ip="192.0.2.78")["statusCode"] == 401
     assert len(_guards(dynamodb, code)) == 1
+
+
+def test_past_the_lane_a_guess_with_a_proof_of_work_is_checked_at_once(invoke: Invoke, make_event: MakeEvent, dynamodb: Any,
+                                                                        clock: FakeClock) -> None:
+    code = _make(invoke, make_event, password="s3cret-pass")
+    clock.at = (int(clock()) // 60) * 60
+    for i in range(20):
+        _guess(invoke, make_event, code, f"guess-{i}", source_ip=f"203.0.113.{i}")
+    asked = problem_of(_guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.77"), 429)
+    proof = {"challenge": asked["challenge"], "proof": solve_proof(asked["challenge"], asked["bits"])}
+    # the proof is this visitor's: another address, or a forged challenge, gets nothing from it
+    assert problem_of(_guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.78", proof=proof), 429)["challenge"]
+    forged = {**proof, "challenge": asked["challenge"][:-1] + ("0" if asked["challenge"][-1] != "0" else "1")}
+    assert _guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.77", proof=forged)["statusCode"] == 429
+    opened = _guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.77", proof=proof)
+    assert opened["statusCode"] == 303
+    # a wrong guess with a proof is checked too, and its proof does not serve the next guess
+    attacker = problem_of(_guess(invoke, make_event, code, "guess", source_ip="192.0.2.90"), 429)
+    spent = {"challenge": attacker["challenge"], "proof": solve_proof(attacker["challenge"], attacker["bits"])}
+    assert _guess(invoke, make_event, code, "guess", source_ip="192.0.2.90", proof=spent)["statusCode"] == 401
+    clock.advance(1)  # past its back-off
+    assert problem_of(_guess(invoke, make_event, code, "guess-2", source_ip="192.0.2.90", proof=spent), 429)["challenge"]
+
+
+def test_the_page_asks_the_browser_for_the_proof(invoke: Invoke, make_event: MakeEvent, clock: FakeClock) -> None:
+    code = _make(invoke, make_event, password="s3cret-pass")
+    clock.at = (int(clock()) // 60) * 60
+    for i in range(20):
+        _guess(invoke, make_event, code, f"guess-{i}", source_ip=f"203.0.113.{i}")
+    page = _guess(invoke, make_event, code, "s3cret-pass", source_ip="192.0.2.77", accept="text/html")
+    assert page["statusCode"] == 429 and 'name="challenge"' in page["body"] and f'data-bits="{BITS}"' in page["body"]
+    assert '<script src="static/unlock.js" defer></script>' in page["body"]
+    assert "script-src 'self'" in headers_of(page)["Content-Security-Policy"]
+    plain = _guess(invoke, make_event, _make(invoke, make_event, password="s3cret-pass"), "wrong", accept="text/html")
+    assert "<script" not in plain["body"] and "script-src" not in headers_of(plain)["Content-Security-Policy"]
 
 
 def test_a_right_password_gives_its_guess_back(invoke: Invoke, make_event: MakeEvent, dynamodb: Any, clock: FakeClock) -> None:

@@ -18,6 +18,7 @@ from ..errors import (
     TooManyAttempts,
     WrongPassword,
 )
+from ..links.proofs import BITS
 from .i18n import MESSAGES, language_of
 from .problems import problem_headers, problem_response
 
@@ -54,16 +55,25 @@ def error_response(error: ShortLinkError, headers: dict[str, str]) -> dict[str, 
     page, message_key, with_form = texts
     lang = language_of(headers)
     words = MESSAGES[lang]
-    form = PASSWORD_FORM.substitute(label=html.escape(words["page.password.label"]),
-                                    submit=html.escape(words["page.password.submit"])) if with_form else ""
+    challenge = getattr(error, "challenge", None)
+    form = PASSWORD_FORM.substitute(
+        label=html.escape(words["page.password.label"]), submit=html.escape(words["page.password.submit"]),
+        # the page's script (web/static/unlock.js) finds the proof while the password is typed
+        proof_attributes=f' data-bits="{BITS}" data-working="{html.escape(words["page.password.working"])}"' if challenge else "",
+        proof_inputs=(f'<input type="hidden" name="challenge" value="{html.escape(challenge)}">\n'
+                      '<input type="hidden" name="proof" value="">\n<script src="static/unlock.js" defer></script>\n')
+        if challenge else "") if with_form else ""
+    if challenge:
+        message_key = "page.password.proof"
     body = PAGE.substitute(
         lang=lang,
         title=html.escape(words[f"page.{page}.title"]),
         message=html.escape(words[message_key].format(seconds=getattr(error, "retry_after_seconds", ""))),
-        message_class="form-error" if message_key.endswith(("wrong", "too_many")) else "",
+        message_class="form-error" if message_key.endswith(("wrong", "too_many", "proof")) else "",
         form=form,
         home=html.escape(words["page.home"]),
     )
-    response_headers = {**problem_headers(error), "Content-Type": "text/html; charset=utf-8",
-                        "Content-Language": lang, "Content-Security-Policy": PAGE_CSP, "Vary": "Accept, Accept-Language"}
+    response_headers = {**problem_headers(error), "Content-Type": "text/html; charset=utf-8", "Content-Language": lang,
+                        "Content-Security-Policy": PAGE_CSP + ("; script-src 'self'" if challenge else ""),
+                        "Vary": "Accept, Accept-Language"}
     return {"statusCode": error.status, "headers": response_headers, "body": body}

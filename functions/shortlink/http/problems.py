@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..errors import InvalidInput, ShortLinkError
+from ..links.proofs import BITS
 
 PROBLEM_TYPE_BASE = "https://shortlink.dev/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -25,6 +26,9 @@ def problem_body(error: ShortLinkError) -> dict[str, Any]:
     }
     if isinstance(error, InvalidInput):
         body["errors"] = [{"field": _text(e.field), "message": _text(e.message)} for e in error.errors]
+    challenge = getattr(error, "challenge", None)
+    if challenge:  # what a program needs to prove its work and guess again (links/proofs.py)
+        body["challenge"], body["bits"] = challenge, BITS
     if error.request_id:
         body["request_id"] = error.request_id
     return body

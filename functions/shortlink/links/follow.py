@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -15,12 +17,14 @@ from ..errors import (
     NoPasswordToEnter,
     PasswordRequired,
     PreviewWithheld,
+    ProofRequired,
     ShortLinkError,
     StoreUnavailable,
     TooManyAttempts,
     WrongPassword,
 )
 from ..settings import Settings, domain_for_host
+from . import proofs
 from .cache import LinkCache
 from .codes import looks_like_code
 from .counters import pick
@@ -35,6 +39,8 @@ from .useragent import in_app, is_bot, platform, target_kind
 # GUESSES_PER_MINUTE guesses from everyone together (a right one is given back), so many addresses
 # gain an attacker no speed. A visitor's back-off is forgotten an hour after it ends.
 GUESSES_PER_MINUTE = 20
+# Past that lane, guesses with a proof of work (links/proofs.py): a bound on the item's writes.
+PROVEN_PER_MINUTE = 600
 FORGIVE_AFTER = 60 * MINUTE
 FORGET_PER_GUESS = 20
 # The User-Agent the stream carries to the statistics (browser, OS, device are parsed there).
@@ -162,28 +168,45 @@ def _read(store: LinkStore, link_id: LinkId, now: int, cache: LinkCache | None) 
     return link
 
 
+@dataclass(frozen=True)
+class Guess:
+    """One password guess: the password, who sends it (their address) and, past the link's open
+    lane, the proof of work it carries (links/proofs.py): the challenge it answers and the nonce."""
+
+    password: str
+    address: str
+    challenge: str = ""
+    nonce: str = ""
+
+
 def unlock(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *,
-           facts: dict[str, Any], password: str, visitor: str) -> Link:
+           facts: dict[str, Any], guess: Guess) -> Link:
     """POST /{code} with a password. The link is read first (no hashing for a link that needs
     none); then the right to check one guess is claimed atomically (per visitor, one guess per
-    back-off; per link, at most GUESSES_PER_MINUTE); only then is the guess hashed and compared;
-    a right one is followed like a GET, forgiving the visitor's back-off. Back-offs end to the
-    millisecond: a window of whole seconds could close a few milliseconds after it opened."""
+    back-off; per link, at most GUESSES_PER_MINUTE, past which a guess needs a proof of work);
+    only then is the guess hashed and compared; a right one is followed like a GET, forgiving
+    the visitor's back-off. Back-offs end to the millisecond: a window of whole seconds could
+    close a few milliseconds after it opened."""
     link_id = _link_id(settings, host, code)
     link, guards = get_with_guards(store, link_id)
     if link.state(now) != "active" or link.password_hash is None:
         raise refusal(link, now, password_given=True)
-    key = visitor_key(link_id, visitor)
+    key = visitor_key(link_id, guess.address)
     guard = guards.get(key)
     if guard is not None and guard.at > now:
         raise TooManyAttempts("too many wrong passwords from here; wait before trying again", _seconds_until(guard.at, now))
+    wrong = guard.n if guard else 0
+    ceiling = GUESSES_PER_MINUTE
     if link.guess_window == guess_window(now) and link.guess_count >= GUESSES_PER_MINUTE:
-        raise TooManyAttempts("too many password guesses on this link; wait a minute", _seconds_until((guess_window(now) + 1) * MINUTE, now))
-    delay = retry_delay((guard.n if guard else 0) + 1)
+        if not proofs.holds(settings.visitor_pepper, link_id, key, wrong, now, guess.challenge, guess.nonce):
+            raise ProofRequired("this link is getting many guesses: prove some work to guess now (or wait a minute)",
+                                proofs.challenge(settings.visitor_pepper, link_id, key, wrong, now))
+        ceiling = PROVEN_PER_MINUTE
+    delay = retry_delay(wrong + 1)
     forget = [k for k, g in guards.items() if k != key and g.at + FORGIVE_AFTER < now][:FORGET_PER_GUESS]
-    if not claim_guess(store, link, key, guard, now, retry_at=now + delay, ceiling=GUESSES_PER_MINUTE, forget=forget):
+    if not claim_guess(store, link, key, guard, now, retry_at=now + delay, ceiling=ceiling, forget=forget):
         raise TooManyAttempts("another guess is being checked; wait before trying again", 1)
-    candidate = hash_password(password, link_id)
+    candidate = hash_password(guess.password, link_id)
     if not hmac.compare_digest(candidate, link.password_hash):
         raise WrongPassword("the password is not right", _seconds_until(now + delay, now))
     try:
@@ -198,8 +221,15 @@ def _seconds_until(moment: int, now: int) -> int:
 
 
 def visitor_key(link_id: LinkId, source_ip: str) -> str:
-    """Who is guessing, as the link's item may keep it: a hash of the address, never the address."""
-    return hashlib.sha256(f"{link_id.key}|{source_ip}".encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    """Who is guessing, as the link's item may keep it: a hash of the address, never the address;
+    of an IPv6 address its /64, which one subscriber holds whole (a new address from it is no new
+    guesser)."""
+    try:
+        address = ipaddress.ip_address(source_ip)
+    except ValueError:
+        address = None
+    guesser = str(ipaddress.ip_network(f"{address}/64", strict=False)) if isinstance(address, ipaddress.IPv6Address) else source_ip
+    return hashlib.sha256(f"{link_id.key}|{guesser}".encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 def _link_id(settings: Settings, host: str | None, code: str) -> LinkId:
