@@ -148,6 +148,9 @@ def test_a_batch_with_bad_items_answers_each_alone(server: Devserver, api: reque
     ("from=0001-01-01&to=0001-01-02", "from"),
     ("to=9999-12-31", "to"),
     ("from=2026-02-30", "from"),
+    ("tz=Asia", "tz"),  # a directory of zones, not a zone
+    ("tz=Asia/Shangai", "tz"),
+    ("tz=../../etc/passwd", "tz"),
 ])
 def test_stats_dates_out_of_range_are_422(server: Devserver, api: requests.Session, query: str, field: str) -> None:
     code = api.post(server.url + LINKS, json={"url": "https://example.com/dates"}).json()["code"]
