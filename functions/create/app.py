@@ -26,7 +26,7 @@ app = rest_api(logger)
 def _created(body: ShortenBody, owner: str | None) -> dict[str, Any]:
     settings = load_settings()
     now = clock.now()
-    link = create_link(LinkStore(settings.links_table), settings, body.model_dump(), owner, now)
+    link = create_link(LinkStore.of(settings), settings, body.model_dump(), owner, now)
     logger.info("link created", extra={"link_id": link.id.key, "owned": owner is not None})
     metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
     location = f"/api/links/{quote(link.code)}?domain={quote(link.domain)}" if owner else settings.short_url(link.domain, link.code)

@@ -21,7 +21,7 @@ logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 
 def _sweep() -> dict[str, Any]:
-    marked, failed = sweep(LinkStore(load_settings().links_table), clock.now())
+    marked, failed = sweep(LinkStore.of(load_settings()), clock.now())
     if failed:
         logger.error("expiry sweep: %d slot(s) could not be read; the next sweep asks again", failed)
     emit(LinksExpiredAnnounced=marked, ExpirySweepFaults=failed)

@@ -59,8 +59,7 @@ def _caller() -> Caller:
 
 
 def _store() -> LinkStore:
-    settings = load_settings()
-    return LinkStore(settings.links_table, visit_counters=settings.visit_counters)
+    return LinkStore.of(load_settings())
 
 
 def _stats() -> StatsStore:
@@ -196,7 +195,7 @@ def _create_one(item: dict[str, Any], owner: str, now: int) -> dict[str, Any]:
             body = LinkBody.model_validate(item)
         except ValidationError as invalid:
             raise InvalidInput(field_errors(invalid.errors())) from None
-        link = create_link(LinkStore(settings.links_table), settings, body.model_dump(), owner, now)
+        link = create_link(LinkStore.of(settings), settings, body.model_dump(), owner, now)
     except Exception as error:
         failure = known(error, request_id(app.current_event.raw_event), logger)
         return {"status": failure.status, "error": problem_body(failure)}

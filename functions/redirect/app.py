@@ -42,7 +42,7 @@ def _answer(event: dict[str, Any], method: str, headers: dict[str, str], request
                             headers.get("cloudfront-viewer-country"),
                             visitor_id(settings.visitor_pepper, address, headers.get("user-agent")) if address else None,
                             network_of(address) if address else None)
-    store = LinkStore(settings.links_table)
+    store = LinkStore.of(settings)
     if method == "POST":
         assert facts is not None
         guess = Guess(read_form_field(event, "password") or "", address or "", read_form_field(event, "challenge") or "",

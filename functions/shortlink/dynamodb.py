@@ -55,11 +55,13 @@ def client() -> DynamoDBClient:
 
 
 class ConditionFailed(Exception):
-    """A conditional write was refused; `old_item` is the item as it was, when asked for."""
+    """A conditional write was refused; `old_item` is the item as it was, when asked for;
+    `action`: in a transaction, which of its actions was refused (its index)."""
 
-    def __init__(self, old_item: Item | None) -> None:
+    def __init__(self, old_item: Item | None, action: int = 0) -> None:
         super().__init__("condition failed")
         self.old_item = old_item
+        self.action = action
 
 
 class InTransaction(StoreUnavailable):
@@ -79,9 +81,9 @@ def faults(operation: str) -> Iterator[None]:
         # A transaction refused by a condition (its one conditional action); any other reason
         # (a conflicting write, a throttle) is a fault like any other.
         reasons = cast("list[dict[str, Any]]", exc.response.get("CancellationReasons") or [])
-        refused = [reason for reason in reasons if reason.get("Code") == "ConditionalCheckFailed"]
+        refused = [n for n, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
         if code == "TransactionCanceledException" and refused:
-            raise ConditionFailed(cast("Item | None", refused[0].get("Item"))) from None
+            raise ConditionFailed(cast("Item | None", reasons[refused[0]].get("Item")), refused[0]) from None
         if code == "TransactionConflictException":
             raise InTransaction("the item is being changed; retry shortly") from exc
         logger.error("dynamodb %s failed: %s", operation, exc.response.get("Error", {}).get("Code"))

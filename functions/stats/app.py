@@ -30,7 +30,7 @@ def _record(records: list[dict[str, Any]]) -> dict[str, Any]:
     for bad in batch.bad:
         logger.error("unreadable stream record", extra={"sequence_number": bad.sequence_number, "reason": str(bad)})
     failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), settings.stats_retention_days,
-                                 settings.time_zone(), milestones_of(LinkStore(settings.links_table), settings))
+                                 settings.time_zone(), milestones_of(LinkStore.of(settings), settings))
     unsent, announced = announce(records, failed, settings)
     failed += unsent
     metrics.add_metric(name="VisitsCounted", unit=MetricUnit.Count, value=added)

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pytest
 import requests
 
 from support import Devserver
@@ -33,11 +34,15 @@ def _together(count: int, work: Callable[[int], T]) -> list[T]:
     return results
 
 
-def test_max_visits_under_100_concurrent_visits(server: Devserver, api: requests.Session) -> None:
-    code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/r", "max_visits": 25}).json()["code"]
-    statuses = _together(100, lambda i: requests.get(f"{server.url}/{code}", allow_redirects=False).status_code)
-    assert sorted(statuses) == [302] * 25 + [410] * 75
-    assert api.get(f"{server.url}/api/links/{code}").json()["visits"] == 25  # never over-counted
+@pytest.mark.parametrize("limit, visitors", [(25, 100), (25, 40), (200, 240)])
+def test_max_visits_under_concurrent_visits(server: Devserver, api: requests.Session, limit: int, visitors: int) -> None:
+    """The limit is spread as tickets over the link's counters (25: 3 of them; 200: all 16)."""
+    code = api.post(f"{server.url}/api/links", json={"url": "https://example.com/r", "max_visits": limit}).json()["code"]
+    statuses = _together(visitors, lambda i: requests.get(f"{server.url}/{code}", allow_redirects=False).status_code)
+    assert sorted(statuses) == [302] * limit + [410] * (visitors - limit)
+    server.drain()
+    link = api.get(f"{server.url}/api/links/{code}").json()
+    assert link["visits"] == limit and link["state"] == "exhausted"  # never over-counted
 
 
 def test_patch_against_delete_never_resurrects_a_link(server: Devserver, api: requests.Session) -> None:

@@ -198,6 +198,7 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": alias}, headers=once),
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": locked, "password": "open sesame"}),
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": brief, "validity": "1d"}),
+            make_event("POST", "/api/links", {"url": "https://example.com/lp", "max_visits": 500}),  # its tickets on its counters
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": alias},
                        headers={"Idempotency-Key": uuid.uuid4().hex}),  # 409: Powertools drops its record
             make_event("GET", "/api/domains"),
@@ -214,6 +215,7 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("GET", f"/api/links/{alias}"),
             make_event("PATCH", f"/api/links/{alias}", {"title": "changed"}),
             make_event("PATCH", f"/api/links/{alias}", {"max_visits": 1000}),  # reads the counters' tally
+            make_event("PATCH", f"/api/links/{alias}", {"max_visits": 900}),  # reads the tickets its counters hold
             make_event("POST", "/api/links/batch", {"links": [{"url": "https://example.com/b", "alias": other}]},
                        headers={"Idempotency-Key": uuid.uuid4().hex}),
             make_event("DELETE", f"/api/links/{other}"),

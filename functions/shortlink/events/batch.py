@@ -35,11 +35,12 @@ def announce(records: Sequence[dict[str, Any]], failed: Sequence[str], settings:
     return [], sent
 
 
-def milestones_of(links: LinkStore, settings: Settings) -> Callable[[HourVisits, list[int], int], bool]:
-    """Announces the milestones a link's counted-on-counters visits reach (stats/record.py):
-    the link is read for the event's body; the event id is the same on every retry."""
+def milestones_of(links: LinkStore, settings: Settings) -> Callable[[HourVisits, list[int], int, bool], bool]:
+    """Announces the milestones a link's counted-on-counters visits reach, and that a ticketed
+    link's tickets are all used (stats/record.py): the link is read for the event's body; the
+    event id is the same on every retry."""
 
-    def send(group: HourVisits, reached: list[int], tally: int) -> bool:
+    def send(group: HourVisits, reached: list[int], tally: int, used_up: bool) -> bool:
         try:
             link = links.get(LinkId.from_key(group.link_key))
         except LinkNotFound:
@@ -50,6 +51,9 @@ def milestones_of(links: LinkStore, settings: Settings) -> Callable[[HourVisits,
         body = link.with_tally(tally).to_body(at, settings)
         events = [LinkEvent("link.milestone", f"{group.life}:link.milestone:{m}", group.sequence_numbers[-1], at,
                             {"link": body, "owner": link.owner, "milestone": m}) for m in reached]
+        if used_up:
+            events.append(LinkEvent("link.exhausted", f"{group.life}:link.exhausted", group.sequence_numbers[-1], at,
+                                    {"link": body, "owner": link.owner}))
         return publish(events) == len(events)
 
     return send

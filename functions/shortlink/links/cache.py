@@ -11,6 +11,7 @@ against the copy's expires_at on every request, so a link never outlives its exp
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from functools import cache
 
 from ..clock import SECOND
@@ -22,27 +23,46 @@ MAX_LINKS = 10_000  # a few MB at most; the least recently read go first
 REFUSING_COPY = SECOND
 
 
+@dataclass
+class Copy:
+    """A link as an instance read it, and what its visits taught the instance since: which of a
+    ticketed link's counters hold no ticket (links/tickets.py), and whether none does."""
+
+    read_at: int
+    link: Link
+    empty: set[int] = field(default_factory=set)
+    used_up: bool = False
+
+
 class LinkCache:
     def __init__(self, lifetime: int, size: int = MAX_LINKS) -> None:
         self.lifetime, self.size = lifetime, size
-        self._links: OrderedDict[tuple[str, str], tuple[int, Link]] = OrderedDict()
+        self._links: OrderedDict[tuple[str, str], Copy] = OrderedDict()
 
     def get(self, table: str, link_id: LinkId, now: int) -> Link | None:
-        kept = self._links.get((table, link_id.key))
-        if kept is None or now < kept[0]:
+        kept = self.copy(table, link_id)
+        if kept is None or now < kept.read_at:
             return None
-        read_at, link = kept
-        lets_through = link.state(now) == "active" and link.password_hash is None
-        return link if now - read_at < (self.lifetime if lets_through else min(self.lifetime, REFUSING_COPY)) else None
+        lets_through = kept.link.state(now) == "active" and kept.link.password_hash is None and not kept.used_up
+        return kept.link if now - kept.read_at < (self.lifetime if lets_through else min(self.lifetime, REFUSING_COPY)) else None
+
+    def copy(self, table: str, link_id: LinkId) -> Copy | None:
+        return self._links.get((table, link_id.key))
 
     def forget(self, table: str, link_id: LinkId) -> None:
         self._links.pop((table, link_id.key), None)
 
     def put(self, table: str, link: Link, now: int) -> None:
+        """Keep a copy just read. What the old copy learnt of its counters still holds when the
+        link has not changed since (the same life and revision): tickets come only with a change."""
         if self.lifetime <= 0:
             return
         key = (table, link.id.key)
-        self._links[key] = (now, link)
+        old = self._links.get(key)
+        kept = Copy(now, link)
+        if old is not None and old.link.life == link.life and old.link.revision == link.revision:
+            kept.empty, kept.used_up = old.empty, old.used_up
+        self._links[key] = kept
         self._links.move_to_end(key)
         while len(self._links) > self.size:
             self._links.popitem(last=False)

@@ -13,7 +13,7 @@ from . import rules
 from .codes import new_code
 from .identity import LinkId
 from .model import GIVEN, Link
-from .store import LinkStore
+from .store import LinkStore, new_revision
 
 # A random 7-character code collides about once in 10^12 draws per existing link;
 # a few retries make a failure practically impossible while bounding the work.
@@ -51,6 +51,8 @@ def create_link(store: LinkStore, settings: Settings, given: dict[str, Any], own
     code = None
     for attempt in range(CODE_ATTEMPTS):
         link = replace(build_link(given, settings, owner, now, code=code), create_token=token)
+        if store.ticketed(link):
+            link = replace(link, ticketed=True, revision=new_revision())
         try:
             store.put_new(link, now)
             return link

@@ -25,7 +25,7 @@ from ..errors import (
 )
 from ..settings import Settings, domain_for_host
 from . import proofs
-from .cache import LinkCache
+from .cache import Copy, LinkCache
 from .codes import looks_like_code
 from .counters import pick
 from .guards import claim_guess, get_with_guards, guess_window
@@ -33,6 +33,7 @@ from .identity import LinkId
 from .model import Link
 from .passwords import hash_password, retry_delay
 from .store import LinkStore, StaleCopy, Unlock, VisitRefused
+from .tickets import claim_order
 from .useragent import in_app, is_bot, platform, target_kind
 
 # Password guesses: each visitor waits 1, 2, 4 … 300 s after each wrong one; a link checks at most
@@ -133,11 +134,13 @@ def _count_from_copy(store: LinkStore, settings: Settings, link_id: LinkId, now:
     for fresh in (False, True):
         if link.state(now) != "active" or link.password_hash is not None:
             raise refusal(link, now)
-        if not (facts["bot"] or link.max_visits is None):
-            return _count_on_link(store, link_id, now, facts, cache)
         try:
-            store.count_visit(link, pick(settings.visit_counters), now, facts, count=not facts["bot"])
-            return link
+            if facts["bot"] or link.max_visits is None:
+                store.count_visit(link, pick(settings.visit_counters), now, facts, count=not facts["bot"])
+                return link
+            if link.ticketed:
+                return _claim_ticket(store, settings, link, now, facts, cache)
+            return _count_on_link(store, link_id, now, facts, cache)
         except StaleCopy:
             if fresh:
                 break
@@ -145,6 +148,24 @@ def _count_from_copy(store: LinkStore, settings: Settings, link_id: LinkId, now:
             link = store.get(link_id)
             cache.put(store.table, link, now)
     raise StoreUnavailable(f"{link_id} changed again while it was being followed; retry")
+
+
+def _claim_ticket(store: LinkStore, settings: Settings, link: Link, now: int, facts: dict[str, Any], cache: LinkCache) -> Link:
+    """A ticketed link's visit (links/tickets.py): a ticket from its counters in random order,
+    skipping those this copy found empty; when none holds one, the copy answers "used up" until
+    the link changes, with no write."""
+    kept = cache.copy(store.table, link.id)
+    copy = kept if kept is not None and kept.link is link else Copy(now, link)
+    if not copy.used_up:
+        assert link.max_visits is not None
+        for counter in claim_order(link.max_visits, settings.visit_counters):
+            if counter in copy.empty:
+                continue
+            if store.claim_ticket(link, counter, now, facts):
+                return link
+            copy.empty.add(counter)
+        copy.used_up = True
+    raise LinkGone(f"{link.id} is exhausted", "exhausted")
 
 
 def _count_on_link(store: LinkStore, link_id: LinkId, now: int, facts: dict[str, Any], cache: LinkCache | None) -> Link:

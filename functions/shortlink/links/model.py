@@ -112,6 +112,9 @@ class Link:
     # A fresh token on every PATCH, written to the link's visit counters in the same transaction:
     # a redirect counting on a counter from an older copy of the link is refused (links/store.py).
     revision: str | None = attribute(None)
+    # Its visit limit is spread as tickets over its visit counters (links/tickets.py): the limit
+    # is checked there, not on this item.
+    ticketed: bool = attribute(False)
     # Password guesses checked in the current minute (written by the redirect's store only);
     # each visitor's own back-off lives in the item as guard:<visitor> attributes (links/store.py).
     guess_window: int | None = attribute(None)

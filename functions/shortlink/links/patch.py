@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, StoreUnavailable
 from ..settings import Settings
 from . import rules
 from .access import Caller
 from .identity import LinkId
 from .model import GIVEN, Link
-from .store import Fold, LinkStore
+from .store import Fold, LinkStore, TicketsMoved
+from .tickets import TicketChange, rebalanced, shares
 
+# A PATCH that takes tickets back reads them again when visits took some meanwhile, this often.
+TICKET_ATTEMPTS = 3
 # `validity` is no stored field: PATCH turns it into expires_at, counted from now.
 EXPIRY_INPUTS = ("validity", "expires_at")
 
@@ -58,11 +62,44 @@ def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now
 
 def patch_link(store: LinkStore, settings: Settings, link_id: LinkId, caller: Caller, changes: dict[str, Any],
                now: int, tally_of: Callable[[Link], int] | None = None) -> Link:
-    """Apply the changes to the link as read now (the write is conditional on its life). A visit
-    limit set on a link also makes the visits its counters counted so far (`tally_of`) count
-    against it: they join the item's visits in the same write (visits of the last seconds, not
-    yet tallied, may not)."""
-    sets, removes = plan_patch(changes, settings, link_id, now)
-    link = store.get_owned(link_id, caller)
-    fold = Fold(tally_of(link), link.tally_base) if "max_visits" in sets and tally_of is not None else None
-    return store.update_owned(link, caller, sets, removes, now, fold=fold)
+    """Apply the changes to the link as read now (the write is conditional on its life). A link
+    whose visit limit is then checked on its own item (a password, or no counters) makes the
+    visits its counters counted so far (`tally_of`) count against it: they join the item's
+    visits in the same write. A ticketed link (links/tickets.py) gets its tickets for the new
+    limit: the same write adds them to its counters or takes them back. Visits of the last
+    seconds, not yet tallied, may not be counted against a limit set on a link that had none."""
+    planned_sets, planned_removes = plan_patch(changes, settings, link_id, now)
+    for _ in range(TICKET_ATTEMPTS):
+        sets, removes = dict(planned_sets), list(planned_removes)
+        link = store.get_owned(link_id, caller)
+        after = replace(link, max_visits=sets.get("max_visits", None if "max_visits" in removes else link.max_visits),
+                        password_hash=sets.get("password_hash", None if "password_hash" in removes else link.password_hash))
+        ticketed = store.ticketed(after)
+        tally = tally_of(link) if tally_of is not None and after.max_visits is not None and (
+            not ticketed or not link.ticketed) else None
+        fold = Fold(tally, link.tally_base) if tally is not None and not ticketed else None
+        tickets = None
+        if ticketed:
+            sets["ticketed"] = True
+            tickets = _tickets(store, link, after, tally or 0)
+        elif link.ticketed:
+            removes = [*removes, "ticketed"]
+        try:
+            return store.update_owned(link, caller, sets, removes, now, fold=fold, tickets=tickets)
+        except TicketsMoved:
+            continue  # visits took tickets meanwhile: read them again
+    raise StoreUnavailable(f"{link_id}'s tickets kept moving while its limit was being changed; retry")
+
+
+def _tickets(store: LinkStore, before: Link, after: Link, tally: int) -> TicketChange | None:
+    """The change of a ticketed link's tickets for its new limit: fresh ones for the visits left
+    (a link that was not ticketed: counted from its visits so far), or what is left now plus the
+    difference, spread again as a new link's would be (so visits find them where they look)."""
+    assert after.max_visits is not None
+    if not before.ticketed:
+        return TicketChange(fresh=shares(after.max_visits - before.with_tally(tally).visits, store.visit_counters))
+    assert before.max_visits is not None
+    if after.max_visits == before.max_visits:
+        return None
+    held = store.tickets_held(before)
+    return TicketChange(added=rebalanced(held, max(0, sum(held) + after.max_visits - before.max_visits)))

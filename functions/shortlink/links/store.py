@@ -30,11 +30,13 @@ from ..dynamodb import (
     typed,
 )
 from ..errors import AliasTaken, LinkNotFound, StoreUnavailable
+from ..settings import Settings
 from .access import Caller
 from .counters import COUNTER_IDLE
 from .expiry import expiry_slot
 from .identity import LinkId
 from .model import STORED, Link
+from .tickets import TicketChange, shares
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -46,6 +48,8 @@ GUARD_PREFIX = "guard:"  # + a visitor's key: that visitor's password back-off o
 # the handler's worst case is (1 + PUT_RESENDS) x the client's 4 s, inside CreateFunction's 10 s.
 PUT_RESENDS = 1
 EXPIRED_NOTICE = "expired_notice"  # the expires_at the sweep announced (stored, in epoch seconds)
+# On a counter: the tickets of a ticketed link it holds, and the life they belong to (links/tickets.py).
+TICKETS, TICKETS_LIFE = "tickets", "tickets_life"
 
 
 def stored_value(attribute: str, value: Any) -> Any:
@@ -111,6 +115,10 @@ class StaleCopy(Exception):
     """A visit counted from a copy of the link older than its last PATCH or DELETE: refused."""
 
 
+class TicketsMoved(Exception):
+    """A PATCH would take back tickets a counter no longer holds (visits took them meanwhile)."""
+
+
 class LinkStore:
     """The links table (LinksTable), one conditional request per operation.
 
@@ -126,6 +134,11 @@ class LinkStore:
         self.table = table
         self.visit_counters = visit_counters
 
+    @classmethod
+    def of(cls, settings: Settings) -> LinkStore:
+        """The links table as the settings name it, with their counters per link."""
+        return cls(settings.links_table, visit_counters=settings.visit_counters)
+
     def put_new(self, link: Link, now: int) -> None:
         """Store a new link; the code may be reused only when its old link has expired.
 
@@ -139,13 +152,20 @@ class LinkStore:
         StoreUnavailable when the store answered none of the copies.
         """
         assert link.create_token, "a new link carries its request's token"
+        assert link.ticketed == self.ticketed(link), "a ticketed link is one the store spreads (ticketed())"
         expression = Expression()
         taken = either(expression.absent("link_id"), expression.compare("expires_at", "<=", to_seconds(now)))
+        put = {"TableName": self.table, "Item": to_item(link), "ConditionExpression": taken,
+               "ReturnValuesOnConditionCheckFailure": "ALL_OLD", **expression.placeholders()}
         for resend in range(PUT_RESENDS + 1):
             try:
-                with faults("PutItem"):
-                    client().put_item(TableName=self.table, Item=to_item(link), ConditionExpression=taken,
-                                      ReturnValuesOnConditionCheckFailure="ALL_OLD", **expression.placeholders())
+                if link.ticketed:  # with its tickets on its counters, in one transaction
+                    assert link.revision and link.max_visits is not None
+                    self._with_fence(link, action("Put", **put), link.revision, counter_expiry(link, now),
+                                     TicketChange(fresh=shares(link.max_visits, self.visit_counters)))
+                else:
+                    with faults("PutItem"):
+                        client().put_item(**put)  # type: ignore[arg-type]  # the same fields the transaction's Put takes
                 return
             except ConditionFailed as failed:
                 if failed.old_item and plain(failed.old_item).get("create_token") == link.create_token:
@@ -154,6 +174,11 @@ class LinkStore:
             except StoreUnavailable:
                 if resend == PUT_RESENDS:
                     raise
+
+    def ticketed(self, link: Link) -> bool:
+        """Whether the link's visit limit is spread as tickets over its counters (links/tickets.py):
+        a limit without a password, where links have counters."""
+        return bool(self.visit_counters) and link.max_visits is not None and link.password_hash is None
 
     def item(self, link_id: LinkId, consistent: bool = True) -> Item:
         with faults("GetItem"):
@@ -215,13 +240,14 @@ class LinkStore:
         return [from_item(item) for item in answer.get("Items", [])], next_start
 
     def update_owned(self, link: Link, caller: Caller, sets: dict[str, Any], removes: list[str], now: int, *,
-                     fold: Fold | None = None) -> Link:
+                     fold: Fold | None = None, tickets: TicketChange | None = None) -> Link:
         """Apply a PATCH to `link` (as just read) in one UpdateItem (in one transaction with the
-        fence on its visit counters, when links have them), only if that link still exists (the
-        same life) and the caller may change it.
+        fence on its visit counters, and the change of its tickets, when links have counters),
+        only if that link still exists (the same life) and the caller may change it.
         A new expiry moves the link in the by_expiry index; none takes it out. With `fold`, the
         visits its counters counted since the last fold join the item's own (a visit limit
-        counts them), in the same write."""
+        counts them), in the same write. Raises TicketsMoved when a counter no longer holds the
+        tickets `tickets` takes back (visits took them meanwhile): read again and retry."""
         link_id = link.id
         if "expires_at" in sets:
             sets = {**sets, EXPIRY_SLOT: expiry_slot(link_id, sets["expires_at"])}
@@ -243,10 +269,14 @@ class LinkStore:
                 return self.update(link_id, update, condition, old_on_failure=True)
             revision = new_revision()
             update.set("revision", revision)
+            after = dataclasses.replace(link, ticketed=bool(sets.get("ticketed", link.ticketed and "ticketed" not in removes)),
+                                        expires_at=sets.get("expires_at", None if "expires_at" in removes else link.expires_at))
             self._with_fence(link, action("Update", TableName=self.table, Key=_key(link_id), UpdateExpression=update.text(),
                                           ConditionExpression=condition, ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                                          **expression.placeholders()), revision, now)
+                                          **expression.placeholders()), revision, counter_expiry(after, now), tickets)
         except ConditionFailed as failed:
+            if failed.action > 0:
+                raise TicketsMoved(str(link_id)) from None
             old = from_item(failed.old_item) if failed.old_item else None
             if old is not None and caller.may_see(old):
                 raise StoreUnavailable(f"{link_id} changed while it was being changed; retry") from None
@@ -264,25 +294,42 @@ class LinkStore:
                     client().delete_item(TableName=self.table, Key=key, ConditionExpression=condition, **expression.placeholders())
                 return
             self._with_fence(link, action("Delete", TableName=self.table, Key=key, ConditionExpression=condition,
-                                          **expression.placeholders()), new_revision(), now)
+                                          **expression.placeholders()), new_revision(), now + COUNTER_IDLE)
         except ConditionFailed:
             raise LinkNotFound(f"no link {link.id}") from None
 
-    def _with_fence(self, link: Link, change: TransactWriteItemTypeDef, revision: str, now: int) -> None:
+    def _with_fence(self, link: Link, change: TransactWriteItemTypeDef, revision: str, expiry: int | None,
+                    tickets: TicketChange | None = None) -> None:
         """The link's change and the fence on each of its visit counters, all or nothing (one
         transaction: at most 100 actions, so at most 99 counters): `revision`, and the life it
         belongs to (a code used again starts a new life, whose copies the old fence must not
-        refuse). A counter the fence creates lives COUNTER_IDLE, and one it meets lives at least
-        that long again: longer than any copy of the link is kept, so no counter a stale copy
-        could count on disappears first."""
-        expression = Expression()
-        fence = (Update(expression).set("link_revision", revision).set("fence_life", link.life)
-                 .set("expires_at", to_seconds(now + COUNTER_IDLE)).text())
-        link_id = link.id
-        counters = [action("Update", TableName=self.table, Key=keys(("link_id", link_id.counter_key(n))), UpdateExpression=fence,
-                           **expression.placeholders()) for n in range(self.visit_counters)]
+        refuse), and any change of its tickets. A counter the fence meets lives until `expiry`:
+        longer than any copy of the link is kept, so no counter a stale copy could count on
+        disappears first (None: as long as the item, for a ticketed permanent link)."""
         with faults("TransactWriteItems"):
-            client().transact_write_items(TransactItems=[change, *counters])
+            client().transact_write_items(TransactItems=[change, *self._fences(link, revision, expiry, tickets)])
+
+    def _fences(self, link: Link, revision: str, expiry: int | None, tickets: TicketChange | None) -> list[TransactWriteItemTypeDef]:
+        actions = []
+        for n in range(self.visit_counters):
+            expression = Expression()
+            update = Update(expression).set("link_revision", revision).set("fence_life", link.life)
+            if expiry is None:
+                update.remove("expires_at")
+            else:
+                update.set("expires_at", to_seconds(expiry))
+            condition = ""
+            if tickets is not None and tickets.fresh is not None:
+                update.set(TICKETS, tickets.fresh[n]).set(TICKETS_LIFE, link.life)
+            elif tickets is not None and tickets.added is not None and tickets.added[n]:
+                update.add(TICKETS, tickets.added[n])
+                condition = expression.compare(TICKETS_LIFE, "=", link.life)
+                if tickets.added[n] < 0:  # only what the counter still holds
+                    condition = every(condition, expression.compare(TICKETS, ">=", -tickets.added[n]))
+            actions.append(action("Update", TableName=self.table, Key=keys(("link_id", link.id.counter_key(n))),
+                                  UpdateExpression=update.text(), **({"ConditionExpression": condition} if condition else {}),
+                                  **expression.placeholders()))
+        return actions
 
     def visit(self, link_id: LinkId, now: int, facts: dict[str, Any], *, count: bool = True,
               password: Unlock | None = None) -> Link:
@@ -317,20 +364,57 @@ class LinkStore:
         The counter carries the link's life (created_at) and expiry for the statistics, and
         lives on COUNTER_IDLE after its last visit. Raises StaleCopy when the link changed."""
         expression = Expression()
-        current = either(expression.absent("link_revision"), expression.compare("fence_life", "<>", link.life),
-                         expression.compare("link_revision", "=", link.revision) if link.revision is not None else "")
-        update = (Update(expression).set("last_visit", facts).set("created_at", stored_value("created_at", link.created_at))
-                  .set("expires_at", to_seconds(now + COUNTER_IDLE)))
-        update.set_to("born", update.if_absent("born", to_seconds(now)))
-        if link.expires_at is not None:
-            update.set("link_expires_at", to_seconds(link.expires_at))
-        update.add("visits" if count else "bot_visits", 1)
+        update = _counted(expression, link, now, facts, count).set("expires_at", to_seconds(now + COUNTER_IDLE))
         try:
             with faults("UpdateItem"):
                 client().update_item(TableName=self.table, Key=keys(("link_id", link.id.counter_key(counter))),
-                                     UpdateExpression=update.text(), ConditionExpression=current, **expression.placeholders())
+                                     UpdateExpression=update.text(), ConditionExpression=_current(expression, link),
+                                     **expression.placeholders())
         except (ConditionFailed, InTransaction):  # fenced, or being fenced right now
             raise StaleCopy(str(link.id)) from None
+
+    def claim_ticket(self, link: Link, counter: int, now: int, facts: dict[str, Any]) -> bool:
+        """A visit of a ticketed link (links/tickets.py): one ticket of the counter taken and the
+        visit counted there, in one UpdateItem on the condition that the counter holds a ticket
+        of this life and this copy's revision. False when it holds none; StaleCopy when the link
+        changed. The counter keeps the expiry its tickets were given (they outlive idle days)."""
+        expression = Expression()
+        # the tally (stats/record.py) at which every ticket is used: there link.exhausted is announced
+        assert link.max_visits is not None
+        update = (_counted(expression, link, now, facts, True).add(TICKETS, -1)
+                  .set("exhausted_at", link.max_visits - link.visits + link.tally_base))
+        condition = every(_current(expression, link), expression.compare(TICKETS_LIFE, "=", link.life),
+                          expression.compare(TICKETS, ">", 0))
+        try:
+            with faults("UpdateItem"):
+                client().update_item(TableName=self.table, Key=keys(("link_id", link.id.counter_key(counter))),
+                                     UpdateExpression=update.text(), ConditionExpression=condition,
+                                     ReturnValuesOnConditionCheckFailure="ALL_OLD", **expression.placeholders())
+        except InTransaction:
+            raise StaleCopy(str(link.id)) from None
+        except ConditionFailed as failed:
+            old = plain(failed.old_item or {})
+            if "link_revision" in old and old.get("fence_life") == link.life and old["link_revision"] != link.revision:
+                raise StaleCopy(str(link.id)) from None
+            return False
+        return True
+
+    def tickets_held(self, link: Link) -> list[int]:
+        """The tickets each of the link's counters holds now, for its life (strongly consistent)."""
+        wanted = [keys(("link_id", link.id.counter_key(n))) for n in range(self.visit_counters)]
+        found: dict[str, dict[str, Any]] = {}
+        for _ in range(3):
+            with faults("BatchGetItem"):
+                answer = client().batch_get_item(RequestItems={self.table: {"Keys": wanted, "ConsistentRead": True}})
+            found.update({item["link_id"]: item for item in map(plain, answer["Responses"].get(self.table, []))})
+            unread = answer.get("UnprocessedKeys", {}).get(self.table)
+            wanted = list(unread["Keys"]) if unread else []
+            if not wanted:
+                break
+        if wanted:
+            raise StoreUnavailable("the links table left keys unread; retry shortly")
+        held = [found.get(link.id.counter_key(n), {}) for n in range(self.visit_counters)]
+        return [int(item.get(TICKETS, 0)) if item.get(TICKETS_LIFE) == link.life else 0 for item in held]
 
     def due(self, slot: str, now: int) -> list[tuple[LinkId, int]]:
         """Links in one by_expiry slot whose expiry has come, with their expires_at."""
@@ -364,6 +448,32 @@ class Fold:
 
     tally: int
     base: int
+
+
+def _current(expression: Expression, link: Link) -> str:
+    """A counter's condition for a visit from this copy of the link: no PATCH has fenced the
+    counter in this life, or the last one gave it this copy's revision."""
+    return either(expression.absent("link_revision"), expression.compare("fence_life", "<>", link.life),
+                  expression.compare("link_revision", "=", link.revision) if link.revision is not None else "")
+
+
+def _counted(expression: Expression, link: Link, now: int, facts: dict[str, Any], count: bool) -> Update:
+    """A visit as a counter records it: the facts, the link's life and expiry for the
+    statistics, its number among the counter's visits (people and bots apart)."""
+    update = Update(expression).set("last_visit", facts).set("created_at", stored_value("created_at", link.created_at))
+    update.set_to("born", update.if_absent("born", to_seconds(now)))
+    if link.expires_at is not None:
+        update.set("link_expires_at", to_seconds(link.expires_at))
+    return update.add("visits" if count else "bot_visits", 1)
+
+
+def counter_expiry(link: Link, now: int) -> int | None:
+    """When TTL may remove the link's counters after a fence: COUNTER_IDLE from now, or for a
+    ticketed link, whose counters hold its tickets, COUNTER_IDLE after the link expires (never,
+    while a permanent one lives)."""
+    if not link.ticketed:
+        return now + COUNTER_IDLE
+    return link.expires_at + COUNTER_IDLE if link.expires_at is not None else None
 
 
 def new_revision() -> str:

@@ -27,7 +27,8 @@ OTHER = "(other)"
 STREAM_RETENTION = DAY  # the mapping's MaximumRecordAgeInSeconds: no record of a day comes later
 GROUP_WORKERS = 16  # rows written at once: a batch of many links' visits is as many rows
 
-Announce = Callable[[HourVisits, list[int], int], bool]  # (life group, milestones, visits after) -> sent
+# (life group, milestones reached, visits after, whether its tickets are now all used) -> sent
+Announce = Callable[[HourVisits, list[int], int, bool], bool]
 
 
 def totals_of(visits: list[Visit], salted_visitor: Callable[[Visit], str | None]) -> HourTotals:
@@ -114,8 +115,10 @@ def record_batch(batch: Batch, store: StatsStore, retention_days: int, zone: tzi
                 return [], 0  # a replay: every visit here is already counted
             if group.hour == LIFE_ROW:
                 totals = HourTotals(total=len(new), last=highest(new), bots=0, bots_last={}, counts={})
-                reached = [m for m in MILESTONES if row.total < m <= row.total + totals.total]
-                if reached and announce is not None and not announce(group, reached, row.total + totals.total):
+                after = row.total + totals.total
+                reached = [m for m in MILESTONES if row.total < m <= after]
+                used_up = group.exhausted_at is not None and row.total < group.exhausted_at <= after
+                if (reached or used_up) and announce is not None and not announce(group, reached, after, used_up):
                     return group.sequence_numbers, 0
                 expires = group.expires_at + retention_days * DAY if group.expires_at else None
             else:

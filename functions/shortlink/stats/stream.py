@@ -48,6 +48,7 @@ class HourVisits:
     hour: str
     expires_at: int | None  # the link's expiry (a moment), which the row's retention follows
     link_key: str = ""
+    exhausted_at: int | None = None  # a ticketed link's life row: the tally at which its tickets are all used
     visits: list[Visit] = field(default_factory=list)
     sequence_numbers: list[str] = field(default_factory=list)
 
@@ -125,7 +126,9 @@ def read_batch(records: Iterable[Mapping[str, Any]], country_of: CountryOf = _no
             expires = from_seconds(int(expires_at)) if expires_at else None
             groups = [batch.hours.setdefault((life, hour_of(visit.at)), HourVisits(life, hour_of(visit.at), expires, link_id.key))]
             if counter is not None and not bot:
-                groups.append(batch.lives.setdefault(life, HourVisits(life, LIFE_ROW, expires, link_id.key)))
+                lived = batch.lives.setdefault(life, HourVisits(life, LIFE_ROW, expires, link_id.key))
+                lived.exhausted_at = int(new["exhausted_at"]) if "exhausted_at" in new else lived.exhausted_at
+                groups.append(lived)
             for group in groups:
                 group.visits.append(visit)
                 group.sequence_numbers.append(sequence)
