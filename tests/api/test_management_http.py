@@ -148,3 +148,9 @@ def test_an_operator_takes_down_an_anonymous_link_and_sees_every_owner(fresh: De
     assert every[page_made["code"]] is None and every[owned["code"]] == owned["owner"] is not None
     assert operator.delete(f"{fresh.url}/api/links/{owned['code']}").status_code == 204
     assert b.get(f"{fresh.url}/api/links/{owned['code']}").status_code == 404
+
+
+def test_the_operators_export_of_every_link_has_no_formula(fresh: Devserver) -> None:
+    from test_csv_http import formula_free_export
+
+    formula_free_export(_session(C), _session(OPERATOR), fresh.url)

@@ -1,5 +1,6 @@
 """CSV answers that spreadsheets open as they are: UTF-8 with a byte-order mark (so Excel reads
-Chinese text right), CRLF line ends, every cell quoted where it must be."""
+Chinese text right), CRLF line ends, every cell quoted where it must be, and no cell a
+spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
@@ -10,13 +11,24 @@ from typing import Any
 
 BOM = "\ufeff"
 CSV_TYPE = "text/csv; charset=utf-8"
+# OWASP's CSV injection rule: a text cell starting with one of these is a formula to Excel,
+# LibreOffice and Google Sheets; a leading apostrophe makes it text (titles and tags are anyone's).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    writer.writerow(map(_cell, header))
+    writer.writerows(map(_cell, row) for row in rows)
     return BOM + out.getvalue()
 
 

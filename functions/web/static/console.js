@@ -276,7 +276,8 @@
   });
 
   $("bulk-download").addEventListener("click", () => {
-    const quote = (v) => `"${String(v).replace(/"/g, '""')}"`;
+    // Quoted, and a cell a spreadsheet would run as a formula made text (OWASP's CSV injection rule).
+    const quote = (v) => `"${String(v).replace(/^[=+\-@\t\r]/, "'$&").replace(/"/g, '""')}"`;
     const csv = [["line", "status", "short_url", "result"], ...bulkRows.map((r) => [r.line, r.status, r.short_url, r.outcome])]
       .map((r) => r.map(quote).join(",")).join("\r\n");
     download(new Blob(["\ufeff", csv], { type: "text/csv" }), "bulk-results.csv");
