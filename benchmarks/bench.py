@@ -413,20 +413,27 @@ def console_first_view(tmp: Path) -> dict[str, int]:
 
 
 def visitor_errors(n: int, trials: int) -> list[float]:
-    """Relative errors of the day's unique visitors, counted as StatsFunction keeps them."""
+    """Relative errors of the day's unique visitors, counted as StatsFunction keeps them: each
+    hour's visitors arrive in 60 one-minute windows and go into the hour's visitor items."""
     sys.path.insert(0, str(ROOT / "functions"))
-    from shortlink.stats.visitors import Visitors, salted, visitor_id
+    from shortlink.stats.visitors import CHUNKS, Chunk, Newcomers, Visitors, assembled, salted, visitor_id
 
     errors = []
     for _ in range(trials):
         salt = os.urandom(32)
-        hours = [Visitors() for _ in range(24)]
+        arrivals: list[list[str]] = [[] for _ in range(24)]
         for i in range(n):
             address = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
-            hours[i % 24].add([salted(salt, visitor_id("pepper", address, "Mozilla/5.0"))])
+            arrivals[i % 24].append(salted(salt, visitor_id("pepper", address, "Mozilla/5.0")))
         day = Visitors()
-        for hour in hours:
-            day.merge(hour)
+        for hour in arrivals:
+            items = [Chunk(number) for number in range(CHUNKS)]
+            for minute in range(60):
+                window = Newcomers()
+                window.add(hour[minute::60])
+                for part in window.parts():
+                    items[part.number].absorb(part)
+            day.merge(assembled(items))
         errors.append(day.count() / n - 1)
     return errors
 
@@ -466,8 +473,10 @@ def main() -> None:
         print(f"  {label:34s} {len(result[key])}  {result[key]}")
     groups = len(result["per_stats_batch"]) / 6
     print(f"  {'StatsFunction, 300 visits in 6 (link, hour) groups':34s} {len(result['per_stats_batch'])}  = {groups:.0f} per group"
-          f"  (the day's first batch: {len(result['per_first_stats_batch'])}, one more for the day's salt)")
-    print("== unique visitors: N visitors spread over 24 hour rows (exact up to 200 a row, then a sketch), the day's union")
+          f"  (the day's first batch: {len(result['per_first_stats_batch'])}: the day's salt and the hours' visitor items too;"
+          f" later ones write an item only when its visitors change it)")
+    print("== unique visitors: N visitors spread over 24 hours in one-minute windows (an hour's 8 items exact up to 25 each,"
+          " then a sketch), the day's union")
     for n, trials in ((10_000, 5), (1_000_000, 3)):
         errors = visitor_errors(n, trials)
         print(f"  {n:>9,} visitors: errors {', '.join(f'{e:+.2%}' for e in errors)}   mean |error| "

@@ -19,6 +19,7 @@ import json
 import math
 import multiprocessing
 import sys
+import zlib
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC
@@ -40,15 +41,21 @@ from shortlink.links.model import Link
 from shortlink.links.store import TICKETS, TICKETS_LIFE, LinkStore, Unlock, VisitRefused, from_item, to_item
 from shortlink.links.tickets import shares
 from shortlink.settings import Settings
-from shortlink.stats.record import record_batch
+from shortlink.stats.record import Salts, flush
 from shortlink.stats.store import LIFE_ROW, HourTotals, RowState, StatsStore
 from shortlink.stats.stream import read_batch
-from shortlink.stats.visitors import Visitors
+from shortlink.stats.visitors import Chunk
+from shortlink.stats.window import Window
 
 OFFERED, SECONDS = 10_000, 60
 WARM_LATENCY = 0.010  # a warm redirect's time in its instance: instances in use = rate x latency
 BATCH_SIZE = 4000  # template.yaml: StatsFunction's BatchSize (6 MB of records at most: about 4,000 counter visits)
+WINDOW_SECONDS = 60  # template.yaml: StatsFunction's TumblingWindowInSeconds
+# A stream has a shard per table partition, and a table taking 10,000 writes a second has at
+# least 10 partitions (1,000 write units a second each): each shard is a window of its own.
+STREAM_SHARDS = 10
 ROW_BYTES = 400  # a stats row's counters, dimensions and numbers, about
+ITEM_OVERHEAD = 60  # a visitor item's key, revision and expiry
 DOMAIN = "s.example.com"
 START = 1_795_000_000  # the virtual clock's epoch second 0
 AGENT = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50"
@@ -66,6 +73,7 @@ class Tables:
     capacity: StandIn = field(default_factory=StandIn)
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # typed, by key (links and counters)
     rows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # stats rows, plain
+    visitor_items: dict[tuple[str, str, int], Chunk] = field(default_factory=dict)  # an hour's visitors (stats/visitors.py)
     stream: deque[dict[str, Any]] = field(default_factory=deque)
     at: float = 0.0
     sequence: int = 0
@@ -87,7 +95,7 @@ class Tables:
         change = {"Keys": {"link_id": {"S": key}}, "NewImage": new, "SequenceNumber": str(self.sequence)}
         if old is not None:
             change["OldImage"] = old
-        self.stream.append({"eventName": "MODIFY" if old else "INSERT", "dynamodb": change})
+        self.stream.append({"eventName": "MODIFY" if old else "INSERT", "dynamodb": change, "arrived": self.at})
 
 
 class SimLinkStore(LinkStore):
@@ -152,48 +160,55 @@ class SimLinkStore(LinkStore):
 
 
 class SimStatsStore(StatsStore):
-    """StatsStore's row read and conditional add, on the stand-in (key: the row's link life). A
-    row's size, which its read and write units follow, is its counters plus its visitors: 17
-    bytes a salted hash while exact, the 4 KB sketch beyond."""
+    """StatsStore's row read and conditional add, and its visitor items, on the stand-in (key:
+    the row's link life). A row's size, which its read and write units follow, is its counters;
+    a visitor item's, its hashes (17 bytes each while exact) or its 512 bytes of sketch. As
+    StatsFunction's instance does, the store remembers the visitor items it wrote or read."""
 
     def __init__(self, tables: Tables) -> None:
         super().__init__("StatsTable")
         self.tables = tables
+        self.known: set[tuple[str, str, int]] = set()  # the items this instance holds a copy of
 
     def salt(self, day: str, expires_at: int) -> bytes:
         return b"s" * 32
 
-    @staticmethod
-    def _bytes(row: dict[str, Any]) -> int:
-        visitors: Visitors = row.get("visitors") or Visitors()
-        held = len(visitors.exact) * 17 if visitors.exact is not None else len(visitors.registers or b"")
-        return ROW_BYTES + held
-
     def progress(self, life: str, hour: str) -> RowState:
         row = self.tables.rows.get((life, hour), {})
-        if not self.tables.capacity.read(f"stats:{life}", read_units(self._bytes(row), consistent=True), self.tables.at):
+        if not self.tables.capacity.read(f"stats:{life}", read_units(ROW_BYTES, consistent=True), self.tables.at):
             raise StoreUnavailable("throttled")
-        return RowState(dict(row.get("upto", {})), dict(row.get("bots_upto", {})), set(), Visitors(),
-                        row.get("revision", 0), row.get("total", 0))
+        return RowState(dict(row.get("upto", {})), dict(row.get("bots_upto", {})), set(), row.get("revision", 0), row.get("total", 0))
 
     def add(self, life: str, hour: str, read: RowState, totals: HourTotals, expires_at: int | None) -> bool:
-        row = self.tables.rows.setdefault((life, hour), {"total": 0, "bots": 0, "upto": {}, "bots_upto": {}, "revision": 0,
-                                                         "visitors": Visitors()})
-        merged = Visitors(row["visitors"].exact or (), row["visitors"].registers)
-        merged.add(totals.visitors)
-        size = max(self._bytes(row), self._bytes({"visitors": merged}))  # units: the larger of before and after
-        if not self.tables.capacity.write([f"stats:{life}"], write_units(size), self.tables.at):
+        row = self.tables.rows.setdefault((life, hour), {"total": 0, "bots": 0, "upto": {}, "bots_upto": {}, "revision": 0})
+        if not self.tables.capacity.write([f"stats:{life}"], write_units(ROW_BYTES), self.tables.at):
             raise StoreUnavailable("throttled")
         if row["revision"] != read.revision:
             return False
         row["total"] += totals.total
         row["bots"] += totals.bots
-        row["visitors"] = merged
         for mark, last in (("upto", totals.last), ("bots_upto", totals.bots_last)):
             for source, number in last.items():
                 row[mark][source] = max(row[mark].get(source, 0), number)
         row["revision"] += 1
         return True
+
+    @staticmethod
+    def _item_bytes(chunk: Chunk) -> int:
+        return ITEM_OVERHEAD + (len(chunk.registers) if chunk.registers is not None else 17 * len(chunk.exact or ()))
+
+    def add_visitors(self, life: str, hour: str, part: Chunk, expires_at: int) -> None:
+        key = (life, hour, part.number)
+        chunk = self.tables.visitor_items.setdefault(key, Chunk(part.number))
+        if key not in self.known:  # read once, then remembered
+            if not self.tables.capacity.read(f"stats:{life}:{hour}:{part.number}", read_units(self._item_bytes(chunk), True), self.tables.at):
+                raise StoreUnavailable("throttled")
+            self.known.add(key)
+        changed = Chunk(part.number, chunk.exact or (), chunk.registers)
+        if changed.absorb(part):
+            if not self.tables.capacity.write([f"stats:{life}:{hour}:{part.number}"], write_units(self._item_bytes(changed)), self.tables.at):
+                raise StoreUnavailable("throttled")
+            self.tables.visitor_items[key] = changed
 
 
 @dataclass
@@ -223,21 +238,36 @@ def _seed(tables: Tables, scenario: Scenario, counters: int) -> None:
 
 
 def _drain(tables: Tables, stats: SimStatsStore, until: float) -> int:
-    """StatsFunction over the stream, a batch at a time, once per second of virtual time until
-    `until` or until the stream is empty; returns the batches retried."""
-    retried = 0
-    while tables.stream and tables.at < until:
+    """StatsFunction over the stream as its event source runs it, from the virtual clock's start:
+    per shard (an item's records go to its partition's shard), each second, the records that
+    arrived by then in batches of BATCH_SIZE, each batch's visits added to the shard's tumbling
+    window (template.yaml, TumblingWindowInSeconds), which is written every WINDOW_SECONDS, as
+    soon as its state grows past the budget, and when its shard is empty; until `until`.
+    Returns the invocations retried."""
+    shards: list[deque[dict[str, Any]]] = [deque() for _ in range(STREAM_SHARDS)]
+    for record in tables.stream:
+        shards[zlib.crc32(record["dynamodb"]["Keys"]["link_id"]["S"].encode()) % STREAM_SHARDS].append(record)
+    tables.stream.clear()
+    windows, opened = [Window() for _ in shards], [0.0 for _ in shards]
+    retried, salts = 0, Salts(stats, UTC)
+    tables.at = 0.0
+    while (any(shards) or any(w.pending for w in windows)) and tables.at < until:
         tables.at += 1.0
-        for _ in range(max(1, len(tables.stream) // BATCH_SIZE + 1)):
-            batch = [tables.stream.popleft() for _ in range(min(BATCH_SIZE, len(tables.stream)))]
-            if not batch:
-                break
-            failed, _ = record_batch(read_batch(batch), stats, 90, UTC, workers=1)  # the virtual clock: one at a time
-            if failed:  # Lambda retries from the first failed record
-                retried += 1
-                first = min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in set(failed))
-                tables.stream.extendleft(reversed(batch[first:]))
-                break
+        for number, shard in enumerate(shards):
+            window = windows[number]
+            while shard and shard[0]["arrived"] < tables.at and not window.too_big(window.state()):
+                batch = []
+                while shard and len(batch) < BATCH_SIZE and shard[0]["arrived"] < tables.at:
+                    batch.append(shard.popleft())
+                window.add(read_batch(batch), salts)
+            ended = tables.at - opened[number] >= WINDOW_SECONDS or not shard
+            if window.pending and (ended or window.too_big(window.state())):  # too big: written at once, as the handler does
+                unwritten, _ = flush(window, stats, 90, workers=1)  # the virtual clock: one at a time
+                if unwritten:  # the final invocation is retried with the same state; rows written are not added twice
+                    retried += 1
+                    continue
+                windows[number] = Window()
+                opened[number] = tables.at if ended else opened[number]
     return retried
 
 

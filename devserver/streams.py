@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,10 @@ def lambda_event(records: list[dict[str, Any]], arn: str, ttl_deleted: set[str])
     return {"Records": shaped}
 
 
+def _iso(moment: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+
+
 class StreamPump(threading.Thread):
     def __init__(self, endpoint: str, client: Any, subscription: StreamSubscription,
                  handler: Callable[[dict[str, Any], Any], dict[str, Any]], ttl_deleted: set[str],
@@ -50,13 +55,41 @@ class StreamPump(threading.Thread):
                                                         ShardIteratorType="LATEST")["ShardIterator"]
         self.stopped = threading.Event()
         self.delivered = 0
+        self._open_window()
         # Polls started, and the last one that found the stream empty: a test waits for an empty
         # poll that started after it asked (drained), instead of sleeping.
         self._polls = self._empty_poll = 0
         self._progress = threading.Condition()
 
-    def _event(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        return lambda_event(records, self.arn, self.ttl_deleted)
+    def _event(self, records: list[dict[str, Any]], *, final: bool = False) -> dict[str, Any]:
+        event = lambda_event(records, self.arn, self.ttl_deleted)
+        if self.subscription.window_seconds:  # as Lambda hands a tumbling window's batches
+            event.update(window=self.window, state=self.state, shardId="shardId-local", eventSourceARN=self.arn,
+                         isFinalInvokeForWindow=final, isWindowTerminatedEarly=final and time.time() < self.window_ends)
+        return event
+
+    def _open_window(self) -> None:
+        start = time.time()
+        self.window_ends = start + self.subscription.window_seconds
+        self.window = {"start": _iso(start), "end": _iso(self.window_ends)}
+        self.state: dict[str, Any] = {}
+
+    def close_window(self) -> None:
+        """The window's final invocation (tried again until it succeeds, as Lambda holds the shard):
+        at its end, or, here, as soon as the stream is idle, so that local statistics do not wait
+        a minute (Lambda too ends a window early, when its state grows past 1 MB)."""
+        if not self.subscription.window_seconds:
+            return
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                answer = self.handler(self._event([], final=True), LambdaContext(self.subscription.function, uuid.uuid4().hex,
+                                                                                timeout_seconds=60)) or {}
+            except Exception:
+                log.exception("%s raised at the end of its window", self.subscription.function)
+                continue
+            if "state" in answer:
+                break
+        self._open_window()
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
         wanted = [r for r in records if not self.subscription.event_names or r["eventName"] in self.subscription.event_names]
@@ -67,6 +100,8 @@ class StreamPump(threading.Thread):
                 try:
                     answer = self.handler(self._event(pending), context) or {}
                     failed = [f["itemIdentifier"] for f in answer.get("batchItemFailures", [])]
+                    if self.subscription.window_seconds and not failed:
+                        self.state = answer["state"]  # Lambda requires it: an answer without it is a failure
                 except Exception:  # a crashed invocation fails the whole batch, as on Lambda
                     log.exception("%s raised", self.subscription.function)
                     failed = [r["dynamodb"]["SequenceNumber"] for r in pending]
@@ -88,7 +123,11 @@ class StreamPump(threading.Thread):
         self.iterator = answer.get("NextShardIterator", self.iterator)
         if answer.get("Records"):
             self._deliver([dict(record) for record in answer["Records"]])
+            if self.subscription.window_seconds and time.time() >= self.window_ends:
+                self.close_window()
         else:
+            if self.state:
+                self.close_window()
             with self._progress:
                 self._empty_poll = number
                 self._progress.notify_all()

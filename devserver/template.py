@@ -126,6 +126,7 @@ class StreamSubscription:
     table: str
     batch_size: int
     event_names: tuple[str, ...] | None  # from a FilterCriteria {"eventName": [...]} pattern
+    window_seconds: int = 0  # TumblingWindowInSeconds: batches of one window share a state
 
 
 @dataclass
@@ -240,7 +241,8 @@ class Template:
                 names = None
                 for pattern in props.get("FilterCriteria", {}).get("Filters", []):
                     names = tuple(json.loads(pattern["Pattern"]).get("eventName", ()))
-                found.append(StreamSubscription(name, table, int(props.get("BatchSize", 100)), names))
+                found.append(StreamSubscription(name, table, int(props.get("BatchSize", 100)), names,
+                                                int(props.get("TumblingWindowInSeconds", 0))))
         return found
 
     def scheduled_functions(self) -> list[str]:

@@ -364,9 +364,10 @@ def dynamodb_requests(client: Any) -> AbstractContextManager[list[str]]:
     return _sent(client, lambda model, _params: model.name)
 
 
-def dynamodb_keys(client: Any) -> AbstractContextManager[list[tuple[str, str]]]:
-    """Record (operation, link_id) of every keyed request this boto3 client sends meanwhile."""
-    return _sent(client, lambda model, params: (model.name, str(params.get("Key", {}).get("link_id", {}).get("S", ""))))
+def dynamodb_keys(client: Any, attribute: str = "link_id") -> AbstractContextManager[list[tuple[str, str]]]:
+    """Record (operation, key attribute: the links' link_id, the statistics' hour) of every
+    keyed request this boto3 client sends meanwhile."""
+    return _sent(client, lambda model, params: (model.name, str(params.get("Key", {}).get(attribute, {}).get("S", ""))))
 
 
 def headers_of(response: dict[str, Any]) -> dict[str, str]:

@@ -8,15 +8,17 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shortlink.errors import StoreUnavailable
 from shortlink.events.batch import announce, milestones_of
 from shortlink.http.boundary import guarded
 from shortlink.http.requests import request_id
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
 from shortlink.stats.countries import Countries
-from shortlink.stats.record import record_batch
+from shortlink.stats.record import Salts, flush
 from shortlink.stats.store import StatsStore
 from shortlink.stats.stream import read_batch
+from shortlink.stats.window import Window
 
 logger = Logger()
 metrics = Metrics()
@@ -24,34 +26,65 @@ metrics = Metrics()
 COUNTRIES = Countries(Path(__file__).parent / "countries.bin")
 
 
-def _record(records: list[dict[str, Any]]) -> dict[str, Any]:
+def _record(event: dict[str, Any]) -> dict[str, Any]:
+    """One invocation: each record's link events, and its visits added to the window, written at
+    the window's end (stats/window.py; an event without a window is a window of its own)."""
     settings = load_settings()
+    store = StatsStore(settings.require_stats_table())
+    records = event.get("Records", [])
+    windowed = "window" in event
     batch = read_batch(records, COUNTRIES.of)
     for bad in batch.bad:
         logger.error("unreadable stream record", extra={"sequence_number": bad.sequence_number, "reason": str(bad)})
-    failed, added = record_batch(batch, StatsStore(settings.require_stats_table()), settings.stats_retention_days,
-                                 settings.time_zone(), milestones_of(LinkStore.of(settings), settings))
+    failed = [bad.sequence_number for bad in batch.bad]
+    window = Window.from_state(event.get("state"))
+    try:
+        window.add(batch, Salts(store, settings.time_zone()))
+    except StoreUnavailable:  # a day's salt could not be read: every visit again
+        failed += batch.firsts()
     unsent, announced = announce(records, failed, settings)
     failed += unsent
-    metrics.add_metric(name="VisitsCounted", unit=MetricUnit.Count, value=added)
     metrics.add_metric(name="LinkEvents", unit=MetricUnit.Count, value=announced)
     metrics.add_metric(name="BotHits", unit=MetricUnit.Count, value=batch.bots)
     metrics.add_metric(name="LinksExpiredByTTL", unit=MetricUnit.Count, value=batch.expired_removals)
     if batch.expired_removals:
         logger.info("links removed by TTL", extra={"count": batch.expired_removals})
-    # Partial batch response: Lambda retries from the first failed record; a record that
-    # keeps failing is split off (bisect) and, after the retries, sent to the failure queue.
-    return {"batchItemFailures": [{"itemIdentifier": s} for s in dict.fromkeys(failed)]}
+    final = not windowed or bool(event.get("isFinalInvokeForWindow"))
+    # Rows and visitor items are written again harmlessly (each knows what it has), a window's
+    # state is not: a windowed invocation that failed hands Lambda back the state it was given.
+    state = window.state() if windowed and not final else {}
+    written = not (windowed and failed) and (final or window.too_big(state))
+    if written:
+        unwritten, added = flush(window, store, settings.stats_retention_days, milestones_of(LinkStore.of(settings), settings))
+        metrics.add_metric(name="VisitsCounted", unit=MetricUnit.Count, value=added)
+        if unwritten and windowed:
+            raise StoreUnavailable(f"{len(unwritten)} statistics row(s) of the window were not written")
+        failed += unwritten
+    # Partial batch response: Lambda retries from the first failed record; a record that keeps
+    # failing is split off (bisect) and, after the retries, sent to the failure queue.
+    answer: dict[str, Any] = {"batchItemFailures": [{"itemIdentifier": s} for s in dict.fromkeys(failed)]}
+    if windowed:
+        answer["state"] = (event.get("state") or {}) if failed else ({} if written else state)
+    return answer
 
 
-def _retry_all(records: list[dict[str, Any]]) -> dict[str, Any]:
+def _retry_all(event: dict[str, Any]) -> dict[str, Any]:
     """After an unforeseen failure (logged by the boundary): every record back to Lambda, which
-    retries, then bisects, then sends what still fails to the failure queue."""
-    return {"batchItemFailures": [{"itemIdentifier": str(r.get("dynamodb", {}).get("SequenceNumber", ""))} for r in records]}
+    retries (with the window's state as it was), then bisects, then sends what still fails to
+    the failure queue."""
+    records = event.get("Records", [])
+    answer: dict[str, Any] = {"batchItemFailures": [{"itemIdentifier": str(r.get("dynamodb", {}).get("SequenceNumber", ""))}
+                                                    for r in records]}
+    if "window" in event:
+        answer["state"] = event.get("state") or {}
+    return answer
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    records = event.get("Records", [])
-    return guarded(lambda: _record(records), lambda _: _retry_all(records), request_id(event, context), logger, log_known=True)
+    if event.get("isFinalInvokeForWindow"):
+        # The window's rows are written here; should that fail, the invocation fails and Lambda
+        # tries it again with the same state, holding the shard meanwhile.
+        return _record(event)
+    return guarded(lambda: _record(event), lambda _: _retry_all(event), request_id(event, context), logger, log_known=True)

@@ -104,7 +104,7 @@ def test_stream_events_have_every_field_of_sam_generate_event(template: Template
     delivered: list[dict[str, Any]] = []
     subscription = next(s for s in template.stream_subscriptions() if s.function == "StatsFunction")
     pump = StreamPump(dynamodb.meta.endpoint_url, dynamodb, subscription,
-                      lambda event, context: delivered.append(event) or {"batchItemFailures": []}, set())
+                      lambda event, context: delivered.append(event) or {"batchItemFailures": [], "state": {}}, set())
     key = {"link_id": {"S": "s.example.com/stream-shape"}}
     dynamodb.put_item(TableName="LinksTable", Item={**key, "visits": {"N": "0"}})
     dynamodb.update_item(TableName="LinksTable", Key=key, UpdateExpression="ADD visits :one",

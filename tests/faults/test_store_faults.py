@@ -116,7 +116,9 @@ def test_stats_function_reports_the_batch_for_retry_on_a_fault(handlers: dict[st
     with store_faults(dynamodb_client(), "UpdateItem", "StatsTable"):
         answer = handlers["StatsFunction"](event, LambdaContext("StatsFunction", "t"))
     visits = [r["dynamodb"]["SequenceNumber"] for r in event["Records"][:6]]  # the bot's too: counted apart, in the same row
-    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == visits
+    failed = [f["itemIdentifier"] for f in answer["batchItemFailures"]]
+    # Lambda retries from the lowest record reported: every visit of the batch again
+    assert failed and min(failed, key=int) == visits[0] and set(failed) <= set(visits)
 
 
 def test_another_owner_never_sees_a_fault_as_permission(invoke: Invoke, make_event: MakeEvent, link: str) -> None:

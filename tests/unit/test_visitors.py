@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from shortlink.stats.visitors import EXACT_LIMIT, REGISTERS, Visitors, salted, visitor_id
+from shortlink.stats.visitors import CHUNKS, EXACT_LIMIT, REGISTERS, Chunk, Newcomers, Visitors, assembled, salted, visitor_id
 
 SALT = b"s" * 32
 
@@ -55,3 +57,40 @@ def test_a_sketch_unites_with_exact_sets_and_other_sketches() -> None:
     assert day.exact is None and abs(day.count() - 5_050) <= 0.05 * 5_050
     empty = Visitors(sketch=bytes(REGISTERS))
     assert empty.count() == 0
+
+
+def _items_after(windows: list[list[str]]) -> tuple[Visitors, int]:
+    """An hour's items after each window's visitors went through a window's state into them;
+    and how many item writes that took."""
+    items = {n: Chunk(n) for n in range(CHUNKS)}
+    writes = 0
+    for hashes in windows:
+        window = Newcomers()
+        window.add(hashes)
+        for part in Newcomers.from_state(json.loads(json.dumps(window.to_state()))).parts():
+            writes += items[part.number].absorb(part)
+    return assembled(items.values()), writes
+
+
+@pytest.mark.parametrize(("sizes", "exact"), [((9,), True), ((60, 40), True), ((150, 150), False), ((3_000, 2_000, 5), False)])
+def test_windows_through_state_and_items_count_what_the_visitors_are(sizes: tuple[int, ...], exact: bool) -> None:
+    windows, start = [], 0
+    for size in sizes:
+        windows.append(_hashes(size, start=start))
+        start += size
+    hour, writes = _items_after(windows)
+    one_set = Visitors(h for w in windows for h in w)  # the same visitors kept in one set
+    assert (hour.exact is not None) == exact
+    assert hour.count() == one_set.count() if exact else abs(hour.count() - start) <= 0.05 * start
+    assert writes <= CHUNKS * len(sizes)  # an item written at most once a window
+    again, _ = _items_after(windows + windows)  # the same windows again (a retry): no one twice
+    assert again.count() == hour.count()
+
+
+def test_an_item_left_unchanged_by_a_window_is_not_written() -> None:
+    first = _hashes(5_000)
+    item = Chunk(3)
+    window = Newcomers()
+    window.add(first)
+    part = next(p for p in window.parts() if p.number == 3)
+    assert item.absorb(part) and not item.absorb(part)

@@ -10,7 +10,7 @@ from ..errors import LinkNotFound
 from ..links.identity import LinkId
 from ..links.store import LinkStore
 from ..settings import Settings
-from ..stats.stream import HourVisits
+from ..stats.window import Pending
 from .bus import publish
 from .changes import LinkEvent, events_of
 
@@ -35,24 +35,23 @@ def announce(records: Sequence[dict[str, Any]], failed: Sequence[str], settings:
     return [], sent
 
 
-def milestones_of(links: LinkStore, settings: Settings) -> Callable[[HourVisits, list[int], int, bool], bool]:
+def milestones_of(links: LinkStore, settings: Settings) -> Callable[[Pending, list[int], int, bool], bool]:
     """Announces the milestones a link's counted-on-counters visits reach, and that a ticketed
     link's tickets are all used (stats/record.py): the link is read for the event's body; the
     event id is the same on every retry."""
 
-    def send(group: HourVisits, reached: list[int], tally: int, used_up: bool) -> bool:
+    def send(row: Pending, reached: list[int], tally: int, used_up: bool) -> bool:
         try:
-            link = links.get(LinkId.from_key(group.link_key))
+            link = links.get(LinkId.from_key(row.link_key))
         except LinkNotFound:
             return True  # deleted meanwhile: nobody to tell
-        if link.life != group.life:
+        if link.life != row.life:
             return True  # the code lives again: these visits were another's
-        at = max(visit.at for visit in group.visits)
-        body = link.with_tally(tally).to_body(at, settings)
-        events = [LinkEvent("link.milestone", f"{group.life}:link.milestone:{m}", group.sequence_numbers[-1], at,
+        body = link.with_tally(tally).to_body(row.at, settings)
+        events = [LinkEvent("link.milestone", f"{row.life}:link.milestone:{m}", row.sequence, row.at,
                             {"link": body, "owner": link.owner, "milestone": m}) for m in reached]
         if used_up:
-            events.append(LinkEvent("link.exhausted", f"{group.life}:link.exhausted", group.sequence_numbers[-1], at,
+            events.append(LinkEvent("link.exhausted", f"{row.life}:link.exhausted", row.sequence, row.at,
                                     {"link": body, "owner": link.owner}))
         return publish(events) == len(events)
 

@@ -1,10 +1,14 @@
-"""Writing a stream batch's visits into StatsTable: one read and one conditional write per
-(link life, UTC hour) and per life's tally, however many visits the batch holds of it.
+"""Writing the stream's visits into StatsTable.
+
+Each window (window.py; a batch on its own when the stream brings no window): per (link life, UTC
+hour) row, its people's visitors into the hour's visitor items (visitors.py), each written only
+when they change it, then one read and one conditional write of the row; and the same read and
+write of each life's tally, however many visits the window holds of it.
 
 Each row remembers, per counting item, the highest visit number it has added, so a replayed
-record is recognised and a retried batch never counts twice; and a revision, so rows written
-from several stream shards at once never lose an update. Unique visitors are kept as salted
-hashes or a sketch (visitors.py); bots are counted apart, by agent.
+record is recognised and a retried window never counts twice; and a revision, so rows written
+from several stream shards at once never lose an update (a write that finds the row moved reads
+it again). Bots are counted apart, by agent.
 """
 
 from __future__ import annotations
@@ -13,49 +17,27 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta, tzinfo
+from typing import TypeVar
 
 from ..clock import DAY, HOUR, hour_start, local_date, local_midnight
 from ..dynamodb import client
 from ..errors import StoreUnavailable
 from ..links.model import MILESTONES
-from .store import LIFE_ROW, HourTotals, StatsStore
-from .stream import Batch, HourVisits, Visit
+from .store import LIFE_ROW, HourTotals, RowState, StatsStore
+from .stream import Batch, Visit
 from .visitors import salted
+from .window import Numbers, Pending, Window
 
 MAX_REFERRERS_PER_HOUR = 20  # hosts beyond these are added up as "other"
 OTHER = "(other)"
 STREAM_RETENTION = DAY  # the mapping's MaximumRecordAgeInSeconds: no record of a day comes later
-GROUP_WORKERS = 16  # rows written at once: a batch of many links' visits is as many rows
+GROUP_WORKERS = 16  # rows written at once: a window of many links' visits is as many rows
+ROW_ATTEMPTS = 3  # a row another shard wrote meanwhile is read again, this often
 
-# (life group, milestones reached, visits after, whether its tickets are now all used) -> sent
-Announce = Callable[[HourVisits, list[int], int, bool], bool]
-
-
-def totals_of(visits: list[Visit], salted_visitor: Callable[[Visit], str | None]) -> HourTotals:
-    """What a row gains from new visits: people by every dimension, bots by agent."""
-    people = [v for v in visits if not v.bot]
-    bots = [v for v in visits if v.bot]
-    counts = {
-        "platform": Counter(v.platform for v in people),
-        "app": Counter(v.app for v in people if v.app),
-        "referrer": Counter(v.referrer for v in people),
-        "country": Counter(v.country for v in people),
-        "browser": Counter(v.agent.browser for v in people),
-        "os": Counter(v.agent.os for v in people),
-        "device": Counter(v.agent.device for v in people),
-        "bot": Counter(v.agent.browser for v in bots),
-    }
-    visitors = {h for h in map(salted_visitor, people) if h}
-    return HourTotals(total=len(people), last=highest(people), bots=len(bots), bots_last=highest(bots),
-                      counts=counts, visitors=visitors)
-
-
-def highest(visits: list[Visit]) -> dict[str, int]:
-    """The highest visit number per counting item."""
-    found: dict[str, int] = {}
-    for visit in visits:
-        found[visit.source] = max(found.get(visit.source, 0), visit.number)
-    return found
+# (life row, milestones reached, visits after, whether its tickets are now all used) -> sent
+Announce = Callable[[Pending, list[int], int, bool], bool]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def bound_referrers(counts: Counter[str], known: set[str]) -> Counter[str]:
@@ -93,50 +75,95 @@ class Salts:
         return salted(self.store.salt(day.isoformat(), day_ends + STREAM_RETENTION), visit.visitor)
 
 
+def _each(work: Callable[[T], R], items: list[T], workers: int) -> list[R]:
+    """work(item) for every item, `workers` at once: rows are independent."""
+    if workers > 1 and len(items) > 1:
+        client()  # made here, once: boto3 must not build it from several threads at once
+        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            return list(pool.map(work, items))
+    return [work(item) for item in items]
+
+
+def _fresh(numbers: Numbers, upto: dict[str, int]) -> tuple[int, dict[str, int]]:
+    """How many of the window's visits (spans of numbers per counting item) the row does not
+    have yet, and the highest number per item after them."""
+    fresh, last = 0, {}
+    for source, (first, end, seen) in numbers.items():
+        done = upto.get(source, 0)
+        fresh += seen if done < first else min(seen, max(0, end - done))
+        last[source] = max(end, done)
+    return fresh, last
+
+
+def totals_of(pending: Pending, row: RowState) -> HourTotals | None:
+    """What a row gains from a window: its visits the row does not have yet (None: it has them
+    all, the window was written before). Should a window overlap what a row holds (records read
+    twice across windows), the total stays exact and the dimensions are scaled to it."""
+    people, last = _fresh(pending.people, row.upto)
+    bots, bots_last = _fresh(pending.robots, row.bots_upto)
+    if not people and not bots:
+        return None
+    counts: dict[str, Counter[str]] = {}
+    for name, n in pending.counts.items():
+        kind, _, label = name.partition(":")
+        share = (bots / pending.bots if pending.bots else 0) if kind == "bot" else (people / pending.total if pending.total else 0)
+        kept = n if share == 1 else round(n * share)
+        if kept:
+            counts.setdefault(kind, Counter())[label] += kept
+    if "referrer" in counts:
+        counts["referrer"] = bound_referrers(counts["referrer"], row.hosts)
+    return HourTotals(total=people, last=last, bots=bots, bots_last=bots_last, counts=counts)
+
+
+def flush(window: Window, store: StatsStore, retention_days: int, announce: Announce | None = None,
+          workers: int = GROUP_WORKERS) -> tuple[list[str], int]:
+    """Write each row's visits of the window: an hour's visitors into the items they change,
+    then the row: read, add what is new, conditional write (read again when another shard wrote
+    it meanwhile). A life row first announces the milestones its
+    tally reaches and a ticketed link's last ticket (before the write, so a retried window
+    repeats the announcement rather than lose it). Returns the first sequence number of each row
+    that could not be written, and how many visits hour rows gained."""
+
+    def write(pending: Pending) -> tuple[list[str], int]:
+        try:
+            if pending.hour != LIFE_ROW:  # its visitors first: written again harmlessly (a union)
+                for part in pending.visitors.parts():
+                    store.add_visitors(pending.life, pending.hour, part,
+                                       retention_expiry(pending.hour, pending.expires_at, retention_days))
+            for _ in range(ROW_ATTEMPTS):
+                row = store.progress(pending.life, pending.hour)
+                totals = totals_of(pending, row)
+                if totals is None:
+                    return [], 0  # a replay: the row has every visit of the window
+                if pending.hour == LIFE_ROW:
+                    after = row.total + totals.total
+                    reached = [m for m in MILESTONES if row.total < m <= after]
+                    used_up = pending.exhausted_at is not None and row.total < pending.exhausted_at <= after
+                    if (reached or used_up) and announce is not None and not announce(pending, reached, after, used_up):
+                        return [pending.first], 0
+                    expires = pending.expires_at + retention_days * DAY if pending.expires_at else None
+                else:
+                    expires = retention_expiry(pending.hour, pending.expires_at, retention_days)
+                if store.add(pending.life, pending.hour, row, totals, expires):
+                    return [], totals.total if pending.hour != LIFE_ROW else 0
+        except StoreUnavailable:
+            pass
+        return [pending.first], 0
+
+    results = _each(write, window.rows(), workers)
+    return [s for failed, _ in results for s in failed if s], sum(added for _, added in results)
+
+
 def record_batch(batch: Batch, store: StatsStore, retention_days: int, zone: tzinfo,
                  announce: Announce | None = None, workers: int = GROUP_WORKERS) -> tuple[list[str], int]:
-    """Add each (link, hour) group to its row: one read and one conditional write per group
-    (and, once a day per instance, the day's salt); and each life's visits counted on its
-    counters to its life row, the same way, announcing the milestones they reach first (before
-    the write, so a retried batch repeats the announcement rather than lose it). Rows are
-    independent, so `workers` groups are written at once: a batch of 1,000 visits of 1,000
-    links is 2,000 rows, which one at a time would not fit the function's timeout.
-
-    Returns the sequence numbers to report as failed (unreadable records, and groups whose
-    write failed, which Lambda retries) and how many visits were added to hour rows.
-    """
-    salts = Salts(store, zone)
-
-    def record(group: HourVisits) -> tuple[list[str], int]:
-        try:
-            row = store.progress(group.life, group.hour)
-            new = group.after(row.upto, row.bots_upto)
-            if not new:
-                return [], 0  # a replay: every visit here is already counted
-            if group.hour == LIFE_ROW:
-                totals = HourTotals(total=len(new), last=highest(new), bots=0, bots_last={}, counts={})
-                after = row.total + totals.total
-                reached = [m for m in MILESTONES if row.total < m <= after]
-                used_up = group.exhausted_at is not None and row.total < group.exhausted_at <= after
-                if (reached or used_up) and announce is not None and not announce(group, reached, after, used_up):
-                    return group.sequence_numbers, 0
-                expires = group.expires_at + retention_days * DAY if group.expires_at else None
-            else:
-                totals = totals_of(new, salts)
-                totals.counts["referrer"] = bound_referrers(totals.counts["referrer"], row.hosts)
-                expires = retention_expiry(group.hour, group.expires_at, retention_days)
-            if not store.add(group.life, group.hour, row, totals, expires):
-                return group.sequence_numbers, 0  # the row moved since the read: retry
-            return [], totals.total if group.hour != LIFE_ROW else 0
-        except StoreUnavailable:
-            return group.sequence_numbers, 0
-
-    groups = batch.groups()
-    if workers > 1 and len(groups) > 1:
-        client()  # made here, once: boto3 must not build it from several threads at once
-        with ThreadPoolExecutor(max_workers=min(workers, len(groups))) as pool:
-            results = list(pool.map(record, groups))
-    else:
-        results = [record(group) for group in groups]
-    failed = [bad.sequence_number for bad in batch.bad] + [s for group_failed, _ in results for s in group_failed]
-    return failed, sum(added for _, added in results)
+    """A batch on its own, as its own window. Returns the sequence numbers to report as failed
+    (unreadable records, and the first record of every group that could not be written: Lambda
+    retries from there) and how many visits hour rows gained."""
+    failed = [bad.sequence_number for bad in batch.bad]
+    window = Window()
+    try:
+        window.add(batch, Salts(store, zone))
+    except StoreUnavailable:  # a day's salt: the batch again
+        return failed + batch.firsts(), 0
+    unwritten, added = flush(window, store, retention_days, announce, workers)
+    return failed + unwritten, added

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -15,12 +15,16 @@ from ..dynamodb import ConditionFailed, Expression, Update, client, faults, keys
 from ..errors import StoreUnavailable
 from ..instance import kept
 from ..links.model import Link
-from .visitors import Visitors
+from .visitors import Chunk, Visitors, assembled
 
 UPTO, BOTS_UPTO = "upto", "bots_upto"  # + a Visit.source: "" (the link's own item) or "#3"
 LIFE_ROW = "life"  # `hour` of a link life's row: the people visits its counters counted (its tally)
 SALT_ROW = "#salt"  # link_key of the salt rows (a link life never starts with #); `hour` is the day
 BATCH_GET_MAX = 100
+VISITORS_MARK = "#v"  # `hour` of an hour's visitor item: the hour, the mark, the item's number (visitors.py)
+CHUNKS_KEY = "visitor_items"  # where `hours` puts an hour's visitor items beside its row
+ITEM_ATTEMPTS = 3
+KEPT_CHUNKS = 50_000  # visitor items an instance remembers (half a KB each)
 
 
 @dataclass
@@ -32,7 +36,6 @@ class HourTotals:
     bots: int
     bots_last: dict[str, int]  # the highest bot visit number added, per counting item
     counts: dict[str, Counter[str]]  # by row dimension (platform, app, ..., bot)
-    visitors: set[str] = field(default_factory=set)  # salted hashes
 
 
 @dataclass
@@ -42,7 +45,6 @@ class RowState:
     upto: dict[str, int] = field(default_factory=dict)  # per counting item
     bots_upto: dict[str, int] = field(default_factory=dict)
     hosts: set[str] = field(default_factory=set)
-    visitors: Visitors = field(default_factory=Visitors)
     revision: int = 0  # rows of one link are written from several stream shards (its counters)
     total: int = 0
 
@@ -58,8 +60,24 @@ def _numbered(row: dict[str, Any], prefix: str) -> dict[str, int]:
 
 
 def row_visitors(row: dict[str, Any]) -> Visitors:
-    """The visitors a row holds (plain values, as `plain` reads them)."""
-    return Visitors(row.get("visitors", ()), row.get("sketch"))
+    """An hour's visitors (plain values, as `hours` reads them): those of its visitor items, and
+    those a row written before the items existed kept itself."""
+    visitors = assembled(_chunk(item) for item in row.get(CHUNKS_KEY, []))
+    visitors.merge(Visitors(row.get("visitors", ()), row.get("sketch")))
+    return visitors
+
+
+def _chunk(item: dict[str, Any]) -> Chunk:
+    number = int(str(item["hour"]).rpartition(VISITORS_MARK)[2])
+    return Chunk(number, item.get("hashes", ()), item.get("sketch"))
+
+
+@kept
+@cache
+def _chunks() -> OrderedDict[tuple[str, str, str, int], tuple[int, Chunk]]:
+    """The visitor items this instance wrote or read, with their revision: a batch knows what an
+    item holds without reading it, and writes it only when its visitors change it."""
+    return OrderedDict()
 
 
 @kept
@@ -74,6 +92,7 @@ class StatsStore:
     The table's key is `link_key` (a link life, LinkId.life) and `hour` (2026-11-25T08)."""
 
     _salt_lock = threading.Lock()  # a batch's rows are written from several threads
+    _chunk_lock = threading.Lock()
 
     def __init__(self, table: str) -> None:
         self.table = table
@@ -98,8 +117,52 @@ class StatsStore:
         with faults("GetItem"):
             answer = client().get_item(TableName=self.table, Key=keys(("link_key", life), ("hour", hour)), ConsistentRead=True)
         row = plain(answer.get("Item", {}))
-        return RowState(_numbered(row, UPTO), _numbered(row, BOTS_UPTO), set(row.get("hosts", ())), row_visitors(row),
+        return RowState(_numbered(row, UPTO), _numbered(row, BOTS_UPTO), set(row.get("hosts", ())),
                         int(row.get("revision", 0)), int(row.get("total", 0)))
+
+    def add_visitors(self, life: str, hour: str, part: Chunk, expires_at: int) -> None:
+        """Take a window's visitors into one of an hour's visitor items (visitors.py): written
+        only when they change it, on the condition that nobody else wrote it since (else read
+        again)."""
+        number = part.number
+        key = (self.table, life, hour, number)
+        known = _chunks()
+        for _ in range(ITEM_ATTEMPTS):
+            with self._chunk_lock:  # a batch's items are written from several threads
+                kept = known.pop(key, None)
+            revision, chunk = kept or self._read_chunk(life, hour, number)
+            chunk = Chunk(number, chunk.exact or (), chunk.registers)
+            changed = chunk.absorb(part)
+            if not changed or self._put_chunk(life, hour, chunk, revision, expires_at):
+                with self._chunk_lock:
+                    known[key] = (revision + changed, chunk)
+                    while len(known) > KEPT_CHUNKS:
+                        known.popitem(last=False)
+                return
+        raise StoreUnavailable("an hour's visitors kept moving; retry shortly")
+
+    def _read_chunk(self, life: str, hour: str, number: int) -> tuple[int, Chunk]:
+        with faults("GetItem"):
+            answer = client().get_item(TableName=self.table, Key=keys(("link_key", life), ("hour", f"{hour}{VISITORS_MARK}{number}")),
+                                       ConsistentRead=True)
+        item = plain(answer.get("Item", {}))
+        return int(item.get("revision", 0)), Chunk(number, item.get("hashes", ()), item.get("sketch"))
+
+    def _put_chunk(self, life: str, hour: str, chunk: Chunk, revision: int, expires_at: int) -> bool:
+        expression = Expression()
+        update = Update(expression).set("revision", revision + 1).set("expires_at", to_seconds(expires_at))
+        if chunk.registers is not None:
+            update.set("sketch", bytes(chunk.registers)).remove("hashes")
+        else:
+            update.set("hashes", set(chunk.exact or ()))
+        unchanged = expression.compare("revision", "=", revision) if revision else expression.absent("revision")
+        try:
+            with faults("UpdateItem"):
+                client().update_item(TableName=self.table, Key=keys(("link_key", life), ("hour", f"{hour}{VISITORS_MARK}{chunk.number}")),
+                                     UpdateExpression=update.text(), ConditionExpression=unchanged, **expression.placeholders())
+        except ConditionFailed:
+            return False
+        return True
 
     def add(self, life: str, hour: str, read: RowState, totals: HourTotals, expires_at: int | None) -> bool:
         """Add totals to the row if nobody wrote it since `read`; False otherwise. The row expires
@@ -117,14 +180,6 @@ class StatsStore:
         hosts = {h for h in totals.counts.get("referrer", ()) if not h.startswith("(")}
         if hosts:
             update.add("hosts", hosts)
-        merged = Visitors(read.visitors.exact or (), read.visitors.registers)
-        merged.add(totals.visitors)
-        if merged.registers is not None:
-            update.set("sketch", bytes(merged.registers))
-            if read.visitors.exact:
-                update.remove("visitors")
-        elif totals.visitors:
-            update.add("visitors", set(totals.visitors))
         unchanged = expression.compare("revision", "=", read.revision) if read.revision else expression.absent("revision")
         try:
             with faults("UpdateItem"):
@@ -168,6 +223,15 @@ class StatsStore:
     def hours(self, life: str, first: str, last: str) -> dict[str, dict[str, Any]]:
         """The rows of one link life between two UTC hours (inclusive), by hour."""
         expression = Expression()
-        condition = f"{expression.compare('link_key', '=', life)} AND {expression.name('hour')} BETWEEN {expression.value(first)} AND {expression.value(last)}"
-        items = query_all(TableName=self.table, KeyConditionExpression=condition, **expression.placeholders())
-        return {row["hour"]: row for row in map(plain, items)}
+        # up to the last hour's visitor items too ("2026-11-25T08#v7" sorts before "...T08~")
+        condition = (f"{expression.compare('link_key', '=', life)} AND {expression.name('hour')} "
+                     f"BETWEEN {expression.value(first)} AND {expression.value(last + '~')}")
+        rows: dict[str, dict[str, Any]] = {}
+        for item in map(plain, query_all(TableName=self.table, KeyConditionExpression=condition, **expression.placeholders())):
+            hour, mark, _ = str(item["hour"]).partition(VISITORS_MARK)
+            row = rows.setdefault(hour, {"hour": hour})
+            if mark:
+                row.setdefault(CHUNKS_KEY, []).append(item)
+            else:
+                row.update(item)
+        return rows

@@ -77,6 +77,10 @@ class Batch:
     def groups(self) -> list[HourVisits]:
         return [*self.hours.values(), *self.lives.values()]
 
+    def firsts(self) -> list[str]:
+        """The first record of every hour's visits: to report them all for a retry."""
+        return [s for group in self.hours.values() for s in group.sequence_numbers[:1]]
+
 
 def _image(record: Mapping[str, Any], name: str) -> dict[str, Any]:
     return plain(record["dynamodb"].get(name) or {})
