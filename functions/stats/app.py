@@ -1,6 +1,7 @@
 """LinksTable stream -> hourly visit statistics (with unique visitors and bots) in StatsTable,
 link events (created, updated, deleted, expired, exhausted, milestone) to EventBridge, and expiry metrics."""
 
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,13 @@ def _record(event: dict[str, Any]) -> dict[str, Any]:
     if batch.expired_removals:
         logger.info("links removed by TTL", extra={"count": batch.expired_removals})
     final = not windowed or bool(event.get("isFinalInvokeForWindow"))
-    # Rows and visitor items are written again harmlessly (each knows what it has), a window's
-    # state is not: a windowed invocation that failed hands Lambda back the state it was given.
+    if windowed and failed:
+        # Lambda retries from the first failed record: those before it are done, so the state
+        # handed on is the one given plus their visits (rows are written again harmlessly, each
+        # knowing what it has; a state is not).
+        window = _given_and_done(event, failed, store, settings.time_zone())
+        if final:
+            raise StoreUnavailable("a record of the window's last batch failed; its window is tried again")
     state = window.state() if windowed and not final else {}
     written = not (windowed and failed) and (final or window.too_big(state))
     if written:
@@ -64,8 +70,21 @@ def _record(event: dict[str, Any]) -> dict[str, Any]:
     # failing is split off (bisect) and, after the retries, sent to the failure queue.
     answer: dict[str, Any] = {"batchItemFailures": [{"itemIdentifier": s} for s in dict.fromkeys(failed)]}
     if windowed:
-        answer["state"] = (event.get("state") or {}) if failed else ({} if written else state)
+        answer["state"] = {} if written else state
     return answer
+
+
+def _given_and_done(event: dict[str, Any], failed: list[str], store: StatsStore, zone: tzinfo) -> Window:
+    """The window as given, with the visits of the records before the first failed one."""
+    records = event.get("Records", [])
+    cut = next((i for i, r in enumerate(records) if str(r.get("dynamodb", {}).get("SequenceNumber")) in set(failed)), len(records))
+    window = Window.from_state(event.get("state"))
+    try:
+        window.add(read_batch(records[:cut], COUNTRIES.of), Salts(store, zone))
+    except StoreUnavailable:  # the day's salt again: from the first record on, with the state as given
+        failed[:] = [str(records[0]["dynamodb"]["SequenceNumber"])]
+        return Window.from_state(event.get("state"))
+    return window
 
 
 def _retry_all(event: dict[str, Any]) -> dict[str, Any]:

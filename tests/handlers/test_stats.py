@@ -284,3 +284,22 @@ def test_a_window_whose_state_grows_too_big_is_written_at_once(stats: Any, dynam
     assert _row(dynamodb, life, hour)["total"] == "100" and abs(_visitors(life, hour).count() - 100) <= 5  # exact, or a sketch
     assert stats({"Records": [], **window, "state": small["state"], "isFinalInvokeForWindow": True})["state"] == {}
     assert _row(dynamodb, life, hour)["total"] == "100"  # the smaller state again (a retry): its visits are there
+
+
+def test_a_windowed_batch_failing_in_the_middle_keeps_the_visits_before_it(stats: Any, dynamodb: Any) -> None:
+    """Lambda retries from the first failed record: the visits before it must be in the state
+    handed on, or nobody ever counts them."""
+    key = uuid.uuid4().hex
+    life, hour = f"s.example.com/{key}#2026-11-24T08:00:00.000Z", "2026-11-25T05"
+    window = {"window": {"start": "2026-11-25T05:00:00Z", "end": "2026-11-25T05:01:00Z"}, "shardId": "shardId-1"}
+    records = _numbered_visits(key, range(1, 11), lambda n: f"{n:016x}")
+    poison = json.loads(json.dumps(records[4]))
+    poison["dynamodb"]["NewImage"]["created_at"] = {"S": "not a time"}
+    records[4] = poison
+    answer = stats({"Records": records, **window, "state": {}, "isFinalInvokeForWindow": False})
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == [poison["dynamodb"]["SequenceNumber"]]
+    retried = stats({"Records": _numbered_visits(key, range(5, 11), lambda n: f"{n:016x}"), **window, "state": answer["state"],
+                     "isFinalInvokeForWindow": False})  # the retry from there (its record now readable)
+    assert retried["batchItemFailures"] == []
+    assert stats({"Records": [], **window, "state": retried["state"], "isFinalInvokeForWindow": True})["state"] == {}
+    assert _row(dynamodb, life, hour)["total"] == "10"

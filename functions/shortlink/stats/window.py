@@ -95,16 +95,27 @@ class Pending:
               ("counts", "c"), ("people", "p"), ("robots", "r"), ("at", "a"), ("first", "f"), ("sequence", "s"))
 
     def as_state(self) -> dict[str, Any]:
-        """Its fields under short names, empty ones left out; the link's key is its life's head."""
+        """Its fields under short names, empty ones left out; the link's key is its life's head.
+        Visit numbers as text: a counter's tickets pass 2**53, which JSON readers may round."""
         fields = {short: getattr(self, name) for name, short in self._NAMES}
         fields["c"], fields["v"] = dict(self.counts), self.visitors.to_state()
+        fields["p"], fields["r"] = _spans_text(self.people), _spans_text(self.robots)
         return {short: value for short, value in fields.items() if value or short in ("l", "h")}
 
     @classmethod
     def from_state(cls, saved: dict[str, Any]) -> Pending:
         fields = {name: saved[short] for name, short in cls._NAMES if short in saved}
         return cls(**{**fields, "link_key": saved["l"].rpartition("#")[0], "expires_at": saved.get("e"),
+                      "people": _spans_of(saved.get("p", {})), "robots": _spans_of(saved.get("r", {})),
                       "counts": Counter(saved.get("c", {})), "visitors": Newcomers.from_state(saved.get("v", []))})
+
+
+def _spans_text(numbers: Numbers) -> dict[str, str]:
+    return {source: " ".join(map(str, span)) for source, span in numbers.items()}
+
+
+def _spans_of(saved: dict[str, str]) -> Numbers:
+    return {source: [int(n) for n in text.split()] for source, text in saved.items()}
 
 
 def _span(numbers: Numbers, visit: Visit) -> None:
@@ -149,5 +160,6 @@ class Window:
 
     @staticmethod
     def too_big(state: dict[str, Any]) -> bool:
-        """Whether its state (as `state()` wrote it) has grown past STATE_BUDGET: write it now."""
-        return len(json.dumps(state, separators=(",", ":"))) > STATE_BUDGET
+        """Whether its state (as `state()` wrote it) has grown past STATE_BUDGET: write it now.
+        Measured as the runtime sends it (json's default separators, UTF-8)."""
+        return len(json.dumps(state).encode()) > STATE_BUDGET
