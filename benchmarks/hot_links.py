@@ -3,11 +3,12 @@
 
 What runs for real: `shortlink.links.follow.follow` (its per-instance LinkCache, the choice
 between a visit counter and the link's conditional write, the refusals), `visit_facts`, and
-StatsFunction's `read_batch` / `record_batch` over the stream records the writes produce. What is
-modelled: the store's requests, here `SimLinkStore` / `SimStatsStore` with the same keys, the same
-rules and the same read and write units (by item size) as the real requests, each taking its
-units from the stand-in's per-key buckets — and the stream (one shard, batches of BATCH_SIZE
-every second of virtual time; a batch's failed records are retried from the first, as Lambda does).
+StatsFunction's `read_batch`, `Window` and `flush` over the stream records the writes produce.
+What is modelled: the store's requests, here `SimLinkStore` / `SimStatsStore` with the same keys,
+the same rules and the same read and write units (by item size) as the real requests, each taking
+its units from the stand-in's per-key buckets — and the stream (STREAM_SHARDS shards, batches of
+BATCH_SIZE every second of virtual time, one-minute windows; a window that could not be written
+is tried again, as Lambda does).
 
 Today's design is the same code with VISIT_COUNTERS=0: every visit one conditional UpdateItem of
 the link's item (and, for an owned link, of the by_owner index on the owner's key).
@@ -254,14 +255,15 @@ def _drain(tables: Tables, stats: SimStatsStore, until: float) -> int:
     while (any(shards) or any(w.pending for w in windows)) and tables.at < until:
         tables.at += 1.0
         for number, shard in enumerate(shards):
-            window = windows[number]
-            while shard and shard[0]["arrived"] < tables.at and not window.too_big(window.state()):
+            window, full = windows[number], False
+            while shard and shard[0]["arrived"] < tables.at and not full:
                 batch = []
                 while shard and len(batch) < BATCH_SIZE and shard[0]["arrived"] < tables.at:
                     batch.append(shard.popleft())
                 window.add(read_batch(batch), salts)
+                full = window.too_big(window.state())  # written at once, as the handler does
             ended = tables.at - opened[number] >= WINDOW_SECONDS or not shard
-            if window.pending and (ended or window.too_big(window.state())):  # too big: written at once, as the handler does
+            if window.pending and (ended or full):
                 unwritten, _ = flush(window, stats, 90, workers=1)  # the virtual clock: one at a time
                 if unwritten:  # the final invocation is retried with the same state; rows written are not added twice
                     retried += 1

@@ -18,7 +18,7 @@ from shortlink.settings import load_settings
 from shortlink.stats.countries import Countries
 from shortlink.stats.record import Salts, flush
 from shortlink.stats.store import StatsStore
-from shortlink.stats.stream import read_batch
+from shortlink.stats.stream import first_failed, read_batch
 from shortlink.stats.window import Window
 
 logger = Logger()
@@ -55,7 +55,7 @@ def _record(event: dict[str, Any]) -> dict[str, Any]:
         # Lambda retries from the first failed record: those before it are done, so the state
         # handed on is the one given plus their visits (rows are written again harmlessly, each
         # knowing what it has; a state is not).
-        window = _given_and_done(event, failed, store, settings.time_zone())
+        window, failed = _given_and_done(event, failed, store, settings.time_zone())
         if final:
             raise StoreUnavailable("a record of the window's last batch failed; its window is tried again")
     state = window.state() if windowed and not final else {}
@@ -74,17 +74,16 @@ def _record(event: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _given_and_done(event: dict[str, Any], failed: list[str], store: StatsStore, zone: tzinfo) -> Window:
-    """The window as given, with the visits of the records before the first failed one."""
+def _given_and_done(event: dict[str, Any], failed: list[str], store: StatsStore, zone: tzinfo) -> tuple[Window, list[str]]:
+    """The window as given, with the visits of the records before the first failed one; and the
+    records to report failed."""
     records = event.get("Records", [])
-    cut = next((i for i, r in enumerate(records) if str(r.get("dynamodb", {}).get("SequenceNumber")) in set(failed)), len(records))
     window = Window.from_state(event.get("state"))
     try:
-        window.add(read_batch(records[:cut], COUNTRIES.of), Salts(store, zone))
+        window.add(read_batch(records[:first_failed(records, failed)], COUNTRIES.of), Salts(store, zone))
     except StoreUnavailable:  # the day's salt again: from the first record on, with the state as given
-        failed[:] = [str(records[0]["dynamodb"]["SequenceNumber"])]
-        return Window.from_state(event.get("state"))
-    return window
+        return Window.from_state(event.get("state")), [str(records[0]["dynamodb"]["SequenceNumber"])]
+    return window, failed
 
 
 def _retry_all(event: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from ..errors import LinkNotFound
 from ..links.identity import LinkId
 from ..links.store import LinkStore
 from ..settings import Settings
+from ..stats.stream import first_failed
 from ..stats.window import Pending
 from .bus import publish
 from .changes import LinkEvent, events_of
@@ -21,8 +22,7 @@ def announce(records: Sequence[dict[str, Any]], failed: Sequence[str], settings:
     """Send the events of the records before the first failed one (Lambda retries from there,
     and would send them again). Returns the sequence numbers to report failed as well (from the
     first event not sent on) and how many events were sent."""
-    stop = next((i for i, r in enumerate(records) if str(r.get("dynamodb", {}).get("SequenceNumber")) in set(failed)),
-                len(records))
+    stop = first_failed(records, failed)
     events: list[LinkEvent] = []
     for record in records[:stop]:
         try:

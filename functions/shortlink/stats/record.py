@@ -24,7 +24,7 @@ from ..dynamodb import client
 from ..errors import StoreUnavailable
 from ..links.model import MILESTONES
 from .store import LIFE_ROW, HourTotals, RowState, StatsStore
-from .stream import Batch, Visit
+from .stream import Visit
 from .visitors import salted
 from .window import Numbers, Pending, Window
 
@@ -119,10 +119,10 @@ def flush(window: Window, store: StatsStore, retention_days: int, announce: Anno
           workers: int = GROUP_WORKERS) -> tuple[list[str], int]:
     """Write each row's visits of the window: an hour's visitors into the items they change,
     then the row: read, add what is new, conditional write (read again when another shard wrote
-    it meanwhile). A life row first announces the milestones its
-    tally reaches and a ticketed link's last ticket (before the write, so a retried window
-    repeats the announcement rather than lose it). Returns the first sequence number of each row
-    that could not be written, and how many visits hour rows gained."""
+    it meanwhile). A life row first announces the milestones its tally reaches and a ticketed
+    link's last ticket (before the write, so a retried window repeats the announcement rather
+    than lose it). Returns the first sequence number of each row that could not be written, and
+    how many visits hour rows gained."""
 
     def write(pending: Pending) -> tuple[list[str], int]:
         try:
@@ -153,17 +153,3 @@ def flush(window: Window, store: StatsStore, retention_days: int, announce: Anno
     results = _each(write, window.rows(), workers)
     return [s for failed, _ in results for s in failed if s], sum(added for _, added in results)
 
-
-def record_batch(batch: Batch, store: StatsStore, retention_days: int, zone: tzinfo,
-                 announce: Announce | None = None, workers: int = GROUP_WORKERS) -> tuple[list[str], int]:
-    """A batch on its own, as its own window. Returns the sequence numbers to report as failed
-    (unreadable records, and the first record of every group that could not be written: Lambda
-    retries from there) and how many visits hour rows gained."""
-    failed = [bad.sequence_number for bad in batch.bad]
-    window = Window()
-    try:
-        window.add(batch, Salts(store, zone))
-    except StoreUnavailable:  # a day's salt: the batch again
-        return failed + batch.firsts(), 0
-    unwritten, added = flush(window, store, retention_days, announce, workers)
-    return failed + unwritten, added

@@ -9,7 +9,7 @@ grouped per (link life, UTC hour), and a counter's people visits also per life (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +80,12 @@ class Batch:
     def firsts(self) -> list[str]:
         """The first record of every hour's visits: to report them all for a retry."""
         return [s for group in self.hours.values() for s in group.sequence_numbers[:1]]
+
+
+def first_failed(records: Sequence[Mapping[str, Any]], failed: Iterable[str]) -> int:
+    """The position of the first record reported failed (Lambda retries from it), or the count."""
+    marked = set(failed)
+    return next((i for i, r in enumerate(records) if str(r.get("dynamodb", {}).get("SequenceNumber")) in marked), len(records))
 
 
 def _image(record: Mapping[str, Any], name: str) -> dict[str, Any]:

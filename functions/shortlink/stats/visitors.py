@@ -140,7 +140,7 @@ class Chunk:
         assert part.registers is not None
         changed = self.exact is not None
         if self.exact is not None:  # the window's visitors are a sketch: so is the item now
-            self.registers, self.exact = self._mine(_sketch_of(self.exact)), None
+            self.registers, self.exact = self._mine(Visitors(self.exact, sketch=bytes(REGISTERS))), None
         assert self.registers is not None
         merged = bytearray(map(max, self.registers, part.registers))
         changed |= merged != self.registers
@@ -153,7 +153,7 @@ class Chunk:
             self.exact.update(hashes)
             if len(self.exact) <= CHUNK_EXACT_LIMIT:
                 return len(self.exact) != before
-            self.registers, self.exact = self._mine(_sketch_of(self.exact)), None
+            self.registers, self.exact = self._mine(Visitors(self.exact, sketch=bytes(REGISTERS))), None
             return True
         assert self.registers is not None
         whole = Visitors(sketch=bytes(self.number * CHUNK_REGISTERS) + bytes(self.registers)
@@ -167,12 +167,6 @@ class Chunk:
     def _mine(self, whole: Visitors) -> bytearray:
         assert whole.registers is not None
         return whole.registers[self.number * CHUNK_REGISTERS:(self.number + 1) * CHUNK_REGISTERS]
-
-
-def _sketch_of(hashes: Iterable[str]) -> Visitors:
-    whole = Visitors(sketch=bytes(REGISTERS))
-    whole.add(hashes)
-    return whole
 
 
 class Newcomers:

@@ -52,8 +52,9 @@ class Pending:
     first: str = ""  # the first stream record that brought one (where Lambda retries from)
     sequence: str = ""  # the last
 
-    def add(self, group: HourVisits, hash_of: HashOf) -> None:
-        self.visitors.add(filter(None, map(hash_of, (v for v in group.visits if not v.bot))))
+    def add(self, group: HourVisits, hashes: list[str | None]) -> None:
+        """The group's visits, with each one's salted visitor hash (None for a bot or none)."""
+        self.visitors.add(filter(None, hashes))
         for visit in group.visits:
             _span(self.robots if visit.bot else self.people, visit)
             if visit.bot:
@@ -133,13 +134,12 @@ class Window:
         """A batch's visits (hash_of may raise StoreUnavailable, reading its day's salt: the
         window is then as it was)."""
         groups = [(group, [None if v.bot else hash_of(v) for v in group.visits]) for group in batch.hours.values()]
-        hashed = {id(v): h for group, hashes in groups for v, h in zip(group.visits, hashes, strict=True)}
-        for group, _ in groups:
+        for group, hashes in groups:
             key = f"{group.life}|{group.hour}"
             if key not in self.pending:
                 self.pending[key] = Pending(group.life, group.hour, group.link_key, group.expires_at)
             row = self.pending[key]
-            row.add(group, lambda visit: hashed[id(visit)])
+            row.add(group, hashes)
             lived = batch.lives.get(group.life)
             row.exhausted_at = lived.exhausted_at if lived and lived.exhausted_at is not None else row.exhausted_at
 
