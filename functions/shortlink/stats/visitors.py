@@ -136,37 +136,38 @@ class Chunk:
         """Take in a window's visitors of this item (hashes, or the sketch's registers they set);
         True when what the item keeps changed."""
         if part.exact is not None:
-            return self._add(part.exact)
+            if self.exact is None:
+                return self._fill(part.exact)
+            before = len(self.exact)
+            self.exact.update(part.exact)
+            if len(self.exact) <= CHUNK_EXACT_LIMIT:
+                return len(self.exact) != before
+            self._to_sketch()
+            return True
         assert part.registers is not None
         changed = self.exact is not None
         if self.exact is not None:  # the window's visitors are a sketch: so is the item now
-            self.registers, self.exact = self._mine(Visitors(self.exact, sketch=bytes(REGISTERS))), None
+            self._to_sketch()
         assert self.registers is not None
         merged = bytearray(map(max, self.registers, part.registers))
         changed |= merged != self.registers
         self.registers = merged
         return changed
 
-    def _add(self, hashes: Iterable[str]) -> bool:
-        if self.exact is not None:
-            before = len(self.exact)
-            self.exact.update(hashes)
-            if len(self.exact) <= CHUNK_EXACT_LIMIT:
-                return len(self.exact) != before
-            self.registers, self.exact = self._mine(Visitors(self.exact, sketch=bytes(REGISTERS))), None
-            return True
-        assert self.registers is not None
-        whole = Visitors(sketch=bytes(self.number * CHUNK_REGISTERS) + bytes(self.registers)
-                         + bytes((CHUNKS - self.number - 1) * CHUNK_REGISTERS))
-        whole.add(hashes)
-        mine = self._mine(whole)
-        changed = mine != self.registers
-        self.registers = mine
-        return changed
+    def _to_sketch(self) -> None:
+        hashes, self.exact, self.registers = self.exact or set(), None, bytearray(CHUNK_REGISTERS)
+        self._fill(hashes)
 
-    def _mine(self, whole: Visitors) -> bytearray:
-        assert whole.registers is not None
-        return whole.registers[self.number * CHUNK_REGISTERS:(self.number + 1) * CHUNK_REGISTERS]
+    def _fill(self, hashes: Iterable[str]) -> bool:
+        """Raise this item's registers by its hashes (its own: their top bits are its number)."""
+        assert self.registers is not None
+        changed = False
+        for text in hashes:
+            index, rank = _register(text)
+            at = index - self.number * CHUNK_REGISTERS
+            if rank > self.registers[at]:
+                self.registers[at], changed = rank, True
+        return changed
 
 
 class Newcomers:
