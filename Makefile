@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 REQS := requirements-dev.txt $(wildcard functions/*/requirements.txt)
 
-.PHONY: run test bench clean openapi invoke countries operator-key
+.PHONY: reindex run test bench clean openapi invoke countries operator-key
 
 $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ openapi: $(VENV)/.installed
 # The first (or another) operator's API key on a deployed stack (docs/deploy.md, step 3).
 operator-key: $(VENV)/.installed
 	@$(PY) scripts/operator_key.py --stack $(STACK) --region $(REGION)
+
+# Fill the search index from a stack's existing links, once, after updating a stack made before it.
+reindex: $(VENV)/.installed
+	@$(PY) scripts/reindex.py --stack $(STACK) --region $(REGION)
 
 # StatsFunction's IP-to-country table from the DB-IP Lite package package.json pins (scripts/countries.py).
 countries: $(VENV)/.installed node_modules/.installed

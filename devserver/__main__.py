@@ -174,10 +174,15 @@ def main() -> None:
     server = make_http_server(gateway, port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops it even when started from a background job
-    print(f"Short links API on http://127.0.0.1:{server.server_address[1]}/", flush=True)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    print(f"Short links API on {base}/ (the page), console {base}/console, API docs {base}/api/docs", flush=True)
     print(f"DynamoDB endpoint: {os.environ['DYNAMODB_ENDPOINT']}", flush=True)
+    operators = set(_admin_keys())
     for key in api_keys:
-        print(f"Local API key (x-api-key): {key}", flush=True)
+        role = "operator: every link" if key in operators else "owner: its own links"
+        print(f"Local API key (x-api-key, {role}): {key}", flush=True)
+    if not operators:
+        print("No operator key: LOCAL_ADMIN_KEYS=<a key> make run makes that key an operator's.", flush=True)
     print("Ready. Ctrl-C stops.", flush=True)
     try:
         server.serve_forever()

@@ -98,7 +98,7 @@ class StreamPump(threading.Thread):
         self._open_window()
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
-        wanted = [r for r in records if not self.subscription.event_names or r["eventName"] in self.subscription.event_names]
+        wanted = [r for r in records if self.subscription.wants(r)]
         for start in range(0, len(wanted), self.subscription.batch_size):
             pending = wanted[start:start + self.subscription.batch_size]
             for attempt in range(1, MAX_ATTEMPTS + 1):

@@ -125,8 +125,26 @@ class StreamSubscription:
     function: str
     table: str
     batch_size: int
-    event_names: tuple[str, ...] | None  # from a FilterCriteria {"eventName": [...]} pattern
+    filters: tuple[dict[str, Any], ...]  # FilterCriteria's patterns: a record matching any is delivered
     window_seconds: int = 0  # TumblingWindowInSeconds: batches of one window share a state
+
+    def wants(self, record: dict[str, Any]) -> bool:
+        return not self.filters or any(_matches(pattern, record) for pattern in self.filters)
+
+
+def _matches(pattern: dict[str, Any], value: Any) -> bool:
+    """Lambda's event filter rules as this template uses them: nested keys, a list of accepted
+    values, and {"exists": true|false} (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb-filtering.html)."""
+    for key, rule in pattern.items():
+        present = isinstance(value, dict) and key in value
+        inner = value.get(key) if present else None
+        if isinstance(rule, dict):
+            if not (present and _matches(rule, inner)):
+                return False
+        elif not any((isinstance(r, dict) and r.get("exists") == (present and not isinstance(inner, (dict, list))))
+                     or (not isinstance(r, dict) and present and inner == r) for r in rule):
+            return False
+    return True
 
 
 @dataclass
@@ -238,10 +256,8 @@ class Template:
                     continue
                 props = event["Properties"]
                 table = props["Stream"]["Fn::GetAtt"][0]
-                names = None
-                for pattern in props.get("FilterCriteria", {}).get("Filters", []):
-                    names = tuple(json.loads(pattern["Pattern"]).get("eventName", ()))
-                found.append(StreamSubscription(name, table, int(props.get("BatchSize", 100)), names,
+                filters = tuple(json.loads(p["Pattern"]) for p in props.get("FilterCriteria", {}).get("Filters", []))
+                found.append(StreamSubscription(name, table, int(props.get("BatchSize", 100)), filters,
                                                 int(props.get("TumblingWindowInSeconds", 0))))
         return found
 

@@ -77,7 +77,7 @@ def clock() -> Iterator[FakeClock]:
 def handlers(template: Template, embedded_dynamodb: str) -> dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]]:
     """Each function's handler, imported from its app.py exactly as the devserver does."""
     loaded = {name: load_handler(fn) for name, fn in template.functions().items()}
-    support.STATS_HANDLER = loaded["StatsFunction"]
+    support.STREAM_HANDLERS.update({sub.function: loaded[sub.function] for sub in template.stream_subscriptions()})
     return loaded
 
 

@@ -134,7 +134,7 @@ class Devserver:
             if line.startswith("DynamoDB endpoint:"):
                 self.dynamodb = local_client(line.split(":", 1)[1].strip())
             if line.startswith("Local API key"):
-                self.api_keys.append(line.split(":", 1)[1].strip())
+                self.api_keys.append(line.rsplit(": ", 1)[1].strip())
             if line.startswith("Ready."):
                 self.api_key = self.api_keys[0]
                 self.other_key = self.api_keys[1] if len(self.api_keys) > 1 else None
@@ -153,11 +153,15 @@ class Devserver:
     def now(self) -> float:
         return time.time() + self._clock_offset()
 
-    def drain(self) -> None:
-        """Wait until every record the links table's stream holds now has reached StatsFunction
-        (the devserver's own signal, instead of a pause that only hopes so)."""
-        answer = requests.post(f"{self.url}/_devserver/drained", timeout=60)
-        assert answer.status_code == 200 and answer.json() == {"drained": True}, answer.text
+    def drain(self, rounds: int = 1) -> None:
+        """Wait until every record the links table's stream holds now has reached the functions
+        it feeds (the devserver's own signal, instead of a pause that only hopes so); a round
+        waits up to the devserver's bound (rounds > 1: for a backlog, such as 1,200 new links)."""
+        for _ in range(rounds):
+            answer = requests.post(f"{self.url}/_devserver/drained", timeout=60)
+            if answer.status_code == 200 and answer.json() == {"drained": True}:
+                return
+        raise AssertionError(f"the stream did not drain: {answer.text}")
 
     def _drain(self) -> None:
         """Keep reading the child's output so its pipe never fills and blocks it."""
@@ -276,34 +280,49 @@ def stored_item(dynamodb: Any, code: str, domain: str = DOMAIN) -> dict[str, Any
     return item
 
 
-# StatsFunction's handler (conftest sets it): visits counted on a link's counters reach its
-# item through it, as Lambda's stream event source would run it.
-STATS_HANDLER: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+# The handlers of the functions the links table's stream feeds (conftest sets them, by the
+# template's subscriptions): StatsFunction adds visits up, SearchFunction keeps the search index.
+STREAM_HANDLERS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {}
+_DELIVERED: dict[tuple[str, str, str], str] = {}  # (stream, shard, function) -> last sequence number handed over
 
 
-def drain_stream(dynamodb: Any) -> int:
-    """Run StatsFunction over every record the links table's stream holds, in batches of 100,
-    from the stream's start (a replayed record counts nothing twice). Returns how many."""
+def drain_stream(dynamodb: Any, only: str | None = None) -> int:
+    """Hand every record the links table's stream holds that a subscribed function (or `only`
+    that one) has not had yet to it, in batches of 100, as Lambda's event source would (filters
+    included). Returns how many records were new."""
 
     from devserver.dynamo import streams_client
     from devserver.gateway import LambdaContext
     from devserver.streams import lambda_event
+    from devserver.template import Template
 
-    assert STATS_HANDLER is not None
+    assert STREAM_HANDLERS, "conftest sets the stream's handlers"
     streams = streams_client(dynamodb.meta.endpoint_url)
     arn = dynamodb.describe_table(TableName="LinksTable")["Table"]["LatestStreamArn"]
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator: str | None = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+    records: list[tuple[str, dict[str, Any]]] = []
+    for shard_id in [shard["ShardId"] for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]]:
+        iterator: str | None = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
                                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         while iterator:
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records += [dict(record) for record in page["Records"]]
+            records += [(shard_id, dict(record)) for record in page["Records"]]
             iterator = page.get("NextShardIterator") if page["Records"] else None
-    for start in range(0, len(records), 100):
-        answer = STATS_HANDLER(lambda_event(records[start:start + 100], arn, set()), LambdaContext("StatsFunction", "drain"))
-        assert answer == {"batchItemFailures": []}, answer
-    return len(records)
+    new = 0
+    for subscription in Template().stream_subscriptions():
+        if only is not None and subscription.function != only:
+            continue
+        handler = STREAM_HANDLERS[subscription.function]
+        fresh = [record for shard, record in records
+                 if int(record["dynamodb"]["SequenceNumber"]) > int(_DELIVERED.get((arn, shard, subscription.function), "0"))]
+        for shard, record in records:
+            _DELIVERED[(arn, shard, subscription.function)] = record["dynamodb"]["SequenceNumber"]
+        new = max(new, len(fresh))
+        wanted = [record for record in fresh if subscription.wants(record)]
+        for start in range(0, len(wanted), 100):
+            event = lambda_event(wanted[start:start + 100], arn, set())
+            answer = handler(event, LambdaContext(subscription.function, "drain"))
+            assert answer.get("batchItemFailures") == [], answer
+    return new
 
 
 def visits_of(dynamodb: Any, code: str, domain: str = DOMAIN) -> int:

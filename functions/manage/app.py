@@ -24,11 +24,14 @@ from shortlink.http.problems import problem_body
 from shortlink.http.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
 from shortlink.http.requests import request_id
 from shortlink.links.access import Caller
+from shortlink.links.catalogue import Catalogue
 from shortlink.links.create import create_link
 from shortlink.links.identity import LinkId
-from shortlink.links.listing import MAX_LIMIT, list_links
+from shortlink.links.limits import TAGS, URL
+from shortlink.links.listing import MAX_LIMIT, list_links, read_owned
 from shortlink.links.model import Link, State
 from shortlink.links.patch import patch_link
+from shortlink.links.search import Search
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
 from shortlink.stats.query import stats_range
@@ -62,6 +65,10 @@ def _store() -> LinkStore:
     return LinkStore.of(load_settings())
 
 
+def _catalogue() -> Catalogue:
+    return Catalogue.of(load_settings())
+
+
 def _stats() -> StatsStore:
     return StatsStore(load_settings().require_stats_table())
 
@@ -76,23 +83,28 @@ def _link_id(code: str, domain: str | None) -> LinkId:
     return LinkId((domain or load_settings().default_domain).lower(), code)
 
 
-@app.get("/links", summary="List the key's links, newest first (JSON or CSV)", responses=answers(
+@app.get("/links", summary="Find the key's links (an operator's: every link), newest first (JSON or CSV)", responses=answers(
     200, None, *KEYED, 422, content={"application/json": {"model": LinkPage}, "text/csv": {"schema": {"type": "string"}}}))
 # No return annotation: CSV is no JSON for the response validator; `responses` documents both.
 def list_own_links(  # type: ignore[no-untyped-def]
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    tag: Annotated[str | None, Query()] = None,
-    domain: Annotated[str | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=URL.max_length, description=(
+        "A code exactly, or any part of the title, the long URL or a tag (any case; Chinese too)."))] = None,
+    tag: Annotated[str | None, Query(max_length=TAGS.items.max_length if TAGS.items else None)] = None,
+    domain: Annotated[str | None, Query(max_length=URL.max_length)] = None,
     state: Annotated[State | None, Query()] = None,
+    sort: Annotated[Literal["-created", "created"], Query(description="-created: newest first (default).")] = "-created",
     output: Annotated[Literal["json", "csv"] | None, Query(
         alias="format", description="csv: the page as a spreadsheet (UTF-8 with BOM); also by Accept: text/csv.")] = None,
 ):
     now = clock.now()
     caller = _caller()
-    links, next_cursor = list_links(_store(), caller, limit=limit, cursor=cursor, now=now, tag=tag,
-                                    domain=domain.lower() if domain else None, state=state)
-    bodies = _bodies(links, now)
+    search = Search(q=q or None, tag=tag, domain=domain.lower() if domain else None, state=state, sort=sort)
+    page = list_links(_store(), _catalogue(), _stats().counted, caller, search, limit=limit, cursor=cursor, now=now)
+    settings = load_settings()
+    bodies = [link.to_body(now, settings) for link in page.links]
+    next_cursor = page.cursor
     if wants_csv(output, app.current_event.headers.get("accept")):
         header = list(LinkOut.model_fields)
         rows = [[_cell(body[name]) for name in header] for body in bodies]
@@ -118,8 +130,7 @@ def _csv(text: str, filename: str, cursor: str | None = None) -> Response[str]:
 
 @app.get("/links/<code>", summary="Read one link", responses=answers(200, LinkOut, *KEYED, 404, 422))
 def read_link(code: Code, domain: Domain = None) -> Response[LinkOut]:
-    caller = _caller()
-    link = _store().get_owned(_link_id(code, domain), caller)
+    link = read_owned(_store(), _catalogue(), _link_id(code, domain), _caller())
     return json_response(200, _bodies([link], clock.now())[0])
 
 
@@ -139,7 +150,7 @@ def link_stats(  # type: ignore[no-untyped-def]
         "csv: one row per day or hour, one column per dimension value (UTF-8 with BOM); also by Accept: text/csv."))] = None,
 ):
     settings = load_settings()
-    link = _store().get_owned(_link_id(code, domain), _caller())
+    link = read_owned(_store(), _catalogue(), _link_id(code, domain), _caller())
     if not tz:
         settings.time_zone()  # the stack's own zone: a bad one is the operator's error, not the caller's 422
     asked = stats_range(link, start, end, clock.now(), tz or settings.stats_time_zone, granularity)

@@ -13,14 +13,17 @@ from typing import Any
 
 from shortlink import clock
 from shortlink.clock import SECOND
+from shortlink.errors import NotStored
 from shortlink.http.boundary import guarded
 from shortlink.http.metrics import emit
 from shortlink.http.pages import error_response
 from shortlink.http.requests import query_pairs, read_form_field, request_headers, request_id, request_method, source_ip
 from shortlink.links.cache import shared
-from shortlink.links.follow import Guess, destination, follow, redirect_cache_control, unlock, visit_facts
+from shortlink.links.catalogue import Catalogue
+from shortlink.links.follow import Guess, destination, ended_refusal, follow, redirect_cache_control, unlock, visit_facts
+from shortlink.links.identity import LinkId
 from shortlink.links.store import LinkStore
-from shortlink.settings import load_settings
+from shortlink.settings import domain_for_host, load_settings
 from shortlink.stats.visitors import network_of, visitor_id
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -43,13 +46,17 @@ def _answer(event: dict[str, Any], method: str, headers: dict[str, str], request
                             visitor_id(settings.visitor_pepper, address, headers.get("user-agent")) if address else None,
                             network_of(address) if address else None)
     store = LinkStore.of(settings)
-    if method == "POST":
-        assert facts is not None
-        guess = Guess(read_form_field(event, "password") or "", address or "", read_form_field(event, "challenge") or "",
-                      read_form_field(event, "proof") or "")
-        link = unlock(store, settings, headers.get("host"), code, now, facts=facts, guess=guess)
-    else:
-        link = follow(store, settings, headers.get("host"), code, now, facts=facts, cache=shared(settings.link_cache_seconds * SECOND))
+    try:
+        if method == "POST":
+            assert facts is not None
+            guess = Guess(read_form_field(event, "password") or "", address or "", read_form_field(event, "challenge") or "",
+                          read_form_field(event, "proof") or "")
+            link = unlock(store, settings, headers.get("host"), code, now, facts=facts, guess=guess)
+        else:
+            link = follow(store, settings, headers.get("host"), code, now, facts=facts,
+                          cache=shared(settings.link_cache_seconds * SECOND))
+    except NotStored:  # its last life may have ended: 410 until its retention ends
+        raise ended_refusal(Catalogue.of(settings), LinkId(domain_for_host(settings, headers.get("host")), code), now) from None
     return {
         "statusCode": link.redirect_status if method != "POST" else 303,
         "headers": {

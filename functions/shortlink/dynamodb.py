@@ -27,7 +27,12 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef, TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        KeysAndAttributesTypeDef,
+        QueryInputTypeDef,
+        TransactWriteItemTypeDef,
+    )
 
 Item: TypeAlias = "dict[str, AttributeValueTypeDef]"  # an item, or a key, as DynamoDB's API carries it
 
@@ -270,3 +275,48 @@ def chunks(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+BATCH_GET_MAX = 100  # keys in one BatchGetItem
+BATCH_WRITE_MAX = 25  # requests in one BatchWriteItem
+_BATCH_ROUNDS = 3  # a batch's unprocessed part is sent again this often before it is a fault
+
+
+def get_many(table: str, wanted: Iterable[Item], *, consistent: bool = False, projection: str | None = None,
+             names: dict[str, str] | None = None) -> list[Item]:
+    """The items of these keys that exist (in no particular order): BatchGetItem per 100 keys,
+    its unprocessed keys asked again; keys still unread are a fault, never taken for absent."""
+    found: list[Item] = []
+    shape: dict[str, Any] = {"ConsistentRead": consistent}
+    if projection:
+        shape["ProjectionExpression"] = projection
+    if names:
+        shape["ExpressionAttributeNames"] = names
+    for part in chunks(wanted, BATCH_GET_MAX):
+        for _ in range(_BATCH_ROUNDS):
+            with faults("BatchGetItem"):
+                answer = client().batch_get_item(RequestItems={table: cast("KeysAndAttributesTypeDef", {"Keys": part, **shape})})
+            found += answer["Responses"].get(table, [])
+            unread = answer.get("UnprocessedKeys", {}).get(table)
+            part = list(unread["Keys"]) if unread else []
+            if not part:
+                break
+        if part:
+            raise StoreUnavailable(f"{table} left keys unread; retry shortly")
+    return found
+
+
+def write_many(table: str, puts: Iterable[Item] = (), deletes: Iterable[Item] = ()) -> None:
+    """Put these items and delete these keys: BatchWriteItem per 25, its unprocessed part sent
+    again (each write is whole and idempotent: sent twice, it is the same)."""
+    requests: list[Any] = [{"PutRequest": {"Item": item}} for item in puts]
+    requests += [{"DeleteRequest": {"Key": key}} for key in deletes]
+    for part in chunks(requests, BATCH_WRITE_MAX):
+        for _ in range(_BATCH_ROUNDS):
+            with faults("BatchWriteItem"):
+                answer = client().batch_write_item(RequestItems={table: part})
+            part = list(answer.get("UnprocessedItems", {}).get(table, []))
+            if not part:
+                break
+        if part:
+            raise StoreUnavailable(f"{table} left writes undone; retry shortly")

@@ -93,6 +93,11 @@ class LinkNotFound(ShortLinkError):
     slug = "not-found"
 
 
+class NotStored(LinkNotFound):
+    """No item holds the code at all (not: a link that is not valid yet): its last life may
+    have ended (links/catalogue.py)."""
+
+
 class LinkGone(ShortLinkError):
     """The link exists but can no longer be followed: expired, disabled or used up."""
 

@@ -34,6 +34,7 @@ class Settings:
     blocked_hosts: tuple[str, ...]  # host names (their subdomains too), addresses or networks (10.0.0.0/8)
     stats_table: str
     stats_retention_days: int
+    search_table: str = ""
     stats_time_zone: str = "UTC"
     visitor_pepper: str = ""  # the key of the redirect's visitor hash (stats/visitors.py)
     admin_key_ids: tuple[str, ...] = ()  # API key ids of the operators (AdminApiKeyIds)
@@ -67,6 +68,11 @@ class Settings:
         if not self.stats_table:
             raise ConfigError("environment variable STATS_TABLE is not set (template.yaml sets it)")
         return self.stats_table
+
+    def require_search_table(self) -> str:
+        if not self.search_table:
+            raise ConfigError("environment variable SEARCH_TABLE is not set (template.yaml sets it)")
+        return self.search_table
 
 
 def _required(name: str) -> str:
@@ -114,6 +120,7 @@ def load_settings() -> Settings:
         public_shortening=os.environ.get("PUBLIC_SHORTENING", "true").strip().lower() == "true",
         blocked_hosts=_host_list(os.environ.get("BLOCKED_HOSTS", "")),
         stats_table=os.environ.get("STATS_TABLE", "").strip(),
+        search_table=os.environ.get("SEARCH_TABLE", "").strip(),
         stats_retention_days=_whole("STATS_RETENTION_DAYS", 90, 1, 36500),
         stats_time_zone=os.environ.get("STATS_TIME_ZONE", "").strip() or "UTC",
         visitor_pepper=os.environ.get("VISITOR_PEPPER", ""),

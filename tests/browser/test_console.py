@@ -132,13 +132,21 @@ def test_bulk_create_five_lines_one_bad_fails_alone(browser: Browser, dev: Devse
 
 def test_an_operator_disables_a_link_made_on_the_page(browser: Browser, dev: Devserver, screenshots: Path) -> None:
     anonymous = requests.post(f"{dev.url}/api/shorten", json={"url": "https://example.com/spam"}).json()
+    dev.drain()  # listed once the search index has it
     page = _console(browser, dev, "en", PHONE, key=OPERATOR)
-    page.locator("#search").fill(anonymous["code"])
+    page.locator("#search").fill(anonymous["code"])  # the server's search: found among every link
     row = page.locator(f"#links tr[data-code='{anonymous['code']}']")
     expect(row).to_contain_text(MESSAGES["en"]["console.anonymous"])
-    row.get_by_role("button", name=f"{MESSAGES['en']['console.disable']} {anonymous['short_url']}").click()  # one click
-    expect(row.locator("td").nth(3)).to_have_text(MESSAGES["en"]["console.state.disabled"])
+    state = row.locator("td").nth(3)
+    disable = f"{MESSAGES['en']['console.disable']} {anonymous['short_url']}"
+    enable = f"{MESSAGES['en']['console.enable']} {anonymous['short_url']}"
+    row.get_by_role("button", name=disable).click()  # one click
+    expect(state).to_contain_text(MESSAGES["en"]["console.state.disabled"])
     assert requests.get(anonymous["short_url"], allow_redirects=False).status_code == 410
+    row.get_by_role("button", name=enable).click()  # and back, from the row
+    expect(state).to_contain_text(MESSAGES["en"]["console.state.active"])
+    row.get_by_role("button", name=disable).click()
+    expect(state).to_contain_text(MESSAGES["en"]["console.state.disabled"])
     row.get_by_role("link").click()
     page.locator("#toggle").click()  # and back, from the link's page
     expect(page.locator("#settings")).to_contain_text(MESSAGES["en"]["console.state.active"])

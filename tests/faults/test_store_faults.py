@@ -19,6 +19,7 @@ from support import (
     Invoke,
     MakeEvent,
     alias,
+    drain_stream,
     headers_of,
     late_writes,
     link_count,
@@ -99,6 +100,7 @@ def test_retried_create_after_a_fault_succeeds_exactly_once(invoke: Invoke, make
     second = invoke(make_event("POST", "/api/links", body, headers=key))
     assert first["statusCode"] == second["statusCode"] == 201
     assert json.loads(first["body"])["code"] == json.loads(second["body"])["code"]
+    drain_stream(dynamodb)
     listed = json.loads(invoke(make_event("GET", f"/api/links?tag={body['tags'][0]}"))["body"])["links"]
     assert len(listed) == 1
 

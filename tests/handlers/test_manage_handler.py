@@ -11,7 +11,7 @@ import pytest
 
 from devserver.template import Template
 from shortlink.dynamodb import client as dynamodb_client
-from support import OTHER_KEY, FakeClock, Invoke, MakeEvent, alias, dynamodb_requests, error_fields, headers_of, link_count, make_link
+from support import OTHER_KEY, FakeClock, Invoke, MakeEvent, alias, drain_stream, dynamodb_requests, error_fields, headers_of, link_count, make_link
 
 
 def _make(invoke: Invoke, make_event: MakeEvent, **fields: Any) -> dict[str, Any]:
@@ -81,9 +81,10 @@ def test_delete_frees_the_code_at_once(invoke: Invoke, make_event: MakeEvent) ->
     assert _status(again) == 201
 
 
-def test_cursors_are_opaque_and_cannot_reach_another_owner(invoke: Invoke, make_event: MakeEvent) -> None:
+def test_cursors_are_opaque_and_cannot_reach_another_owner(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     for _ in range(3):
         _make(invoke, make_event)
+    drain_stream(dynamodb)
     first = json.loads(invoke(make_event("GET", "/api/links?limit=2"))["body"])
     assert len(first["links"]) == 2 and first["cursor"]
     # key B replays A's cursor: it only positions inside B's own (empty) listing
@@ -95,7 +96,7 @@ def test_cursors_are_opaque_and_cannot_reach_another_owner(invoke: Invoke, make_
     assert error_fields(invoke(make_event("GET", "/api/links?state=sleeping"))) == {"state"}
 
 
-def test_list_filters_by_tag_domain_and_state(invoke: Invoke, make_event: MakeEvent, clock: FakeClock) -> None:
+def test_list_filters_by_tag_domain_and_state(invoke: Invoke, make_event: MakeEvent, clock: FakeClock, dynamodb: Any) -> None:
     tag = uuid.uuid4().hex[:8]
     on_go = _make(invoke, make_event, tags=[tag], domain="go.example.com")
     clock.advance(1)
@@ -103,6 +104,7 @@ def test_list_filters_by_tag_domain_and_state(invoke: Invoke, make_event: MakeEv
     clock.advance(1)
     off = _make(invoke, make_event, tags=[tag])
     invoke(make_event("PATCH", f"/api/links/{off['code']}", {"disabled": True}))
+    drain_stream(dynamodb)
 
     def codes(query: str) -> list[str]:
         return [link["code"] for link in json.loads(invoke(make_event("GET", f"/api/links?tag={tag}{query}"))["body"])["links"]]
@@ -163,9 +165,45 @@ def test_committed_openapi_document_is_up_to_date() -> None:
     assert OUTPUT.read_text(encoding="utf-8") == render(), "run `make openapi`"
 
 
-def test_a_list_page_is_one_query_and_one_read_of_its_counted_visits(invoke: Invoke, make_event: MakeEvent) -> None:
+def test_a_list_page_is_one_query_of_the_index_and_one_read_of_its_links_and_their_counted_visits(
+        invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     for _ in range(3):
         _make(invoke, make_event)
+    drain_stream(dynamodb)
     with dynamodb_requests(dynamodb_client()) as sent:
         page = json.loads(invoke(make_event("GET", "/api/links?limit=2"))["body"])
-    assert len(page["links"]) == 2 and sent == ["Query", "BatchGetItem"]
+    assert len(page["links"]) == 2 and sent == ["Query", "BatchGetItem", "BatchGetItem"]
+
+
+def test_q_pages_through_every_match_once_and_a_deleted_link_leaves_the_list(
+        invoke: Invoke, make_event: MakeEvent, clock: FakeClock, dynamodb: Any) -> None:
+    word = uuid.uuid4().hex[:6]
+    matching = []
+    for n in range(5):
+        matching.append(_make(invoke, make_event, title=f"春节{word} 第{n}场"))
+        _make(invoke, make_event, title=f"元旦 第{n}场")  # between them, no match
+        clock.advance(1)
+    drain_stream(dynamodb)
+    seen, cursor = [], None
+    while True:
+        page = json.loads(invoke(make_event("GET", f"/api/links?q={word.upper()}&limit=2" + (f"&cursor={cursor}" if cursor else "")))["body"])
+        seen += [link["code"] for link in page["links"]]
+        if not (cursor := page["cursor"]):
+            break
+    assert seen == [link["code"] for link in reversed(matching)]  # newest first, each once
+    assert _status(invoke(make_event("DELETE", f"/api/links/{matching[0]['code']}"))) == 204
+    drain_stream(dynamodb)
+    listed = json.loads(invoke(make_event("GET", f"/api/links?q={word}&limit=10"))["body"])["links"]
+    assert [link["code"] for link in listed] == [link["code"] for link in reversed(matching[1:])]
+
+
+def test_reindex_lists_links_stored_before_the_index_existed(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    from scripts.reindex import reindex
+    from shortlink.links.catalogue import Catalogue
+    from shortlink.settings import load_settings
+
+    made = [_make(invoke, make_event, title=f"旧链接 {n}") for n in range(3)]  # the stream is not read: no index yet
+    assert json.loads(invoke(make_event("GET", "/api/links"))["body"])["links"] == []
+    assert reindex(dynamodb, "LinksTable", Catalogue.of(load_settings())) == 3
+    listed = json.loads(invoke(make_event("GET", "/api/links?q=旧链接"))["body"])["links"]
+    assert sorted(link["code"] for link in listed) == sorted(link["code"] for link in made)

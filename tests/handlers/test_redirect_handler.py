@@ -77,7 +77,8 @@ CHANGES = [
     ({"max_visits": 5}, 302, "https://example.com/old", ["UpdateItem"]),  # now counted on the link's item
     ({"disabled": True}, 410, None, []),
     ({"password": "open sesame"}, 401, None, []),
-    (None, 404, None, ["GetItem", "GetItem"]),  # no copy of a deleted link is kept
+    # no copy of a deleted link is kept; no item: the search index is asked for an ended life (410)
+    (None, 404, None, ["GetItem", "GetItem", "Query"]),
 ]
 
 

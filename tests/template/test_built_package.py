@@ -89,5 +89,5 @@ def test_the_redirect_package_stays_small(build: Path) -> None:
 
     redirect, layer = size(build / "RedirectFunction"), size(build / "CoreLayer")
     print(f"RedirectFunction package: {redirect} bytes; CoreLayer: {layer} bytes")
-    assert redirect < 32 * 1024 and layer < 256 * 1024
+    assert redirect < 32 * 1024 and layer < 320 * 1024  # the core's source only (make bench times its import)
     assert not list((build / "RedirectFunction").glob("aws_lambda_powertools*"))  # the hot path bundles nothing

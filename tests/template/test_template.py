@@ -20,7 +20,7 @@ from devserver.template import Template
 from shortlink.dynamodb import client as dynamodb_client
 from shortlink.events.bus import events_client
 from shortlink.settings import load_settings
-from support import DAY_SECONDS, ROOT, FakeClock, load_event, sam_environment
+from support import DAY_SECONDS, ROOT, FakeClock, drain_stream, load_event, sam_environment
 from support import OTHER_KEY as OPERATOR
 
 BIN = Path(sys.executable).parent
@@ -172,13 +172,35 @@ def _counter_batch(code: str, visits: int = 100) -> dict[str, Any]:
     return {"Records": records}
 
 
+def _ttl_removal(item: dict[str, Any]) -> dict[str, Any]:
+    """The stream record of TTL deleting this link's item."""
+    return {"Records": [{"eventName": "REMOVE", "eventSource": "aws:dynamodb",
+                         "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+                         "dynamodb": {"Keys": {"link_id": item["link_id"]}, "OldImage": item, "SequenceNumber": "200",
+                                      "StreamViewType": "NEW_AND_OLD_IMAGES"}}]}
+
+
+def _ended(dynamodb: Any, handlers: dict[str, Callable[..., dict[str, Any]]], code: str) -> dict[str, Any]:
+    """Index every link made so far, then end one as TTL would: its item goes, its life stays in
+    the search index (what a listing of ended lives reads). Returns that removal's record."""
+    from devserver.gateway import LambdaContext
+
+    drain_stream(dynamodb, only="SearchFunction")
+    key = {"link_id": {"S": f"s.example.com/{code}"}}
+    item = dynamodb.get_item(TableName="LinksTable", Key=key)["Item"]
+    dynamodb.delete_item(TableName="LinksTable", Key=key)
+    removal = _ttl_removal(item)
+    assert handlers["SearchFunction"](removal, LambdaContext("SearchFunction", "test")) == {"batchItemFailures": []}
+    return removal
+
+
 def test_each_function_may_do_exactly_what_it_does(
     template: Template, invoke: Callable[[dict[str, Any]], dict[str, Any]], make_event: Callable[..., dict[str, Any]],
-    handlers: dict[str, Callable[..., dict[str, Any]]], clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+    handlers: dict[str, Callable[..., dict[str, Any]]], clock: FakeClock, monkeypatch: pytest.MonkeyPatch, dynamodb: Any,
 ) -> None:
     """Run every route of each function (success and failure paths) while recording the
     DynamoDB requests sent; each policy must allow exactly those, on those tables."""
-    alias, other, locked, brief = ("lp-" + uuid.uuid4().hex[:8] for _ in range(4))
+    alias, other, locked, brief, ended = ("lp-" + uuid.uuid4().hex[:8] for _ in range(5))
     monkeypatch.setenv("EVENT_BUS_NAME", "LinkEventBus")  # on AWS, the bus's name
     monkeypatch.setenv("ADMIN_API_KEY_IDS", api_key_id(OPERATOR))
     load_settings.cache_clear()
@@ -198,6 +220,7 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": alias}, headers=once),
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": locked, "password": "open sesame"}),
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": brief, "validity": "1d"}),
+            make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": ended, "validity": "1d"}),
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "max_visits": 500}),  # its tickets on its counters
             make_event("POST", "/api/links", {"url": "https://example.com/lp", "alias": alias},
                        headers={"Idempotency-Key": uuid.uuid4().hex}),  # 409: Powertools drops its record
@@ -222,8 +245,11 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("GET", f"/api/links/{alias}/stats"),
             make_event("GET", f"/api/links/{alias}/qr?format=png"),
             make_event("GET", "/api/openapi.json"),
-            make_event("GET", "/api/links", api_key=OPERATOR),  # every link: a Scan
+            make_event("GET", "/api/links", api_key=OPERATOR),  # every link, the ended one too
+            make_event("GET", f"/api/links/{ended}"),  # ended: no item, its life from the index
+            make_event("GET", "/api/links?q=lp"),
         ],
+        "SearchFunction": [_stream_batch(alias)],
         "StatsFunction": [_stream_batch(alias), _counter_batch(alias)],
         "ExpiryFunction": [load_event("expiry-sweep")],
         "WebFunction": [make_event("GET", "/"), make_event("GET", "/static/app.js"),
@@ -231,6 +257,8 @@ def test_each_function_may_do_exactly_what_it_does(
     }
     assert set(scenarios) == set(template.functions())
     for function, events in scenarios.items():
+        if function == "ManageFunction":
+            scenarios["SearchFunction"].append(_ended(dynamodb, handlers, ended))
         with _sent(dynamodb_client(), events_client()) as sent:
             for event in events:
                 answer = run(function, event)

@@ -190,4 +190,4 @@ def test_the_anonymous_create_has_its_own_function_and_concurrency(prod: dict[st
 def test_the_translation_has_what_the_readme_lists(prod: dict[str, Any]) -> None:
     counts = Counter(res["Type"] for res in prod.values())
     print("translated template:", len(prod), "resources;", dict(sorted(counts.items())))
-    assert counts["AWS::ApiGateway::Stage"] == 1 and counts["AWS::ApiGatewayV2::DomainName"] == 2 and counts["AWS::Lambda::Function"] == 7
+    assert counts["AWS::ApiGateway::Stage"] == 1 and counts["AWS::ApiGatewayV2::DomainName"] == 2 and counts["AWS::Lambda::Function"] == 8

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from ..clock import MINUTE, SECOND, to_seconds
@@ -35,6 +35,9 @@ from .passwords import hash_password, retry_delay
 from .store import LinkStore, StaleCopy, Unlock, VisitRefused
 from .tickets import claim_order
 from .useragent import in_app, is_bot, platform, target_kind
+
+if TYPE_CHECKING:
+    from .catalogue import Catalogue
 
 # Password guesses: each visitor waits 1, 2, 4 … 300 s after each wrong one; a link checks at most
 # GUESSES_PER_MINUTE guesses from everyone together (a right one is given back), so many addresses
@@ -234,6 +237,15 @@ def unlock(store: LinkStore, settings: Settings, host: str | None, code: str, no
         return store.visit(link_id, now, facts, count=not facts["bot"], password=Unlock(candidate, key))
     except VisitRefused as refused:
         raise refusal(refused.link, now, password_given=True) from None
+
+
+def ended_refusal(catalogue: Catalogue, link_id: LinkId, now: int) -> ShortLinkError:
+    """Why a code no item holds is refused: 410 while its last life's retention lasts (TTL
+    deleted it), else 404. One more request, on this path only."""
+    last = catalogue.last_ended(link_id)
+    if last is None or last.state(now) == "active":
+        return LinkNotFound(f"no link {link_id}")
+    return refusal(last, now)
 
 
 def _seconds_until(moment: int, now: int) -> int:

@@ -1,61 +1,111 @@
-"""Listing an owner's links, newest first (an operator's: every link, in the table's order), in
-pages with an opaque cursor."""
+"""Listing links: one owner's (an operator's: every link), newest or oldest first, found by
+text, tag, domain and state, in pages with an opaque cursor.
+
+The lives come from the search index (links/catalogue.py): the token lists a search names are
+walked together, and each life found is read as it is now (a live link from the links table;
+an ended one from the index), its visits counted, and kept when it really matches. A page ends
+when it is full or the lists are; so a page is empty only when nothing more matches.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
 
-from ..clock import stamp
-from ..errors import InvalidInput
+from ..dynamodb import get_many, keys
+from ..errors import InvalidInput, NotStored
 from .access import Caller
+from .catalogue import Catalogue, Direction, rank, ranked, walk
+from .identity import LinkId
 from .model import Link
-from .store import LinkStore
+from .search import Search
+from .store import LinkStore, from_item
 
 MAX_LIMIT = 100
-# Filters are applied to what the index returns, so a selective filter can need several
-# queries to fill a page; this bounds the work of one request (the cursor resumes).
-MAX_QUERIES_PER_PAGE = 10
+# A page stops early, with a cursor, after examining this many lives per link it holds (a rare
+# match among a million lives is found on later pages instead of one long request).
+EXAMINED_PER_LINK = 50
 
 
-def encode_cursor(position: dict[str, str]) -> str:
-    raw = json.dumps([position["link_id"], position["created_at"]], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+@dataclass
+class Page:
+    links: list[Link]
+    cursor: str | None
+    index_read_units: float  # what walking the index cost (the links' own reads come on top)
+    examined: int  # lives read to fill it
 
 
-def decode_cursor(cursor: str) -> dict[str, str]:
-    """A cursor holds a position inside the caller's own listing only: the owner is never
-    part of it, so no cursor can lead into another owner's links."""
+def encode_cursor(life: str) -> str:
+    return base64.urlsafe_b64encode(life.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    """A cursor holds a position inside the caller's own listing only: the owner is never part
+    of it, so no cursor can lead into another owner's links."""
     try:
-        link_id, created_at = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(link_id, str) and isinstance(created_at, str) and "/" in link_id):
+        life = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        ranked(life)  # a life the index could hold
+        if "/" not in life:
             raise ValueError
-        (link_id + created_at).encode("utf-8")  # a lone surrogate is no position of ours
-    except (ValueError, TypeError, binascii.Error, RecursionError):
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput.single("cursor", "is not a cursor this API returned") from None
-    return {"link_id": link_id, "created_at": created_at}
+    return life
 
 
-def list_links(store: LinkStore, caller: Caller, *, limit: int, cursor: str | None, now: int,
-               tag: str | None = None, domain: str | None = None, state: str | None = None) -> tuple[list[Link], str | None]:
-    def wanted(link: Link) -> bool:
-        return ((tag is None or tag in link.tags) and (domain is None or link.domain == domain)
-                and (state is None or link.state(now) == state))
+def _read(links: LinkStore, catalogue: Catalogue, caller: Caller, lives: list[str]) -> list[tuple[str, Link]]:
+    """The lives as they are now, in order: live ones from the links table (one BatchGetItem per
+    100), ended ones from the index; a life deleted meanwhile is skipped."""
+    wanted = dict.fromkeys(ranked(life)[1].key for life in lives)
+    live = {link.id.key: link for link in map(from_item, get_many(links.table, [keys(("link_id", key)) for key in wanted]))}
+    current = {life: live[key] for life in lives if (key := ranked(life)[1].key) in live and rank(live[key]) == life}
+    ended = catalogue.ended_lives(caller, [life for life in lives if life not in current]) if len(current) < len(lives) else {}
+    return [(life, link) for life in lives if (link := current.get(life) or ended.get(life)) is not None and caller.may_see(link)]
 
-    position = decode_cursor(cursor) if cursor else None
+
+def list_links(links: LinkStore, catalogue: Catalogue, counted: Callable[[list[Link]], list[Link]], caller: Caller,
+               search: Search, *, limit: int, cursor: str | None, now: int) -> Page:
+    direction: Direction = "oldest" if search.sort == "created" else "newest"
+    lists = catalogue.lists(caller, search.lists(), direction, search.text)
+    lives = walk(lists, decode_cursor(cursor) if cursor else None)
     page: list[Link] = []
-    for _ in range(MAX_QUERIES_PER_PAGE):
-        links, next_position = (store.list_all(limit, position) if caller.admin
-                                else store.list_owned(caller.key_id, limit, position))
-        for link in links:
-            if wanted(link):
+    examined, last = 0, None
+    for chunk in _chunks(lives, limit):
+        for life, link in zip(*_unzip(_read(links, catalogue, caller, chunk), counted), strict=True):
+            last = life
+            if search.matches(link, now):
                 page.append(link)
                 if len(page) == limit:
-                    done = next_position is None and link is links[-1]
-                    return page, None if done else encode_cursor({"link_id": link.id.key, "created_at": stamp(link.created_at)})
-        if next_position is None:
-            return page, None
-        position = next_position
-    assert position is not None  # the loop only runs on while the index says there is more
-    return page, encode_cursor(position)
+                    break
+        examined += len(chunk)
+        if len(page) == limit:
+            break
+        last = chunk[-1]
+        if page and examined >= EXAMINED_PER_LINK * limit:
+            break
+    else:
+        last = None  # the lists ended: no more pages
+    return Page(page, encode_cursor(last) if last else None, sum(p.read_units for p in lists), examined)
+
+
+def _chunks(lives: Iterator[str], size: int) -> Iterator[list[str]]:
+    while chunk := list(islice(lives, size)):
+        yield chunk
+
+
+def _unzip(found: list[tuple[str, Link]], counted: Callable[[list[Link]], list[Link]]) -> tuple[list[str], list[Link]]:
+    return [life for life, _ in found], counted([link for _, link in found])
+
+
+def read_owned(links: LinkStore, catalogue: Catalogue, link_id: LinkId, caller: Caller) -> Link:
+    """The link the caller may read: the code's live link, else its latest ended life while
+    retention keeps it (TTL deleted the item; catalogue.py)."""
+    try:
+        return links.get_owned(link_id, caller)
+    except NotStored:
+        ended = catalogue.last_ended(link_id)
+        if ended is None or not caller.may_see(ended):
+            raise
+        return ended

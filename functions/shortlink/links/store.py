@@ -23,13 +23,14 @@ from ..dynamodb import (
     either,
     every,
     faults,
+    get_many,
     keys,
     plain,
     query_all,
     resume,
     typed,
 )
-from ..errors import AliasTaken, LinkNotFound, StoreUnavailable
+from ..errors import AliasTaken, LinkNotFound, NotStored, StoreUnavailable
 from ..settings import Settings
 from .access import Caller
 from .counters import COUNTER_IDLE
@@ -184,7 +185,7 @@ class LinkStore:
         with faults("GetItem"):
             answer = client().get_item(TableName=self.table, Key=_key(link_id), ConsistentRead=consistent)
         if "Item" not in answer:
-            raise LinkNotFound(f"no link {link_id}")
+            raise NotStored(f"no link {link_id}")
         return answer["Item"]
 
     def get(self, link_id: LinkId) -> Link:
@@ -355,7 +356,7 @@ class LinkStore:
         except ConditionFailed as failed:
             if failed.old_item:
                 raise VisitRefused(from_item(failed.old_item)) from None
-            raise LinkNotFound(f"no link {link_id}") from None
+            raise NotStored(f"no link {link_id}") from None
 
     def count_visit(self, link: Link, counter: int, now: int, facts: dict[str, Any], *, count: bool = True) -> None:
         """Record one visit of a link without rules to check (links/counters.py) on one of its
@@ -402,17 +403,7 @@ class LinkStore:
     def tickets_held(self, link: Link) -> list[int]:
         """The tickets each of the link's counters holds now, for its life (strongly consistent)."""
         wanted = [keys(("link_id", link.id.counter_key(n))) for n in range(self.visit_counters)]
-        found: dict[str, dict[str, Any]] = {}
-        for _ in range(3):
-            with faults("BatchGetItem"):
-                answer = client().batch_get_item(RequestItems={self.table: {"Keys": wanted, "ConsistentRead": True}})
-            found.update({item["link_id"]: item for item in map(plain, answer["Responses"].get(self.table, []))})
-            unread = answer.get("UnprocessedKeys", {}).get(self.table)
-            wanted = list(unread["Keys"]) if unread else []
-            if not wanted:
-                break
-        if wanted:
-            raise StoreUnavailable("the links table left keys unread; retry shortly")
+        found = {item["link_id"]: item for item in map(plain, get_many(self.table, wanted, consistent=True))}
         held = [found.get(link.id.counter_key(n), {}) for n in range(self.visit_counters)]
         return [int(item.get(TICKETS, 0)) if item.get(TICKETS_LIFE) == link.life else 0 for item in held]
 

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from ..clock import to_seconds
-from ..dynamodb import ConditionFailed, Expression, Update, client, faults, keys, plain, query_all
+from ..dynamodb import ConditionFailed, Expression, Update, client, faults, get_many, keys, plain, query_all
 from ..errors import StoreUnavailable
 from ..instance import kept
 from ..links.model import Link
@@ -20,7 +20,6 @@ from .visitors import Chunk, Visitors, assembled
 UPTO, BOTS_UPTO = "upto", "bots_upto"  # + a Visit.source: "" (the link's own item) or "#3"
 LIFE_ROW = "life"  # `hour` of a link life's row: the people visits its counters counted (its tally)
 SALT_ROW = "#salt"  # link_key of the salt rows (a link life never starts with #); `hour` is the day
-BATCH_GET_MAX = 100
 VISITORS_MARK = "#v"  # `hour` of an hour's visitor item: the hour, the mark, the item's number (visitors.py)
 CHUNKS_KEY = "visitor_items"  # where `hours` puts an hour's visitor items beside its row
 ITEM_ATTEMPTS = 3
@@ -194,19 +193,9 @@ class StatsStore:
         BatchGetItem per 100 lives; a life without a row has none."""
         found: dict[str, int] = {}
         unique = list(dict.fromkeys(lives))
-        for start in range(0, len(unique), BATCH_GET_MAX):
-            wanted = [keys(("link_key", life), ("hour", LIFE_ROW)) for life in unique[start:start + BATCH_GET_MAX]]
-            for _ in range(3):
-                if not wanted:
-                    break
-                with faults("BatchGetItem"):
-                    answer = client().batch_get_item(RequestItems={self.table: {
-                        "Keys": wanted, "ProjectionExpression": "link_key, #total", "ExpressionAttributeNames": {"#total": "total"}}})
-                found.update({row["link_key"]: int(row.get("total", 0)) for row in map(plain, answer["Responses"].get(self.table, []))})
-                unread = answer.get("UnprocessedKeys", {}).get(self.table)
-                wanted = list(unread["Keys"]) if unread else []
-            if wanted:
-                raise StoreUnavailable("the statistics table left keys unread; retry shortly")
+        wanted = [keys(("link_key", life), ("hour", LIFE_ROW)) for life in unique]
+        rows = get_many(self.table, wanted, projection="link_key, #total", names={"#total": "total"})
+        found.update({row["link_key"]: int(row.get("total", 0)) for row in map(plain, rows)})
         return found
 
     def counted(self, links: list[Link]) -> list[Link]:

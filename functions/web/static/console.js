@@ -10,12 +10,15 @@
   let key = sessionStorage.getItem(KEY) || localStorage.getItem(KEY);
   let loaded = [];
   let cursor = null;
+  let latest = "";  // the list request whose answer is shown
+  let typing = null;
   let chart = null;
   let bulkRows = [];
 
   function show(view) {
     views.forEach((v) => { $(v).hidden = v !== view; });
     $("sign-out").hidden = view === "sign-in";
+    $("new-link").hidden = view === "sign-in";
   }
 
   function text(name, values = {}) {
@@ -33,11 +36,44 @@
     return iso ? new Date(iso).toLocaleString(document.documentElement.lang, { timeZone: ZONE }) : T["console.never"];
   }
 
+  // A request that got no answer (the network, a stopped server, 20 s without a word).
+  class Unreachable extends Error {}
+
   async function api(path, options = {}) {
     const headers = { "x-api-key": key, ...(options.body ? { "Content-Type": "application/json" } : {}) };
-    const response = await fetch(path, { ...options, headers });
+    let response;
+    try {
+      response = await fetch(path, { ...options, headers, signal: AbortSignal.timeout(20000) });
+    } catch (noAnswer) {
+      throw new Unreachable(String(noAnswer));
+    }
     if (response.status === 403) { signOut(T["console.bad_key"]); throw new Error("key"); }
     return response;
+  }
+
+  // What a failed step says, in the page's language, where it happened; `retry` runs it again.
+  function failure(where, message, retry) {
+    const box = $(where);
+    box.replaceChildren(message);
+    if (retry) {
+      const again = document.createElement("button");
+      again.type = "button";
+      again.className = "small";
+      again.textContent = T["console.retry"];
+      again.addEventListener("click", () => { box.replaceChildren(); retry(); });
+      box.append(" ", again);
+    }
+  }
+
+  // Runs a step; a request without an answer shows where it happened, with a retry.
+  async function step(where, run) {
+    try {
+      $(where).replaceChildren();
+      await run();
+    } catch (error) {
+      if (error instanceof Unreachable) failure(where, T["console.unreachable"], () => step(where, run));
+      else if (error.message !== "key") throw error;
+    }
   }
 
   // A problem answer as the page's language says it: the first bad field's text, else the detail.
@@ -91,24 +127,28 @@
 
   // The links ------------------------------------------------------------------------------------
   async function loadLinks(more = false) {
-    if (!more) { loaded = []; cursor = null; }
     const params = new URLSearchParams({ limit: "100" });
+    if ($("search").value.trim()) params.set("q", $("search").value.trim());
+    if ($("sort").value === "oldest") params.set("sort", "created");
     if ($("state").value) params.set("state", $("state").value);
     if ($("tag-filter").value.trim()) params.set("tag", $("tag-filter").value.trim());
     if ($("domain-filter").value) params.set("domain", $("domain-filter").value);
-    if (cursor) params.set("cursor", cursor);
+    if (more && cursor) params.set("cursor", cursor);
+    const asked = String(params);
+    latest = asked;
     const response = await api(`api/links?${params}`);
+    if (latest !== asked) return;  // the filters changed meanwhile: a later answer is coming
     if (!response.ok) { $("list-error").textContent = await problemText(response); return; }
     const page = await response.json();
-    loaded = loaded.concat(page.links);
+    loaded = more ? loaded.concat(page.links) : page.links;
     cursor = page.cursor;
     renderLinks();
   }
+  const listLinks = (more = false) => step("list-error", () => loadLinks(more));
 
   function renderLinks() {
-    const words = $("search").value.trim().toLowerCase();
-    let links = loaded.filter((l) => !words || [l.code, l.url, l.title || ""].some((v) => v.toLowerCase().includes(words)));
-    if ($("sort").value === "visits") links = [...links].sort((a, b) => b.visits - a.visits);
+    let links = loaded;
+    if ($("sort").value === "visits") links = [...links].sort((a, b) => b.visits - a.visits);  // of what is loaded
     const owners = new Set(loaded.map((l) => l.owner));
     const operator = owners.size > 1 || owners.has(null);  // only an operator sees other owners' links
     document.querySelectorAll(".owner").forEach((th) => { th.hidden = !operator; });
@@ -132,18 +172,22 @@
       // On a phone each row is a card; its cells say what they are (the header row is hidden there).
       const headings = [...$("links").tHead.rows[0].cells].map((th) => th.textContent);
       const state = cell(row, T[`console.state.${link.state}`]);
-      if (operator && !link.disabled) {  // an operator takes a link down in one click
-        const takeDown = document.createElement("button");
-        takeDown.type = "button";
-        takeDown.className = "small danger";
-        takeDown.textContent = T["console.disable"];
-        takeDown.setAttribute("aria-label", `${T["console.disable"]} ${link.short_url}`);
-        takeDown.addEventListener("click", async () => {
+      if (link.disabled || operator) {  // an operator takes a link down in one click; anyone puts it back
+        const label = link.disabled ? T["console.enable"] : T["console.disable"];
+        const toggle = document.createElement("button");
+        toggle.type = "button";
+        toggle.className = link.disabled ? "small" : "small danger";
+        toggle.textContent = label;
+        toggle.setAttribute("aria-label", `${label} ${link.short_url}`);
+        toggle.addEventListener("click", () => step("list-error", async () => {
           const answer = await api(`api/links/${encodeURIComponent(link.code)}?domain=${encodeURIComponent(link.domain)}`,
-            { method: "PATCH", body: JSON.stringify({ disabled: true }) });
-          if (answer.ok) loadLinks(); else $("list-error").textContent = await problemText(answer);
-        });
-        state.append(" ", takeDown);
+            { method: "PATCH", body: JSON.stringify({ disabled: !link.disabled }) });
+          if (!answer.ok) { $("list-error").textContent = await problemText(answer); return; }
+          const changed = await answer.json();
+          loaded = loaded.map((l) => (l.code === changed.code && l.domain === changed.domain ? changed : l));
+          renderLinks();
+        }));
+        state.append(" ", toggle);
       }
       const when = document.createElement("time");
       if (link.expires_at) when.dateTime = link.expires_at;
@@ -154,15 +198,23 @@
       row.dataset.code = link.code;
       body.append(row);
     }
+    const filtered = ["search", "state", "tag-filter", "domain-filter"].some((id) => $(id).value.trim());
+    $("empty").textContent = filtered ? T["console.no_match"] : T["console.empty"];
     $("empty").hidden = loaded.length > 0;
     $("more").hidden = !cursor;
   }
 
-  $("search").addEventListener("input", renderLinks);
-  $("sort").addEventListener("change", renderLinks);
-  $("state").addEventListener("change", () => loadLinks());
-  $("domain-filter").addEventListener("change", () => loadLinks());
-  $("tag-filter").addEventListener("change", () => loadLinks());
+  // The server searches every link, not only those loaded; typing waits for a pause.
+  $("search").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => listLinks(), 300); });
+  $("sort").addEventListener("change", () => ($("sort").value === "visits" ? renderLinks() : listLinks()));
+  $("state").addEventListener("change", () => listLinks());
+  $("domain-filter").addEventListener("change", () => listLinks());
+  $("tag-filter").addEventListener("change", () => listLinks());
+  $("new-link").addEventListener("click", () => {
+    if (location.hash) location.hash = "";
+    $("create-title").scrollIntoView();
+    $("new-url").focus();
+  });
 
   // Create: every option the API has; UTM tags are appended to the URL -----------------------
   $("new-validity").addEventListener("change", () => { $("new-custom").hidden = $("new-validity").value !== "custom"; });
@@ -171,9 +223,10 @@
     return value ? new Date(value).toISOString() : null;  // datetime-local is the browser's time
   }
 
-  $("create").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    for (const id of ["new-url-error", "new-alias-error", "new-expires_at-error", "create-error", "create-result"]) $(id).textContent = "";
+  $("create").addEventListener("submit", (event) => { event.preventDefault(); step("create-error", create); });
+
+  async function create() {
+    for (const id of ["new-url-error", "new-alias-error", "new-expires_at-error", "create-result"]) $(id).textContent = "";
     let url;
     try {
       url = new URL($("new-url").value.trim());
@@ -204,14 +257,15 @@
       $("create-result").textContent = `${T["console.made"]} ${made.short_url}`;
       $("create").reset();
       $("new-custom").hidden = true;
-      loadLinks();
+      loaded = [made, ...loaded];
+      renderLinks();
       return;
     }
     const { field, message } = await problemOf(response);
     const target = { url: "new-url-error", alias: "new-alias-error", expires_at: "new-expires_at-error", validity: "new-expires_at-error" }[field];
     $(target || "create-error").textContent = message;
-  });
-  $("more").addEventListener("click", () => loadLinks(true));
+  }
+  $("more").addEventListener("click", () => listLinks(true));
 
   // Bulk create: lines "url" or "url,alias,title", in batches of at most 100 -----------------
   // A CSV file's rows become lines: url,alias,title (quoted fields keep their commas).
@@ -243,9 +297,11 @@
       .join(",").replace(/,+$/, "")).join("\n");
   });
 
-  $("bulk").addEventListener("submit", async (event) => {
-    event.preventDefault();
+  $("bulk").addEventListener("submit", (event) => { event.preventDefault(); step("bulk-error", bulkCreate); });
+
+  async function bulkCreate() {
     const lines = $("bulk-lines").value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    const made = [];
     bulkRows = [];
     for (let start = 0; start < lines.length; start += 100) {
       const chunk = lines.slice(start, start + 100);
@@ -260,6 +316,7 @@
         const outcome = result.status === 201 ? `${T["console.created"]}: ${result.link.short_url}`
           : problemMessage(result.status, result.error).message;
         bulkRows.push({ line: chunk[i], status: result.status, outcome, short_url: result.link ? result.link.short_url : "" });
+        if (result.link) made.push(result.link);
       });
     }
     const body = $("bulk-table").tBodies[0];
@@ -272,8 +329,9 @@
       body.append(tr);
     }
     $("bulk-results").hidden = false;
-    loadLinks();
-  });
+    loaded = [...made.reverse(), ...loaded];  // newest first, as the list shows them
+    renderLinks();
+  }
 
   $("bulk-download").addEventListener("click", () => {
     // Quoted, and a cell a spreadsheet would run as a formula made text (OWASP's CSV injection rule).
@@ -434,7 +492,7 @@
       loadLink(decodeURIComponent(match[1]), decodeURIComponent(match[2]));
     } else {
       show("list");
-      loadLinks();
+      listLinks();
     }
   }
   window.addEventListener("hashchange", route);
