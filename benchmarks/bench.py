@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
 
 import boto3  # noqa: E402
+from search import ROUNDS as SEARCH_ROUNDS  # noqa: E402
+from search import print_search, search_figures  # noqa: E402
 
 from devserver.dynamo import create_tables, local_client  # noqa: E402
 from devserver.gateway import LambdaContext, build_event, load_handler  # noqa: E402
@@ -488,6 +490,11 @@ def main() -> None:
     for name, size in first_view.items():
         print(f"  {name:34s} {size / 1024:7.1f} KB")
     print(f"  {'total':34s} {sum(first_view.values()) / 1024:7.1f} KB  (target <= 200 KB)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        found = search_figures(devserver, Path(tmp))
+    print(f"== search among one key's links on the devserver (GET /api/links, {SEARCH_ROUNDS} times each)")
+    print_search(found)
 
     with tempfile.TemporaryDirectory() as tmp:
         load = throughput(Path(tmp))

@@ -158,7 +158,7 @@ def main() -> None:
     if housekeeper:
         functions = template.functions()
         pumps = [StreamPump(os.environ["DYNAMODB_ENDPOINT"], client, sub, load_handler(functions[sub.function]),
-                            housekeeper.ttl_deleted) for sub in template.stream_subscriptions()]
+                            housekeeper.ttl_deleted.reader()) for sub in template.stream_subscriptions()]
         schedules = [Scheduler(name, load_handler(functions[name]), housekeeper.interval, seconds)
                      for name in template.scheduled_functions()]
         workers = [*pumps, *schedules]

@@ -250,7 +250,25 @@ def _key_of(client: Any, table: str, item: dict[str, Any]) -> dict[str, Any]:
     return {k["AttributeName"]: item[k["AttributeName"]] for k in schema}
 
 
-def sweep_expired(client: Any, ttl: dict[str, str], now: float, lag: float, deleted_keys: set[str] | None = None) -> int:
+class TtlDeletions:
+    """The keys the TTL sweeper deleted, told to each reader of the stream (each forgets a key
+    once its REMOVE record went out with TTL's identity): every function the stream feeds must
+    see a TTL deletion as one."""
+
+    def __init__(self) -> None:
+        self._readers: list[set[str]] = []
+
+    def reader(self) -> set[str]:
+        keys: set[str] = set()
+        self._readers.append(keys)
+        return keys
+
+    def add(self, key: str) -> None:
+        for keys in self._readers:
+            keys.add(key)
+
+
+def sweep_expired(client: Any, ttl: dict[str, str], now: float, lag: float, deleted_keys: TtlDeletions | set[str] | None = None) -> int:
     """Delete items whose TTL passed more than `lag` seconds ago, as DynamoDB's TTL
     service does some time after expiry. Conditional, so a re-created item survives.
     The keys deleted go into deleted_keys, so the stream can say the TTL service did it."""
@@ -372,7 +390,7 @@ class Housekeeper(threading.Thread):
         self.client, self.tables, self.db, self.snapshot, self.now = client, tables, db, snapshot, now
         self.interval, self.lag = interval, lag
         self.ttl = ttl_attributes(tables)
-        self.ttl_deleted: set[str] = set()
+        self.ttl_deleted = TtlDeletions()
         self.stopped = threading.Event()
         self._saved_at_writes = -1
 

@@ -176,8 +176,10 @@ def test_a_webhook_gets_created_exhausted_and_expired_exactly_once(dev: Devserve
     assert time.monotonic() - swept < 5  # within a few sweep intervals (1 s here, a minute on AWS)
     assert api.get(f"{dev.url}/api/links/{brief}").json()["state"] == "expired"
     dev.advance_clock(120)  # now TTL deletes it: no second link.expired
-    eventually(lambda: api.get(f"{dev.url}/api/links/{brief}").status_code == 404)
+    gone = {"link_id": {"S": f"{api.get(f'{dev.url}/api/links/{brief}').json()['domain']}/{brief}"}}
+    eventually(lambda: "Item" not in dev.dynamodb.get_item(TableName="LinksTable", Key=gone))
     dev.drain()  # the deletion's stream record has reached StatsFunction, which sends no second event
+    assert api.get(f"{dev.url}/api/links/{brief}").json()["state"] == "expired"  # an ended life stays readable
     assert webhook.of(brief) == {"link.created": 1, "link.expired": 1}
     assert webhook.of(limited) == {"link.created": 1, "link.exhausted": 1}
     for delivered in webhook.received:  # every post is the LinkEvent the OpenAPI document's webhooks describe

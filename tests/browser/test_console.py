@@ -148,6 +148,7 @@ def test_an_operator_disables_a_link_made_on_the_page(browser: Browser, dev: Dev
     row.get_by_role("button", name=disable).click()
     expect(state).to_contain_text(MESSAGES["en"]["console.state.disabled"])
     row.get_by_role("link").click()
+    expect(page.locator("#settings")).to_contain_text(MESSAGES["en"]["console.state.disabled"])
     page.locator("#toggle").click()  # and back, from the link's page
     expect(page.locator("#settings")).to_contain_text(MESSAGES["en"]["console.state.active"])
     dev.advance_clock(REFUSING_COPY / 1000)  # the redirect keeps a copy that refuses visits a second

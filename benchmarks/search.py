@@ -1,0 +1,139 @@
+"""Search among one key's links on the devserver (issue 26): answer times at 1,200 and 10,000
+links, and the read units a search costs on DynamoDB, modelled from the index items' own sizes
+at 10,000 and 1,000,000 links. Prints figures; passes or fails nothing."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+KEY = "bench-key"
+CAMPAIGNS = ["双十二", "年货节", "春节", "元旦", "会员日", "开学季", "女王节", "周年庆", "秒杀", "直播"]
+CHANNELS = ["海报", "朋友圈", "公众号", "短信", "抖音", "小红书", "微博", "门店"]
+ROUNDS = 20  # each search asked this often at each size
+READ_UNIT_BYTES, EVENTUAL = 4096, 0.5  # a read unit reads 4 KB; an eventually consistent read costs half
+
+
+def _make(base: str, first: int, count: int, pick: random.Random) -> list[dict[str, Any]]:
+    made: list[dict[str, Any]] = []
+    session = requests.Session()
+    session.headers["x-api-key"] = KEY
+    for start in range(first, first + count, 100):
+        items = [{"url": f"https://shop{n % 7}.example.cn/c/{n}/item-{pick.randrange(10**6)}?utm_source=poster",
+                  "title": f"{pick.choice(CAMPAIGNS)}{pick.choice(CHANNELS)} 第{n}场", "tags": [pick.choice(CHANNELS)]}
+                 for n in range(start, min(start + 100, first + count))]
+        answer = session.post(f"{base}/api/links/batch", json={"links": items}, timeout=60)
+        made += [r["link"] for r in answer.json()["results"] if r["status"] == 201]
+    return made
+
+
+def _drain(base: str) -> None:
+    while requests.post(f"{base}/_devserver/drained", timeout=60).json() != {"drained": True}:
+        pass
+
+
+def _timed(base: str, searches: dict[str, dict[str, str]]) -> dict[str, tuple[float, float, int]]:
+    """Per search: p50 and p95 of its answer time (ms) over ROUNDS, and the links it found."""
+    session = requests.Session()
+    session.headers["x-api-key"] = KEY
+    figures = {}
+    for name, params in searches.items():
+        times, found = [], 0
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            answer = session.get(f"{base}/api/links", params={"limit": "50", **params}, timeout=60)
+            times.append((time.perf_counter() - started) * 1000)
+            found = len(answer.json()["links"])
+        times.sort()
+        figures[name] = (statistics.median(times), times[int(0.95 * (len(times) - 1))], found)
+    return figures
+
+
+def _item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: each attribute's name and value (strings by UTF-8
+    length, numbers by about half their digits)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if "S" in value:
+            size += len(value["S"].encode())
+        elif "N" in value:
+            size += len(value["N"]) // 2 + 1
+        else:
+            size += len(str(value).encode())
+    return size
+
+
+def _posting_sizes(endpoint: str) -> dict[str, float]:
+    """Mean bytes of a life on its owner's `*` list (with its text) and on a tag list."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    every, tags = [], []
+    for page in dynamodb.get_paginator("scan").paginate(TableName="SearchTable"):
+        for item in page["Items"]:
+            name = item["list"]["S"]
+            if name.startswith("o:") and name.endswith("|*"):
+                every.append(_item_bytes(item))
+            elif name.startswith("o:") and "|tag:" in name:
+                tags.append(_item_bytes(item))
+    return {"every": statistics.mean(every), "tag": statistics.mean(tags)}
+
+
+def search_figures(devserver: Callable[..., Any], tmp: Any) -> dict[str, Any]:
+    pick = random.Random(26)
+    results: dict[str, Any] = {}
+    # No TTL sweeps: each reads every item of every table, which is not what is measured here.
+    with devserver(tmp, TTL_SWEEP_INTERVAL="3600") as (base, endpoint):
+        made: list[dict[str, Any]] = []
+        for size in (1_200, 10_000):
+            started = time.perf_counter()
+            made += _make(base, len(made), size - len(made), pick)
+            _drain(base)
+            results[f"indexed {size}"] = time.perf_counter() - started
+            oldest = made[3]
+            searches = {
+                "q: a Chinese title fragment": {"q": oldest["title"][2:6]},
+                "q: part of one link's URL": {"q": oldest["url"].split("?")[0][-11:]},
+                "q: a code": {"q": oldest["code"]},
+                "q: matching nothing": {"q": "不存在的活动"},
+                "tag": {"tag": "门店"},
+                "state=disabled (none)": {"state": "disabled"},
+                "newest first, no filter": {},
+            }
+            results[size] = _timed(base, searches)
+        results["sizes"] = _posting_sizes(endpoint)
+    return results
+
+
+def print_search(results: dict[str, Any]) -> None:
+    for size in (1_200, 10_000):
+        print(f"  {size:,} links of one key (made in batches of 100 and indexed from the stream in "
+              f"{results[f'indexed {size}']:.0f} s, cumulative):")
+        for name, (p50, p95, found) in results[size].items():
+            print(f"    {name:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({found} on the first page of 50)")
+    sizes = results["sizes"]
+    print(f"  index items: {sizes['every']:.0f} bytes a life on its owner's `*` list (with its text), "
+          f"{sizes['tag']:.0f} on a tag's list")
+    for lives in (10_000, 1_000_000):
+        whole = lives * sizes["every"] / READ_UNIT_BYTES * EVENTUAL
+        print(f"  modelled at {lives:>9,} links of one key: a text search that matches nothing reads the whole `*` list: "
+              f"{whole:,.0f} read units (${whole * 0.125 / 1e6:.4f}); a filter page of 50 reads "
+              f"{max(EVENTUAL, 50 * sizes['tag'] / READ_UNIT_BYTES * EVENTUAL):.1f} units of its list, plus 50 links "
+              f"({50 * EVENTUAL:.0f} units) and their tallies")
+
+
+if __name__ == "__main__":  # this section alone: python benchmarks/search.py
+    import tempfile
+    from pathlib import Path
+
+    from bench import devserver
+
+    with tempfile.TemporaryDirectory() as folder:
+        print_search(search_figures(devserver, Path(folder)))
