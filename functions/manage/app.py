@@ -43,6 +43,12 @@ metrics = Metrics()
 app = rest_api(logger)
 OPENAPI = Path(__file__).parent / "openapi.json"
 DOCS_PAGE = Path(__file__).parent / "docs.html"
+# Redoc's standalone bundle (REDOC-LICENSE.md), served here: the page loads nothing from elsewhere.
+DOCS_VIEWER = Path(__file__).parent / "redoc.standalone.js"
+# The docs page reaches nothing outside the stack; Redoc styles with inline styles and searches
+# in a worker it makes from a blob.
+DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "font-src 'self'; connect-src 'self'; worker-src blob:; base-uri 'none'; frame-ancestors 'none'")
 
 Domain = Annotated[str | None, Query(description="Short domain of the link; the default domain when absent.")]
 # A code's own alphabet: never empty, never "." or ".." (clients fold those into /api/links/, the listing).
@@ -237,7 +243,14 @@ def openapi() -> Response[Any]:
 @app.get("/docs", summary="The OpenAPI document as a page", responses=answers(200, None, 429, content={"text/html": {}}))
 def docs() -> Response[Any]:
     return Response(200, "text/html; charset=utf-8", DOCS_PAGE.read_text(encoding="utf-8"),
-                    headers={"Cache-Control": "public, max-age=300"})
+                    headers={"Cache-Control": "public, max-age=300", "Content-Security-Policy": DOCS_CSP})
+
+
+@app.get("/docs/viewer.js", summary="The docs page's viewer (Redoc 2.5.4, MIT)", responses=answers(
+    200, None, 429, content={"text/javascript": {}}))
+def docs_viewer() -> Response[Any]:
+    return Response(200, "text/javascript; charset=utf-8", DOCS_VIEWER.read_text(encoding="utf-8"),
+                    headers={"Cache-Control": "public, max-age=86400"})
 
 
 @metrics.log_metrics

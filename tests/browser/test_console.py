@@ -251,3 +251,23 @@ def test_change_a_links_settings_from_its_page(browser: Browser, dev: Devserver)
     assert changed["expires_at"] is None and changed["max_visits"] == 3
     _axe_clean(page)
     page.context.close()
+
+
+def test_the_api_docs_render_with_no_request_leaving_the_origin(browser: Browser, dev: Devserver, screenshots: Path) -> None:
+    # the page's own CSP applies (no bypass): it must allow what the viewer needs, and nothing else
+    context = browser.new_context(base_url=dev.url, locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"})
+    page = context.new_page()
+    answered: list[str] = []  # a request the page's CSP refuses never leaves the browser: no response
+    page.on("response", lambda response: answered.append(response.url))
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto("/console")
+    page.get_by_role("link", name=MESSAGES["zh-CN"]["console.api_docs"]).click()  # linked from the console
+    expect(page).to_have_url(f"{dev.url}/api/docs")
+    expect(page.get_by_role("heading", name="Short links API")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Find the key's links").first).to_be_visible()
+    page.screenshot(path=screenshots / "api-docs.png")
+    assert answered and [url for url in answered if not url.startswith((dev.url, "blob:", "data:"))] == []
+    # Redoc 2.5.4 always draws Redocly's logo from its CDN in the menu's footer: the CSP keeps it in
+    assert [text for text in refused if "cdn.redoc.ly/redoc/logo-mini.svg" not in text] == []
+    context.close()
