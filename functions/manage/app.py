@@ -20,6 +20,7 @@ from shortlink.clock import hour_of
 from shortlink.errors import Forbidden, InvalidInput
 from shortlink.http.boundary import known
 from shortlink.http.csvfile import CSV_TYPE, csv_text, wants_csv
+from shortlink.http.i18n import MESSAGES
 from shortlink.http.problems import problem_body
 from shortlink.http.qrcodes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, qr_image
 from shortlink.http.requests import request_id
@@ -154,6 +155,8 @@ def link_stats(  # type: ignore[no-untyped-def]
     include_bots: Annotated[bool, Query(description="Also count bot visits (crawlers, link previews), apart from visits.")] = False,
     output: Annotated[Literal["json", "csv"] | None, Query(alias="format", description=(
         "csv: one row per day or hour, one column per dimension value (UTF-8 with BOM); also by Accept: text/csv."))] = None,
+    lang: Annotated[Literal["zh-CN", "en"] | None, Query(description=(
+        "The CSV's header in this language (日期, 访问次数, 平台:安卓 …); without it, names a program reads (day, visits, platform:android …)."))] = None,
 ):
     settings = load_settings()
     link = read_owned(_store(), _catalogue(), _link_id(code, domain), _caller())
@@ -164,7 +167,8 @@ def link_stats(  # type: ignore[no-untyped-def]
     rows = _stats().hours(link.life, hour_of(hours[0]), hour_of(hours[-1]))
     answer = report(link, asked, granularity, rows, include_bots=include_bots)
     if wants_csv(output, app.current_event.headers.get("accept")):
-        return _csv(csv_text(*report_table(answer)), f"stats-{link.code}.csv")
+        texts = MESSAGES[lang] if lang else None
+        return _csv(csv_text(*report_table(answer, texts)), f"stats-{link.code}.csv")
     return json_response(200, StatsOut.model_validate(answer).model_dump(by_alias=True, exclude_none=True))
 
 

@@ -98,7 +98,7 @@ def _index(event: dict[str, Any]) -> dict[str, Any]:
 def _console(event: dict[str, Any]) -> dict[str, Any]:
     """GET /console: the signed-in console (console.js calls the /api routes with the user's key)."""
     settings = load_settings()
-    return _render(event, CONSOLE, CONSOLE_CSP, lambda key: key.startswith(("error.", "console.")) or key in ("copy", "copied"),
+    return _render(event, CONSOLE, CONSOLE_CSP, lambda key: key.startswith(("error.", "console.", "stats.")) or key in ("copy", "copied"),
                    lambda texts: {"uplot_css_url": _versioned("uplot.min.css"), "uplot_js_url": _versioned("uplot.min.js"),
                                   "console_js_url": _versioned("console.js"), **_choices(settings, texts),
                                   "domain_filter_options": _options([(d, d) for d in settings.short_domains], ""),

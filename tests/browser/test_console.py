@@ -4,6 +4,7 @@ QR and CSV downloads, bulk create, an operator's take-down; both languages, phon
 from __future__ import annotations
 
 import io
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -56,12 +57,17 @@ def _axe_clean(page: Page) -> None:
     assert found["passes"], "axe checked nothing"
 
 
+WECHAT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
+          "MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN")
+
+
 def _visited_link(dev: Devserver, visits: int) -> dict[str, Any]:
     api = {"x-api-key": OWNER}
     link = requests.post(f"{dev.url}/api/links", headers=api, json={"url": "https://example.com/poster", "title": "海报 poster",
                                                                      "alias": "c-" + uuid.uuid4().hex[:8]}).json()
-    for i in range(visits):
-        assert requests.get(link["short_url"], allow_redirects=False, headers={"X-Forwarded-For": f"203.0.113.{i + 1}"}).status_code == 302
+    for i in range(visits):  # from WeChat on iPhones in China (114DNS's network: CN in DB-IP's table)
+        assert requests.get(link["short_url"], allow_redirects=False, headers={
+            "X-Forwarded-For": f"114.114.114.{i + 1}", "User-Agent": WECHAT}).status_code == 302
     eventually(lambda: requests.get(f"{dev.url}/api/links/{link['code']}/stats", headers=api, params={"tz": ZONE}).json()["total"],
                lambda total: total >= visits)
     return dict(link)
@@ -94,6 +100,12 @@ def test_sign_in_find_a_link_see_its_charts_and_download_qr_and_csv(browser: Bro
     expect(page.locator("#visitors")).to_have_text("5")
     platforms = page.locator("table[data-dimension=platforms] tbody tr")
     expect(platforms).to_have_count(len(week["platforms"]))
+    # named in the page's language: 中国 / China, 微信 / WeChat; hours as 12月6日 14:00 / Dec 6, 14:00
+    expect(page.locator("table[data-dimension=countries] tbody tr").first).to_contain_text("中国" if locale == "zh-CN" else "China")
+    expect(page.locator("table[data-dimension=apps] tbody tr").first).to_contain_text(texts["stats.app.wechat"])
+    first_hour = page.locator("#series tbody tr time").first
+    assert re.fullmatch(r"\d{1,2}月\d{1,2}日 \d{2}:00" if locale == "zh-CN" else r"[A-Z][a-z]{2} \d{1,2}, \d{2}:00",
+                        first_hour.text_content() or ""), first_hour.text_content()
     _axe_clean(page)
     page.screenshot(path=screenshots / f"console-link-{locale}.png", full_page=True)
 
@@ -105,7 +117,8 @@ def test_sign_in_find_a_link_see_its_charts_and_download_qr_and_csv(browser: Bro
     with page.expect_download() as csv:
         page.locator("#export").click()
     sheet = pandas.read_csv(csv.value.path(), encoding="utf-8-sig")
-    assert int(sheet["visits"].sum()) == 5 and csv.value.suggested_filename == f"stats-{link['code']}.csv"
+    assert int(sheet[texts["csv.visits"]].sum()) == 5 and csv.value.suggested_filename == f"stats-{link['code']}.csv"
+    assert f"{texts['csv.app']}:{texts['stats.app.wechat']}" in sheet.columns  # the header in the page's language
     page.context.close()
 
 

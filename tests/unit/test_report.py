@@ -8,6 +8,7 @@ import pytest
 
 from shortlink.clock import hour_of, parse_stamp
 from shortlink.errors import InvalidInput
+from shortlink.http.i18n import MESSAGES
 from shortlink.stats.query import stats_range
 from shortlink.stats.report import report, report_table
 from support import new_link
@@ -81,6 +82,9 @@ def test_each_day_has_its_own_breakdown_and_the_table_has_a_column_per_value() -
     assert header == ["day", "visits", "visitors", "platform:ios", "platform:android", "app:wechat", "country:CN",
                       "country:(unknown)"]
     assert rows[1] == ["2026-11-25", 3, 2, 3, 0, 0, 2, 1] and rows[2] == ["2026-11-26", 2, 2, 0, 2, 1, 2, 0]
+    assert report_table(answer, MESSAGES["zh-CN"]) == (
+        ["日期", "访问次数", "独立访客", "平台:iOS", "平台:安卓", "应用:微信", "国家/地区:CN", "国家/地区:未知"], rows)
+    assert report_table(answer, MESSAGES["en"])[0][:6] == ["Day", "Visits", "Unique visitors", "Platform:iOS", "Platform:Android", "App:WeChat"]
 
 
 def test_bots_are_apart_and_shown_only_when_asked() -> None:

@@ -81,14 +81,26 @@ def report(link: Link, asked: Range, granularity: Granularity, rows: dict[str, d
     return {**answer, **totals}
 
 
-def report_table(answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """A report as a table: one row per day or hour, one column per dimension value seen."""
+def value_name(kind: str, value: str, texts: dict[str, str]) -> str:
+    """A dimension's value as a reader of `texts`' language names it (微信 for wechat); values
+    without a name (hosts, browsers, country codes) as they are."""
+    return texts.get(f"stats.{kind}.{value}") or texts.get(f"stats.{value}") or value
+
+
+def report_table(answer: dict[str, Any], texts: dict[str, str] | None = None) -> tuple[list[str], list[list[Any]]]:
+    """A report as a table: one row per day or hour, one column per dimension value seen. The
+    header names its columns (day, visits, platform:android …), or, given a language's
+    `texts`, in that language (日期, 访问次数, 平台:安卓 …)."""
     series = answer.get("days") or answer.get("hours") or []
     bucket = "day" if "days" in answer else "hour"
     named = DIMENSIONS | (BOT_DIMENSION if "bots" in answer else {})
     columns = [(kind, name, label) for kind, name in named.items() for label in answer[name]]
     counts = ["visits", "visitors", *(["bots"] if "bots" in answer else [])]
-    header = [bucket, *counts, *(f"{kind}:{label}" for kind, _, label in columns)]
+    if texts is None:
+        header = [bucket, *counts, *(f"{kind}:{label}" for kind, _, label in columns)]
+    else:
+        header = [texts[f"csv.{bucket}"], *(texts[f"csv.{c}"] for c in counts),
+                  *(f"{texts[f'csv.{kind}']}:{value_name(kind, label, texts)}" for kind, _, label in columns)]
     rows = [[point[bucket], *(point[c] for c in counts), *(point[name].get(label, 0) for _, name, label in columns)]
             for point in series]
     return header, rows

@@ -370,6 +370,33 @@
     loadQr();
   }
 
+  // Times and names as the page's language says them: 11月30日 14:00, 中国, 微信.
+  const LANG = document.documentElement.lang;
+  const regions = new Intl.DisplayNames([LANG], { type: "region" });
+  const KINDS = { platforms: "platform", apps: "app", devices: "device" };
+
+  function moment(seconds, withHour) {
+    // an hour in the viewer's zone; a day (given as its noon UTC) as the calendar day it is
+    const shape = withHour ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: ZONE }
+      : { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" };
+    return new Intl.DateTimeFormat(LANG, shape).format(new Date(seconds * 1000));
+  }
+
+  // An axis tick: the day at a day's start, else the hour (the full moment is in the legend).
+  function tick(seconds, withHour) {
+    if (!withHour) return new Intl.DateTimeFormat(LANG, { month: "short", day: "numeric", timeZone: "UTC" }).format(new Date(seconds * 1000));
+    const hour = new Intl.DateTimeFormat(LANG, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: ZONE }).format(new Date(seconds * 1000));
+    return /^0?0:00$/.test(hour)
+      ? new Intl.DateTimeFormat(LANG, { month: "short", day: "numeric", timeZone: ZONE }).format(new Date(seconds * 1000)) : hour;
+  }
+
+  function valueName(dimension, value) {
+    if (dimension === "countries" && /^[A-Z]{2}$/.test(value)) {
+      try { return regions.of(value) || value; } catch (unknownRegion) { return value; }
+    }
+    return T[`stats.${KINDS[dimension]}.${value}`] || T[`stats.${value}`] || value;
+  }
+
   function query(extra = {}) {
     const days = Number($("range").value);
     const today = new Intl.DateTimeFormat("en-CA", { timeZone: ZONE }).format(new Date());
@@ -384,7 +411,8 @@
     if (!response.ok) { $("detail-error").textContent = await problemText(response); return; }
     const report = await response.json();
     const series = report.hours || report.days;
-    const times = series.map((p) => (p.hour ? Date.parse(p.hour) : new Date(`${p.day}T00:00:00`).getTime()) / 1000);
+    const hourly = Boolean(report.hours);
+    const times = series.map((p) => Date.parse(p.hour || `${p.day}T12:00:00Z`) / 1000);
     const visits = series.map((p) => p.visits);
     $("total").textContent = String(report.total);
     $("visitors").textContent = String(report.visitors);
@@ -392,13 +420,18 @@
     chartBox.dataset.total = String(visits.reduce((a, b) => a + b, 0));
     if (chart) chart.destroy();
     chart = new uPlot({ width: Math.min(chartBox.clientWidth || 600, 900), height: 220,
-      series: [{}, { label: T["console.visits"], stroke: "#1a56db", width: 2 }, { label: T["console.visitors"], stroke: "#0e9f6e" }] },
+      series: [{ label: T["console.when"], value: (u, v) => (v == null ? "" : moment(v, hourly)) },
+        { label: T["console.visits"], stroke: "#1a56db", width: 2 }, { label: T["console.visitors"], stroke: "#0e9f6e" }],
+      axes: [{ space: 70, values: (u, splits) => splits.map((v) => tick(v, hourly)) }, {}] },
     [times, visits, series.map((p) => p.visitors)], chartBox);
     const body = $("series").tBodies[0];
     body.replaceChildren();
     for (const point of series) {
       const tr = document.createElement("tr");
-      cell(tr, point.hour || point.day);
+      const when = document.createElement("time");
+      when.dateTime = point.hour || point.day;
+      when.textContent = moment(Date.parse(point.hour || `${point.day}T12:00:00Z`) / 1000, hourly);
+      cell(tr, when);
       cell(tr, String(point.visits));
       cell(tr, String(point.visitors));
       body.append(tr);
@@ -419,7 +452,7 @@
       const most = Math.max(1, ...Object.values(report[name]));
       for (const [label, count] of Object.entries(report[name])) {
         const tr = rows.insertRow();
-        cell(tr, label);
+        cell(tr, valueName(name, label)).title = label;
         const amount = cell(tr, String(count));
         const bar = document.createElement("span");
         bar.className = "bar";
@@ -460,7 +493,7 @@
 
   $("range").addEventListener("change", loadStats);
   $("export").addEventListener("click", async () => {
-    const response = await api(`api/links/${encodeURIComponent(current.code)}/stats?${query({ format: "csv" })}`);
+    const response = await api(`api/links/${encodeURIComponent(current.code)}/stats?${query({ format: "csv", lang: LANG })}`);
     if (response.ok) download(await response.blob(), `stats-${current.code}.csv`);
   });
   $("qr-downloads").addEventListener("click", async (event) => {
