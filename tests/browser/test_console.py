@@ -87,6 +87,7 @@ def test_sign_in_find_a_link_see_its_charts_and_download_qr_and_csv(browser: Bro
     expect(row.locator("td").nth(2)).to_have_text("5")
     expect(row.locator("td").nth(3)).to_have_text(texts["console.state.active"])
     page.screenshot(path=screenshots / f"console-list-{locale}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no card wider than the phone
 
     row.get_by_role("link").click()
     expect(page.locator("#detail-title")).to_have_text(link["short_url"])
@@ -284,3 +285,65 @@ def test_the_api_docs_render_with_no_request_leaving_the_origin(browser: Browser
     # Redoc 2.5.4 always draws Redocly's logo from its CDN in the menu's footer: the CSP keeps it in
     assert [text for text in refused if "cdn.redoc.ly/redoc/logo-mini.svg" not in text] == []
     context.close()
+
+
+def test_a_link_page_shows_and_edits_everything_and_compares_two_links(browser: Browser, dev: Devserver, screenshots: Path) -> None:
+    texts = MESSAGES["zh-CN"]
+    first, second = _visited_link(dev, 3), _visited_link(dev, 2)
+    page = _console(browser, dev, "zh-CN", PHONE)
+    page.goto(f"/console#link/{first['domain']}/{first['code']}")
+    settings = page.locator("#settings")
+    for shown in (texts["console.created_at"], texts["console.password_none"], first["title"], texts["console.limit_shown"]):
+        expect(settings).to_contain_text(shown)
+    page.locator("#edit-box summary").click()
+    page.locator("#edit-password").fill("open sesame")
+    page.locator("#edit-target-ios").fill("https://apps.apple.com/app/id1")
+    page.locator("#edit button[type=submit]").click()
+    expect(page.locator("#edit-result")).to_have_text(texts["console.saved"])
+    expect(settings).to_contain_text(texts["console.password_set"])
+    expect(settings).to_contain_text("ios: https://apps.apple.com/app/id1")
+    api = {"x-api-key": OWNER}
+    stored = requests.get(f"{dev.url}/api/links/{first['code']}", headers=api).json()
+    assert stored["password_protected"] and stored["targets"] == {"ios": "https://apps.apple.com/app/id1"}
+    expect(page.locator("#edit-password")).to_be_visible()  # the edit form stays open after saving
+    page.locator("#edit-clear-password").check()
+    page.locator("#edit-target-ios").fill("")
+    page.locator("#edit button[type=submit]").click()
+    expect(settings).to_contain_text(texts["console.password_none"])
+    stored = requests.get(f"{dev.url}/api/links/{first['code']}", headers=api).json()
+    assert not stored["password_protected"] and stored["targets"] == {}
+
+    page.locator("#compare").fill(second["code"])  # two links on one chart
+    page.locator("#compare-form button[type=submit]").click()
+    expect(page.locator("#chart")).to_have_attribute("data-compared", second["code"])
+    expect(page.locator("#chart .u-legend")).to_contain_text(second["code"])
+    page.locator("#range").select_option("custom")  # any range within retention
+    expect(page.locator("#custom-range")).to_be_visible()
+    page.locator("#range-from").fill(time.strftime("%Y-%m-%d", time.gmtime(time.time() - 20 * 86400)))
+    expect(page.locator("#series tbody tr")).to_have_count(21, timeout=10_000)  # by day: 21 days
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # nothing wider than a 390 px phone
+    _axe_clean(page)
+    page.screenshot(path=screenshots / "console-link-edit-zh-CN.png", full_page=True)
+    page.context.close()
+
+
+@pytest.mark.parametrize("locale, device", [("zh-CN", PHONE), ("en", DESKTOP)], ids=["zh-CN-phone", "en-desktop"])
+def test_a_server_that_does_not_answer_shows_an_error_with_a_retry(browser: Browser, dev: Devserver, locale: str,
+                                                                    device: dict[str, Any]) -> None:
+    texts = MESSAGES[locale]
+    made = _visited_link(dev, 0)
+    dev.drain()
+    page = _console(browser, dev, locale, device)
+    page.route("**/api/links**", lambda route: route.abort("connectionrefused"))  # as a stopped server answers
+    page.locator("#search").fill(made["code"])
+    error = page.locator("#list-error")
+    expect(error).to_contain_text(texts["console.unreachable"])
+    page.locator("#new-url").fill("https://example.com/while-down")
+    page.locator("#create button[type=submit]").click()
+    expect(page.locator("#create-error")).to_contain_text(texts["console.unreachable"])
+    _axe_clean(page)
+    page.unroute("**/api/links**")
+    error.get_by_role("button", name=texts["console.retry"]).click()
+    expect(page.locator(f"#links tr[data-code='{made['code']}']")).to_be_visible()
+    expect(error).to_be_empty()
+    page.context.close()

@@ -343,16 +343,28 @@
 
   // One link: settings, statistics, QR -------------------------------------------------------
   let current = null;
+  let comparing = [];  // codes of links drawn beside this one
 
   async function loadLink(domain, code) {
+    if (!current || current.code !== code || current.domain !== domain) { comparing = []; $("compare").value = ""; }
     const response = await api(`api/links/${encodeURIComponent(code)}?domain=${encodeURIComponent(domain)}`);
     if (!response.ok) { $("detail-error").textContent = await problemText(response); return; }
     current = await response.json();
     $("detail-title").textContent = current.short_url;
+    $("copy-short-status").textContent = "";
     const settings = $("settings");
     settings.replaceChildren();
-    for (const [name, value] of [[T["console.col_url"], current.url], [T["console.col_state"], T[`console.state.${current.state}`]],
-      [T["console.col_visits"], String(current.visits)], [T["console.col_expires"], localTime(current.expires_at)]]) {
+    const none = T["console.none"];
+    const limit = current.max_visits == null ? none
+      : `${current.max_visits} (${text("console.visits_left", { left: Math.max(0, current.max_visits - current.visits) })})`;
+    const targets = Object.entries(current.targets || {}).map(([kind, url]) => `${kind}: ${url}`).join("\n") || none;
+    for (const [name, value] of [[T["console.col_url"], current.url], [T["console.link_title"], current.title || none],
+      [T["console.tags"], (current.tags || []).join(", ") || none], [T["console.col_state"], T[`console.state.${current.state}`]],
+      [T["console.col_visits"], String(current.visits)], [T["console.limit_shown"], limit],
+      [T["console.created_at"], localTime(current.created_at)], [T["console.valid_since_shown"], current.valid_since ? localTime(current.valid_since) : none],
+      [T["console.col_expires"], localTime(current.expires_at)],
+      [T["console.password_shown"], current.password_protected ? T["console.password_set"] : T["console.password_none"]],
+      [T["console.targets_shown"], targets], [T["console.col_owner"], current.owner || T["console.anonymous"]]]) {
       const dt = document.createElement("dt");
       dt.textContent = name;
       const dd = document.createElement("dd");
@@ -365,9 +377,14 @@
     $("edit-tags").value = (current.tags || []).join(", ");
     $("edit-validity").value = "";
     $("edit-max-visits").value = current.max_visits || "";
+    $("edit-expires-at").value = "";
+    $("edit-permanent").checked = false;
+    $("edit-password").value = "";
+    $("edit-clear-password").checked = false;
+    for (const kind of ["ios", "android", "desktop"]) $(`edit-target-${kind}`).value = (current.targets || {})[kind] || "";
     $("detail-title").focus();
-    loadStats();
-    loadQr();
+    await loadStats();
+    await loadQr();
   }
 
   // Times and names as the page's language says them: 11月30日 14:00, 中国, 微信.
@@ -398,7 +415,12 @@
   }
 
   function query(extra = {}) {
-    const days = Number($("range").value);
+    if ($("range").value === "custom" && $("range-from").value && $("range-to").value) {
+      const span = (Date.parse($("range-to").value) - Date.parse($("range-from").value)) / 86400000 + 1;
+      return new URLSearchParams({ domain: current.domain, tz: ZONE, from: $("range-from").value, to: $("range-to").value,
+        granularity: span <= 7 ? "hour" : "day", ...extra });
+    }
+    const days = Number($("range").value) || 7;
     const today = new Intl.DateTimeFormat("en-CA", { timeZone: ZONE }).format(new Date());
     const from = new Date(`${today}T12:00:00Z`);
     from.setUTCDate(from.getUTCDate() - (days - 1));
@@ -419,11 +441,14 @@
     const chartBox = $("chart");
     chartBox.dataset.total = String(visits.reduce((a, b) => a + b, 0));
     if (chart) chart.destroy();
+    const others = await comparedSeries();
     chart = new uPlot({ width: Math.min(chartBox.clientWidth || 600, 900), height: 220,
       series: [{ label: T["console.when"], value: (u, v) => (v == null ? "" : moment(v, hourly)) },
-        { label: T["console.visits"], stroke: "#1a56db", width: 2 }, { label: T["console.visitors"], stroke: "#0e9f6e" }],
+        { label: T["console.visits"], stroke: "#1a56db", width: 2 }, { label: T["console.visitors"], stroke: "#0e9f6e" },
+        ...others.map((other, i) => ({ label: other.code, stroke: PALETTE[i % PALETTE.length], width: 2, dash: [6, 3] }))],
       axes: [{ space: 70, values: (u, splits) => splits.map((v) => tick(v, hourly)) }, {}] },
-    [times, visits, series.map((p) => p.visitors)], chartBox);
+    [times, visits, series.map((p) => p.visitors), ...others.map((other) => other.visits)], chartBox);
+    chartBox.dataset.compared = others.map((other) => other.code).join(",");
     const body = $("series").tBodies[0];
     body.replaceChildren();
     for (const point of series) {
@@ -464,6 +489,26 @@
     }
   }
 
+  // Links compared on the chart: their visits over the same range, by their codes on this domain.
+  const PALETTE = ["#c2410c", "#7c3aed", "#0f766e", "#be185d"];
+
+  async function comparedSeries() {
+    const found = [];
+    for (const code of comparing) {
+      const answer = await api(`api/links/${encodeURIComponent(code)}/stats?${query()}`);
+      if (!answer.ok) { $("detail-error").textContent = `${code}: ${await problemText(answer)}`; continue; }
+      const other = await answer.json();
+      found.push({ code, visits: (other.hours || other.days).map((p) => p.visits) });
+    }
+    return found;
+  }
+
+  $("compare-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    comparing = $("compare").value.split(/[,，\s]+/).map((c) => c.trim()).filter((c) => c && c !== current.code);
+    step("detail-error", loadStats);
+  });
+
   async function loadQr() {
     const response = await api(`api/links/${encodeURIComponent(current.code)}/qr?domain=${encodeURIComponent(current.domain)}&format=svg&size=200`);
     if (response.ok) $("qr").src = URL.createObjectURL(await response.blob());
@@ -481,6 +526,16 @@
     const tags = $("edit-tags").value.split(/[,，]/).map((t) => t.trim()).filter(Boolean);
     if (tags.join(",") !== (current.tags || []).join(",")) changes.tags = tags;
     if ($("edit-validity").value) changes.validity = $("edit-validity").value;
+    if ($("edit-expires-at").value) changes.expires_at = localIso($("edit-expires-at").value);
+    if ($("edit-permanent").checked) changes.expires_at = null;
+    if ($("edit-password").value) changes.password = $("edit-password").value;
+    if ($("edit-clear-password").checked) changes.password = null;
+    const targets = {};
+    for (const kind of ["ios", "android", "desktop"]) {
+      const value = $(`edit-target-${kind}`).value.trim();
+      if (value !== ((current.targets || {})[kind] || "")) targets[kind] = value || null;  // emptied: removed
+    }
+    if (Object.keys(targets).length) changes.targets = targets;
     const limit = $("edit-max-visits").value ? Number($("edit-max-visits").value) : null;
     if (limit !== (current.max_visits || null)) changes.max_visits = limit;
     if (!Object.keys(changes).length) return;
@@ -491,7 +546,18 @@
     $("edit-result").textContent = T["console.saved"];
   });
 
-  $("range").addEventListener("change", loadStats);
+  $("range").addEventListener("change", () => {
+    $("custom-range").hidden = $("range").value !== "custom";
+    if (!$("range-to").value) {  // the last week, to start from
+      const today = new Intl.DateTimeFormat("en-CA", { timeZone: ZONE }).format(new Date());
+      $("range-to").value = today;
+      $("range-from").value = new Date(Date.parse(`${today}T12:00:00Z`) - 6 * 86400000).toISOString().slice(0, 10);
+    }
+    if ($("range").value !== "custom") step("detail-error", loadStats);
+  });
+  for (const id of ["range-from", "range-to"]) $(id).addEventListener("change", () => step("detail-error", loadStats));
+  $("copy-short").addEventListener("click", () => navigator.clipboard.writeText(current.short_url)
+    .then(() => { $("copy-short-status").textContent = T.copied; }));
   $("export").addEventListener("click", async () => {
     const response = await api(`api/links/${encodeURIComponent(current.code)}/stats?${query({ format: "csv", lang: LANG })}`);
     if (response.ok) download(await response.blob(), `stats-${current.code}.csv`);
@@ -522,7 +588,7 @@
     const match = location.hash.match(/^#link\/([^/]+)\/([^/]+)$/);
     if (match) {
       show("detail");
-      loadLink(decodeURIComponent(match[1]), decodeURIComponent(match[2]));
+      step("detail-error", () => loadLink(decodeURIComponent(match[1]), decodeURIComponent(match[2])));
     } else {
       show("list");
       listLinks();
