@@ -338,3 +338,12 @@ def test_api_gateways_own_answers_are_problem_json(template: Template) -> None:
         assert body["type"].startswith("https://") and body["title"] and body["detail"], kind
         if "StatusCode" in spec:
             assert body["status"] == int(spec["StatusCode"]), kind
+
+
+def test_every_get_route_has_its_head_twin_on_the_same_function(template: Template) -> None:
+    """API Gateway routes a method only where it is declared: HEAD works wherever GET does
+    because each GET route has a HEAD route beside it (the functions answer it without a body)."""
+    routes = {(r.api, r.method, r.path): r.function for r in template.routes()}
+    gets = {(api, path): function for (api, method, path), function in routes.items() if method == "GET"}
+    assert len(gets) >= 13
+    assert {key: routes.get((key[0], "HEAD", key[1])) for key in gets} == gets

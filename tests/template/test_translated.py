@@ -83,8 +83,8 @@ def test_the_public_routes_are_the_http_api_and_without_domains_it_passes_api_on
     routes = {r["Properties"]["RouteKey"]: str(r["Properties"]["Target"]).removeprefix("{'Fn::Sub': '").removesuffix("'}")
               for r in _of(dev, "AWS::ApiGatewayV2::Route").values()}
     assert routes == {**{key: "integrations/${RedirectIntegration}" for key in ("GET /{code}", "HEAD /{code}", "POST /{code}")},
-                      **{key: "integrations/${WebIntegration}" for key in ("GET /", "GET /static/{asset}", "GET /qr", "GET /console",
-                                                                          "GET /favicon.ico")},
+                      **{f"{method} {path}": "integrations/${WebIntegration}" for method in ("GET", "HEAD")
+                         for path in ("/", "/static/{asset}", "/qr", "/console", "/favicon.ico")},
                       "ANY /api/{proxy+}": "integrations/${ApiPassThrough}"}
     for name in ("RedirectIntegration", "WebIntegration"):
         integration = dev[name]["Properties"]

@@ -88,7 +88,16 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any, lo
     fails on the way is answered through the same boundary."""
 
     def run() -> dict[str, Any]:
+        if event.get("httpMethod") == "HEAD":  # the GET route's answer, without its body
+            answered = app.resolve(as_get(event), context)
+            return {**answered, "body": "", "isBase64Encoded": False}
         checked = with_plain_json_body(event) if event.get("httpMethod") in BODY_METHODS else event
         return app.resolve(checked, context)
 
     return guarded(run, problem_response, request_id(event, context), logger)
+
+
+def as_get(event: dict[str, Any]) -> dict[str, Any]:
+    """A HEAD request's event as its GET (the routes are declared for GET)."""
+    context = {**(event.get("requestContext") or {}), "httpMethod": "GET"}
+    return {**event, "httpMethod": "GET", "requestContext": context}

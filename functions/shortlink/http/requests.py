@@ -78,7 +78,10 @@ def request_headers(event: dict[str, Any]) -> dict[str, str]:
 
 
 def answer_for(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
-    """The response in the event's format: the HTTP API takes Set-Cookie as `cookies`."""
+    """The response in the event's format: the HTTP API takes Set-Cookie as `cookies`; a HEAD
+    request's answer is the GET's without its body."""
+    if request_method(event) == "HEAD":
+        response = {**response, "body": "", "isBase64Encoded": False}
     headers = response.get("headers") or {}
     if not is_http_api(event) or "Set-Cookie" not in headers:
         return response
