@@ -28,7 +28,7 @@ from .store import EXPIRED_NOTICE, GUARD_PREFIX, from_item
 
 ALL = "all"
 _ENDED = "ended"
-READ_PAGE = 100  # postings one Query reads: ~100 bytes each, about 2.5 read units
+READ_PAGE = 100  # postings one Query reads: ~100 bytes each, about 1.5 read units
 # Lives a text search's Query reads (with their texts, ~300 bytes each: ~40 read units), of which
 # its filter returns the matches: large, since most lives read are no match.
 FILTERED_PAGE = 1000
@@ -191,8 +191,8 @@ class Catalogue:
         if old and old_item and (new is None or new.created_at != old.created_at):
             if new is None and not ttl_removed:  # deleted by its owner: gone from every list
                 deletes += [_key_of(item) for item in self._postings(old, old_tokens, None)]
-            else:  # its life ended (TTL, or its code made again): kept with its last image
-                puts += self._ended(old, old_item, old_tokens | {"state:expired"} if ttl_removed else old_tokens)
+            else:  # its life ended (TTL, or its code made again, which only an expired one allows)
+                puts += self._ended(old, old_item, old_tokens | {"state:expired"})
             old, old_tokens = None, set()
         if new:
             before = {_list_of(item): item for item in (self._postings(old, old_tokens, _retained(old, self.retention_days))
