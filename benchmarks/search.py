@@ -37,20 +37,24 @@ def _drain(base: str) -> None:
         pass
 
 
-def _timed(base: str, searches: dict[str, dict[str, str]]) -> dict[str, tuple[float, float, int]]:
-    """Per search: p50 and p95 of its answer time (ms) over ROUNDS, and the links it found."""
+def _timed(base: str, searches: dict[str, dict[str, str]]) -> dict[str, tuple[float, float, int, list[str]]]:
+    """Per search: p50 and p95 of its answer time (ms) over ROUNDS, the links it found, and
+    the problems of the answers that were not 200."""
     session = requests.Session()
     session.headers["x-api-key"] = KEY
     figures = {}
     for name, params in searches.items():
-        times, found = [], 0
+        times, found, failed = [], 0, []
         for _ in range(ROUNDS):
             started = time.perf_counter()
             answer = session.get(f"{base}/api/links", params={"limit": "50", **params}, timeout=60)
             times.append((time.perf_counter() - started) * 1000)
-            found = len(answer.json()["links"])
+            if answer.status_code == 200:
+                found = len(answer.json()["links"])
+            else:
+                failed.append(f"{answer.status_code} {answer.text[:120]}")
         times.sort()
-        figures[name] = (statistics.median(times), times[int(0.95 * (len(times) - 1))], found)
+        figures[name] = (statistics.median(times), times[int(0.95 * (len(times) - 1))], found, failed)
     return figures
 
 
@@ -116,8 +120,9 @@ def print_search(results: dict[str, Any]) -> None:
     for size in (1_200, 10_000):
         print(f"  {size:,} links of one key (made in batches of 100 and indexed from the stream in "
               f"{results[f'indexed {size}']:.0f} s, cumulative):")
-        for name, (p50, p95, found) in results[size].items():
-            print(f"    {name:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({found} on the first page of 50)")
+        for name, (p50, p95, found, failed) in results[size].items():
+            print(f"    {name:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({found} on the first page of 50)"
+                  + (f"   {len(failed)} failed: {failed[0]}" if failed else ""))
     sizes = results["sizes"]
     print(f"  index items: {sizes['every']:.0f} bytes a life on its owner's `*` list (with its text), "
           f"{sizes['tag']:.0f} on a tag's list")

@@ -90,6 +90,42 @@ def _transactions_without_table_copies() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]  # moto's, replaced
 
 
+def _queries_of_one_partition() -> None:
+    """moto answers a Query of a table by sorting every item of the table (Table.all_items)
+    and keeping the partition's: past ~50,000 items (the search index of a few thousand links)
+    each Query takes longer than the functions' 1 s read timeout. DynamoDB reads the one
+    partition; so does this: a Query of the table itself (not of an index) sees only the items
+    of its partition key, in the order moto would have given them. Requests are applied one
+    at a time (EmbeddedDynamoDB's lock), so the table can hold the partition meanwhile."""
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "narrowed", False):
+        return  # another embedded store of this process did it
+    query, all_items = Table.query, Table.all_items
+    parameters = inspect.signature(query)
+
+    def one_partition(table: Any, *args: Any, **kwargs: Any) -> Any:
+        asked = parameters.bind(table, *args, **kwargs).arguments
+        hash_key = asked.get("hash_key")
+        if asked.get("index_name") or hash_key is None or not table.range_key_attr:
+            return query(table, *args, **kwargs)
+        table._one_partition = sorted(table.items.get(hash_key, {}).values(), key=lambda item: item.range_key)
+        try:
+            return query(table, *args, **kwargs)
+        finally:
+            del table._one_partition
+
+    def items_asked(table: Any) -> Any:
+        partition = getattr(table, "_one_partition", None)
+        return all_items(table) if partition is None else partition
+
+    one_partition.narrowed = True  # type: ignore[attr-defined]
+    Table.query = one_partition  # type: ignore[method-assign,assignment]  # moto's, narrowed
+    Table.all_items = items_asked  # type: ignore[method-assign,assignment]
+
+
 class EmbeddedDynamoDB:
     """moto in server mode. Requests are applied one at a time, like DynamoDB's
     per-item atomicity: a conditional write never interleaves with another write.
@@ -132,6 +168,7 @@ class EmbeddedDynamoDB:
 
     def start(self) -> str:
         _transactions_without_table_copies()
+        _queries_of_one_partition()
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()

@@ -347,3 +347,20 @@ def test_a_server_that_does_not_answer_shows_an_error_with_a_retry(browser: Brow
     expect(page.locator(f"#links tr[data-code='{made['code']}']")).to_be_visible()
     expect(error).to_be_empty()
     page.context.close()
+
+
+def test_search_finds_a_link_far_beyond_the_first_page(browser: Browser, dev: Devserver) -> None:
+    api = {"x-api-key": OWNER}
+    tag = uuid.uuid4().hex[:6]
+    oldest = requests.post(f"{dev.url}/api/links", headers=api, json={"url": "https://example.com/old", "title": f"去年的双十二 {tag}"}).json()
+    for start in (0, 100):  # 200 newer links: the oldest is on no first page of 100
+        made = requests.post(f"{dev.url}/api/links/batch", headers=api, json={"links": [
+            {"url": f"https://example.com/new/{start + i}", "title": f"新品 {start + i}"} for i in range(100)]})
+        assert made.status_code == 200
+    dev.drain()
+    page = _console(browser, dev, "zh-CN", DESKTOP)
+    expect(page.locator(f"#links tr[data-code='{oldest['code']}']")).to_have_count(0)  # not among the first 100
+    page.locator("#search").fill(f"双十二 {tag}")  # a Chinese title fragment: the server finds it, no Load more
+    expect(page.locator("#links tbody tr")).to_have_count(1)
+    expect(page.locator(f"#links tr[data-code='{oldest['code']}']")).to_be_visible()
+    page.context.close()

@@ -29,9 +29,9 @@ from .store import EXPIRED_NOTICE, GUARD_PREFIX, from_item
 ALL = "all"
 _ENDED = "ended"
 READ_PAGE = 100  # postings one Query reads: ~100 bytes each, about 1.5 read units
-# Lives a text search's Query reads (with their texts, ~300 bytes each: ~40 read units), of which
-# its filter returns the matches: large, since most lives read are no match.
-FILTERED_PAGE = 1000
+# Lives a text search's Query reads (with their texts, ~175 bytes each), of which its filter
+# returns the matches: as many as DynamoDB reads in one request (1 MB), since most are no match.
+FILTERED_PAGE = 6000
 TEXT = "text"  # on a `*` posting: the life's searchable text (search.searchable)
 
 Direction = Literal["newest", "oldest"]
@@ -64,8 +64,6 @@ class Postings:
     name: str
     direction: Direction
     text: str | None = None  # only lives whose searchable text holds this (a `*` list's filter)
-    read_units: float = 0.0
-    queries: int = 0
     # Lives read and not yet passed, in order: every life of the list from the last Query's bound
     # on up to the last of them (a walk's bounds only move on); _tail: up to the list's end.
     _buffer: list[str] = field(default_factory=list)
@@ -103,9 +101,7 @@ class Postings:
             answer = client().query(TableName=self.table, KeyConditionExpression=condition,
                                     Limit=FILTERED_PAGE if self.text is not None else READ_PAGE,
                                     ScanIndexForward=self.direction == "oldest", ProjectionExpression=expression.name("life"),
-                                    ReturnConsumedCapacity="TOTAL", **extra, **expression.placeholders())
-        self.queries += 1
-        self.read_units += float(answer.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
+                                    **extra, **expression.placeholders())
         self._buffer = [str(item["life"].get("S")) for item in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
         self._tail = last is None

@@ -33,9 +33,7 @@ EXAMINED_PER_LINK = 50
 @dataclass
 class Page:
     links: list[Link]
-    cursor: str | None
-    index_read_units: float  # what walking the index cost (the links' own reads come on top)
-    examined: int  # lives read to fill it
+    cursor: str | None  # where the next page starts; None: nothing more matches
 
 
 def encode_cursor(life: str) -> str:
@@ -87,7 +85,7 @@ def list_links(links: LinkStore, catalogue: Catalogue, counted: Callable[[list[L
             break
     else:
         last = None  # the lists ended: no more pages
-    return Page(page, encode_cursor(last) if last else None, sum(p.read_units for p in lists), examined)
+    return Page(page, encode_cursor(last) if last else None)
 
 
 def _chunks(lives: Iterator[str], size: int) -> Iterator[list[str]]:
