@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("devserver.dynamodb")
 
+SNAPSHOT_SECONDS = 10.0
 _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 
 
@@ -430,15 +431,20 @@ class Housekeeper(threading.Thread):
         self.ttl_deleted = TtlDeletions()
         self.stopped = threading.Event()
         self._saved_at_writes = -1
+        self._saved_at = 0.0  # time.monotonic() of the last snapshot
 
-    def tick(self) -> None:
+    def tick(self, *, final: bool = False) -> None:
         swept = sweep_expired(self.client, self.ttl, self.now(), self.lag, self.ttl_deleted)
         if swept:
             log.info("TTL sweeper deleted %d expired item(s)", swept)
         writes = self.db.writes
-        if writes != self._saved_at_writes:
+        # The journal keeps every acknowledged write: a snapshot (which reads every item) only
+        # shortens the journal, so it is taken at most every SNAPSHOT_SECONDS, and at the stop.
+        due = final or time.monotonic() - self._saved_at >= SNAPSHOT_SECONDS
+        if writes != self._saved_at_writes and due:
             self.snapshot.save(self.client, self.tables, self.db)
             self._saved_at_writes = writes  # only once saved: a failed save is tried again
+            self._saved_at = time.monotonic()
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -450,4 +456,4 @@ class Housekeeper(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join()
-        self.tick()
+        self.tick(final=True)
