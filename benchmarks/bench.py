@@ -149,19 +149,13 @@ def counting(client: Any) -> list[str]:
 def _index_from_stream(endpoint: str, search: Any) -> None:
     """Hand the links table's stream, from its start, to SearchFunction (the listing reads its index)."""
     from devserver.dynamo import streams_client
-    from devserver.streams import lambda_event
+    from devserver.streams import lambda_event, stored_records
 
-    streams = streams_client(endpoint)
     arn = local_client(endpoint).describe_table(TableName="LinksTable")["Table"]["LatestStreamArn"]
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator, Limit=100)
-            if not page["Records"]:
-                break
-            assert search(lambda_event([dict(r) for r in page["Records"]], arn, set()), LambdaContext("SearchFunction", "bench")) == {
-                "batchItemFailures": []}
-            iterator = page.get("NextShardIterator")
+    records = [record for _, record in stored_records(streams_client(endpoint), arn)]
+    for start in range(0, len(records), 100):
+        answer = search(lambda_event(records[start:start + 100], arn, set()), LambdaContext("SearchFunction", "bench"))
+        assert answer == {"batchItemFailures": []}, answer
 
 
 def warm(template: Template, endpoint: str) -> dict[str, Any]:

@@ -37,6 +37,20 @@ def lambda_event(records: list[dict[str, Any]], arn: str, ttl_deleted: set[str])
     return {"Records": shaped}
 
 
+def stored_records(streams: Any, arn: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every record the stream holds, from each shard's start, with its shard's id: what a test
+    or a benchmark hands to a function itself."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for shard_id in [shard["ShardId"] for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]]:
+        iterator: str | None = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
+                                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            found += [(shard_id, dict(record)) for record in page["Records"]]
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    return found
+
+
 LOCAL_WINDOW_SECONDS = 5
 
 

@@ -293,20 +293,13 @@ def drain_stream(dynamodb: Any, only: str | None = None) -> int:
 
     from devserver.dynamo import streams_client
     from devserver.gateway import LambdaContext
-    from devserver.streams import lambda_event
+    from devserver.streams import lambda_event, stored_records
     from devserver.template import Template
 
     assert STREAM_HANDLERS, "conftest sets the stream's handlers"
     streams = streams_client(dynamodb.meta.endpoint_url)
     arn = dynamodb.describe_table(TableName="LinksTable")["Table"]["LatestStreamArn"]
-    records: list[tuple[str, dict[str, Any]]] = []
-    for shard_id in [shard["ShardId"] for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]]:
-        iterator: str | None = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
-                                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records += [(shard_id, dict(record)) for record in page["Records"]]
-            iterator = page.get("NextShardIterator") if page["Records"] else None
+    records = stored_records(streams, arn)
     new = 0
     for subscription in Template().stream_subscriptions():
         if only is not None and subscription.function != only:

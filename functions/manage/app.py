@@ -32,7 +32,7 @@ from shortlink.links.limits import TAGS, URL
 from shortlink.links.listing import MAX_LIMIT, list_links, read_owned
 from shortlink.links.model import Link, State
 from shortlink.links.patch import patch_link
-from shortlink.links.search import Search
+from shortlink.links.search import Search, Sort
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
 from shortlink.stats.query import stats_range
@@ -101,7 +101,7 @@ def list_own_links(  # type: ignore[no-untyped-def]
     tag: Annotated[str | None, Query(max_length=TAGS.items.max_length if TAGS.items else None)] = None,
     domain: Annotated[str | None, Query(max_length=URL.max_length)] = None,
     state: Annotated[State | None, Query()] = None,
-    sort: Annotated[Literal["-created", "created"], Query(description="-created: newest first (default).")] = "-created",
+    sort: Annotated[Sort, Query(description="-created: newest first (default).")] = "-created",
     output: Annotated[Literal["json", "csv"] | None, Query(
         alias="format", description="csv: the page as a spreadsheet (UTF-8 with BOM); also by Accept: text/csv.")] = None,
 ):

@@ -21,9 +21,8 @@ from shortlink.http.requests import query_pairs, read_form_field, request_header
 from shortlink.links.cache import shared
 from shortlink.links.catalogue import Catalogue
 from shortlink.links.follow import Guess, destination, ended_refusal, follow, redirect_cache_control, unlock, visit_facts
-from shortlink.links.identity import LinkId
 from shortlink.links.store import LinkStore
-from shortlink.settings import domain_for_host, load_settings
+from shortlink.settings import load_settings
 from shortlink.stats.visitors import network_of, visitor_id
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -56,7 +55,7 @@ def _answer(event: dict[str, Any], method: str, headers: dict[str, str], request
             link = follow(store, settings, headers.get("host"), code, now, facts=facts,
                           cache=shared(settings.link_cache_seconds * SECOND))
     except NotStored:  # its last life may have ended: 410 until its retention ends
-        raise ended_refusal(Catalogue.of(settings), LinkId(domain_for_host(settings, headers.get("host")), code), now) from None
+        raise ended_refusal(Catalogue.of(settings), settings, headers.get("host"), code, now) from None
     return {
         "statusCode": link.redirect_status if method != "POST" else 303,
         "headers": {

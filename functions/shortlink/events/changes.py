@@ -18,7 +18,7 @@ from ..clock import from_seconds, iso
 from ..dynamodb import is_ttl_removal, plain
 from ..links.identity import LinkId
 from ..links.model import MILESTONES, Link
-from ..links.store import EXPIRED_NOTICE, from_item
+from ..links.store import announced_expiry, from_item
 from ..settings import Settings
 
 # What changes with every visit or guess, not with the link's settings.
@@ -38,12 +38,6 @@ class LinkEvent:
         return iso(self.at) or ""
 
 
-def _announced(item: dict[str, Any]) -> int | None:
-    """The expiry the sweep announced (stored in epoch seconds), as a moment."""
-    notice = plain(item).get(EXPIRED_NOTICE)
-    return from_seconds(notice) if notice is not None else None
-
-
 def events_of(record: dict[str, Any], settings: Settings) -> list[LinkEvent]:
     """The events one stream record means (most records mean none: they are visits)."""
     change = record.get("dynamodb") or {}
@@ -60,7 +54,7 @@ def events_of(record: dict[str, Any], settings: Settings) -> list[LinkEvent]:
         old = from_item(old_item)
         if not is_ttl_removal(record):
             found.append(("link.deleted", old, {}))
-        elif old.expires_at is not None and _announced(old_item) != old.expires_at:
+        elif old.expires_at is not None and announced_expiry(old_item) != old.expires_at:
             found.append(("link.expired", old, {}))  # the sweep missed it: late, but not lost
     elif name == "MODIFY":
         new, old = from_item(new_item), from_item(old_item)
@@ -68,7 +62,7 @@ def events_of(record: dict[str, Any], settings: Settings) -> list[LinkEvent]:
             if new.max_visits is not None and old.visits < new.max_visits <= new.visits:
                 found.append(("link.exhausted", new, {}))
             found += [("link.milestone", new, {"milestone": m}) for m in MILESTONES if old.visits < m <= new.visits]
-        elif _announced(new_item) != _announced(old_item) and _announced(new_item):
+        elif announced_expiry(new_item) != announced_expiry(old_item) and announced_expiry(new_item):
             found.append(("link.expired", new, {}))
         elif _settings(new, at, settings) != _settings(old, at, settings):
             found.append(("link.updated", new, {}))

@@ -17,14 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from ..clock import DAY, from_seconds, parse_stamp, stamp, to_seconds
-from ..dynamodb import Expression, Item, client, faults, get_many, keys, plain, typed, write_many
+from ..clock import DAY, parse_stamp, stamp, to_seconds
+from ..dynamodb import Expression, Item, client, faults, get_many, keys, typed, write_many
 from ..settings import Settings
 from .access import Caller
 from .identity import LinkId
 from .model import Link
 from .search import EVERY, searchable, tokens
-from .store import EXPIRED_NOTICE, GUARD_PREFIX, from_item
+from .store import GUARD_PREFIX, announced_expiry, from_item
 
 ALL = "all"
 _ENDED = "ended"
@@ -147,9 +147,9 @@ def _retained(link: Link, retention_days: int) -> int | None:
     return None if link.expires_at is None else to_seconds(link.expires_at + retention_days * DAY)
 
 
-def _expiry_announced(item: dict[str, Any], link: Link) -> bool:
-    notice = item.get(EXPIRED_NOTICE)
-    return notice is not None and link.expires_at is not None and from_seconds(notice) == link.expires_at
+def _announced(item: Item, link: Link) -> bool:
+    """Whether the sweep announced this life's expiry (its item says so): it is listed as expired."""
+    return link.expires_at is not None and announced_expiry(item) == link.expires_at
 
 
 class Catalogue:
@@ -180,8 +180,8 @@ class Catalogue:
         """Bring the index up to date with one stream record of a link's item (old, new image);
         returns the postings written or deleted."""
         old, new = (from_item(old_item) if old_item else None), (from_item(new_item) if new_item else None)
-        old_tokens = tokens(old, expired=_expiry_announced(plain(old_item), old)) if old and old_item else set()
-        new_tokens = tokens(new, expired=_expiry_announced(plain(new_item), new)) if new and new_item else set()
+        old_tokens = tokens(old, expired=_announced(old_item, old)) if old and old_item else set()
+        new_tokens = tokens(new, expired=_announced(new_item, new)) if new and new_item else set()
         puts: list[Item] = []
         deletes: list[Item] = []
         if old and old_item and (new is None or new.created_at != old.created_at):

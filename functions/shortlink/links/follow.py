@@ -239,9 +239,10 @@ def unlock(store: LinkStore, settings: Settings, host: str | None, code: str, no
         raise refusal(refused.link, now, password_given=True) from None
 
 
-def ended_refusal(catalogue: Catalogue, link_id: LinkId, now: int) -> ShortLinkError:
+def ended_refusal(catalogue: Catalogue, settings: Settings, host: str | None, code: str, now: int) -> ShortLinkError:
     """Why a code no item holds is refused: 410 while its last life's retention lasts (TTL
     deleted it), else 404. One more request, on this path only."""
+    link_id = _link_id(settings, host, code)
     last = catalogue.last_ended(link_id)
     if last is None or last.state(now) == "active":
         return LinkNotFound(f"no link {link_id}")

@@ -28,7 +28,7 @@ URL_SEARCHED = 300
 # their lists hold the lives that may be in that state, and each is checked when listed.
 _STATE_LISTS: dict[State, str] = {"disabled": "disabled", "expired": "expired", "exhausted": "limited",
                                   "scheduled": "scheduled"}
-Sort = Literal["-created", "created", "-visits", "visits"]
+Sort = Literal["-created", "created"]  # by creation, newest or oldest first
 
 
 def fold(text: str) -> str:

@@ -73,6 +73,12 @@ def from_item(item: Item) -> Link:
     return Link(**{name: (STORED[name].got(data[name]) if name in STORED else data[name]) for name in _ATTRIBUTES if name in data})
 
 
+def announced_expiry(item: Item) -> int | None:
+    """The expiry the sweep announced on this item (stored in epoch seconds), as a moment."""
+    notice = plain(item).get(EXPIRED_NOTICE)
+    return from_seconds(notice) if notice is not None else None
+
+
 def _key(link_id: LinkId) -> Item:
     return keys(("link_id", link_id.key))
 
