@@ -207,3 +207,30 @@ def test_nothing_logs_a_visitors_address(built: dict[str, Any]) -> None:
     """Not an AWS rule but one of ours (docs/design.md): access log formats name no source address."""
     formats = [str(res) for _, res, _ in _resources(built) if "AccessLogSetting" in str(res) or "AccessLogSettings" in str(res)]
     assert formats and not any(re.search(r"sourceIp|identity\.clientCert|X-Forwarded-For", text) for text in formats)
+
+
+def test_the_links_stream_has_at_most_two_readers(built: dict[str, Any]) -> None:
+    """Streams.html: no more than two processes should read from the same stream shard at once,
+    or they may be throttled: StatsFunction and SearchFunction, and no third."""
+    readers = [name for name, resource, _ in _resources(built)
+               if resource.get("Type") == "AWS::Serverless::Function"
+               for event in resource["Properties"].get("Events", {}).values()
+               if event.get("Type") == "DynamoDB" and event["Properties"]["Stream"] == {"Fn::GetAtt": ["LinksTable", "StreamArn"]}]
+    assert sorted(readers) == ["SearchFunction", "StatsFunction"]
+
+
+def test_the_search_index_hears_only_links_own_items(built: dict[str, Any]) -> None:
+    """with-ddb-filtering.html ("Using the Exists operator"): exists applies to a leaf, so the
+    pattern names the attribute's type; a REMOVE carries only OldImage, hence two patterns. A
+    visit counter's records (no code) are filtered out before the function is invoked."""
+    import json
+
+    from devserver.template import _matches
+
+    event = built["Resources"]["SearchFunction"]["Properties"]["Events"]["LinkChanges"]["Properties"]
+    patterns = [json.loads(f["Pattern"]) for f in event["FilterCriteria"]["Filters"]]
+    assert patterns == [{"dynamodb": {image: {"code": {"S": [{"exists": True}]}}}} for image in ("NewImage", "OldImage")]
+    link = {"link_id": {"S": "s.example.com/abc"}, "code": {"S": "abc"}}
+    counter = {"link_id": {"S": "s.example.com/abc#3"}, "visits": {"N": "1"}}
+    removed, visited = {"dynamodb": {"OldImage": link}}, {"dynamodb": {"NewImage": counter, "OldImage": counter}}
+    assert [any(_matches(p, record) for p in patterns) for record in (removed, visited)] == [True, False]

@@ -341,8 +341,9 @@ def test_api_gateways_own_answers_are_problem_json(template: Template) -> None:
 
 
 def test_every_get_route_has_its_head_twin_on_the_same_function(template: Template) -> None:
-    """API Gateway routes a method only where it is declared: HEAD works wherever GET does
-    because each GET route has a HEAD route beside it (the functions answer it without a body)."""
+    """http-api-develop-routes.html: an HTTP API route matches its own method only (ANY matches
+    all), and a REST API method answers one HTTP method: HEAD works wherever GET does because
+    each GET route has a HEAD route beside it (the functions answer it without a body)."""
     routes = {(r.api, r.method, r.path): r.function for r in template.routes()}
     gets = {(api, path): function for (api, method, path), function in routes.items() if method == "GET"}
     assert len(gets) >= 13
