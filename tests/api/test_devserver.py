@@ -172,9 +172,11 @@ def test_throttles_and_quotas_are_the_templates(tmp_path: Path) -> None:
         free.stop()
 
 
-def test_x_forwarded_for_is_trusted_only_when_told(tmp_path: Path, template: Template) -> None:
+def test_x_forwarded_for_is_trusted_only_when_told(tmp_path: Path, template: Template, handlers: object) -> None:
     """The client's address decides password back-offs and unique visitors: a caller may not name
     its own unless TRUST_FORWARDED=1 (as the tests do, to play many addresses)."""
+    # A Gateway imports every app.py once per process; `handlers` makes that import happen under
+    # the template's environment, as the devserver's start does (else Metrics keep no namespace).
     from devserver.gateway import Gateway
 
     seen: list[str] = []
