@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 REQS := requirements-dev.txt $(wildcard functions/*/requirements.txt)
 
-.PHONY: reindex run test bench clean openapi invoke countries operator-key
+.PHONY: reindex run test bench clean openapi invoke countries crawlers operator-key
 
 $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,7 @@ reindex: $(VENV)/.installed
 # StatsFunction's IP-to-country table from the DB-IP Lite package package.json pins (scripts/countries.py).
 countries: $(VENV)/.installed node_modules/.installed
 	$(PY) scripts/countries.py
+
+# The redirect's crawler table from the crawler lists requirements-dev.txt pins (scripts/crawlers.py).
+crawlers: $(VENV)/.installed
+	$(PY) scripts/crawlers.py

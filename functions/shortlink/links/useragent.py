@@ -1,17 +1,11 @@
-"""What a User-Agent says about the visitor: platform, in-app browser, bot."""
+"""What a User-Agent says about the visitor: platform, in-app browser, bot, link-preview fetcher."""
 
 from __future__ import annotations
 
 import re
 
-# Link-preview fetchers and crawlers: they follow links but are not people. Plain HTTP
-# clients (curl, scripts) are counted: behind them there is usually someone.
-_BOT = re.compile(
-    r"bot\b|crawler|spider|slurp|facebookexternalhit|facebookcatalog|whatsapp|telegrambot|slackbot|"
-    r"slack-imgproxy|twitterbot|discordbot|linkedinbot|skypeuripreview|embedly|pinterest|redditbot|"
-    r"googlebot|bingbot|baiduspider|yandex|sogou|bytespider|petalbot|applebot|preview",
-    re.IGNORECASE,
-)
+from .crawlers import CRAWLERS
+
 # In-app browsers that matter to users of Chinese short-link services, checked in order.
 _APPS = (
     ("wechat", re.compile(r"MicroMessenger", re.IGNORECASE)),
@@ -44,7 +38,13 @@ def in_app(user_agent: str | None) -> str | None:
 
 
 def is_bot(user_agent: str | None) -> bool:
-    return bool(_BOT.search(user_agent or ""))
+    """A crawler for sure (links/crawlers.py): it is recorded, not counted, and a visit-limited link
+    tells it nothing. HTTP libraries and User-Agents only possibly a bot are served as people."""
+    return CRAWLERS.kind(user_agent) == "bot"
+
+
+def is_preview_fetcher(user_agent: str | None) -> bool:
+    return CRAWLERS.is_preview_fetcher(user_agent)
 
 
 def target_kind(user_agent: str | None) -> str:
