@@ -1,4 +1,4 @@
-"""Writes functions/stats/countries.bin, StatsFunction's IP-to-country table, from DB-IP's IP to
+"""Writes functions/shortlink/stats/countries.bin, the IP-to-country table of StatsFunction and of the redirect's country rules, from DB-IP's IP to
 Country Lite database as the npm package @ip-location-db/dbip-country carries it (package.json
 pins its version; `npm ci` installs it). `make countries` runs this; a test fails when the
 committed table is not what the installed package gives.
@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "functions"))
 from shortlink.stats.countries import V4_SHIFT, V6_SHIFT, blocks, pack  # noqa: E402
 
 PACKAGE = ROOT / "node_modules" / "@ip-location-db" / "dbip-country"
-OUTPUT = ROOT / "functions" / "stats" / "countries.bin"
+OUTPUT = ROOT / "functions" / "shortlink" / "stats" / "countries.bin"
 
 
 def _ranges(path: Path) -> list[tuple[int, int, str]]:

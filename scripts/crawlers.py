@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import re
-import sys
+import re._constants as sre_constants  # the parser re compiles with: the literal text a pattern needs
+import re._parser as sre_parse
 from collections import Counter
 from importlib.metadata import version
 from pathlib import Path
@@ -30,12 +31,6 @@ OUTPUT = ROOT / "functions" / "shortlink" / "links" / "crawlers.json"
 BROWSERS = ROOT / "tests" / "data" / "intoli-browsers.tsv"  # only to rank the keys: rare ones first
 KEY = 3
 
-if sys.version_info >= (3, 11):
-    import re._constants as sre_constants
-    import re._parser as sre_parse
-else:  # pragma: no cover
-    import sre_constants
-    import sre_parse
 
 
 def _literals(parsed: Any) -> list[set[str]]:

@@ -40,6 +40,7 @@ class Settings:
     admin_key_ids: tuple[str, ...] = ()  # API key ids of the operators (AdminApiKeyIds)
     visit_counters: int = 16  # per plain link (links/counters.py); 0: every visit on the link's own item
     link_cache_seconds: int = 60  # how long the redirect follows its copy of a link (links/cache.py)
+    in_app_default: str = "redirect"  # or "guide": links that set no in_app (InAppDefault)
     plain_http: frozenset[str] = field(default_factory=frozenset)  # short domains served without TLS
 
     @property
@@ -127,7 +128,15 @@ def load_settings() -> Settings:
         admin_key_ids=tuple(k.strip() for k in os.environ.get("ADMIN_API_KEY_IDS", "").split(",") if k.strip()),
         visit_counters=_whole("VISIT_COUNTERS", 16, 0, 99),  # a PATCH's transaction: the link and its counters, <= 100
         link_cache_seconds=_whole("LINK_CACHE_SECONDS", 60, 0, 300),
+        in_app_default=_one_of("IN_APP_DEFAULT", "redirect", ("redirect", "guide")),
     )
+
+
+def _one_of(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in allowed:
+        raise ConfigError(f"{name} {value!r} is not one of {', '.join(allowed)}")
+    return value
 
 
 def checked_settings() -> Settings:

@@ -2,7 +2,6 @@
 link events (created, updated, deleted, expired, exhausted, milestone) to EventBridge, and expiry metrics."""
 
 from datetime import tzinfo
-from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -15,7 +14,7 @@ from shortlink.http.boundary import guarded
 from shortlink.http.requests import request_id
 from shortlink.links.store import LinkStore
 from shortlink.settings import load_settings
-from shortlink.stats.countries import Countries
+from shortlink.stats.countries import COUNTRIES
 from shortlink.stats.record import Salts, flush
 from shortlink.stats.store import StatsStore
 from shortlink.stats.stream import first_failed, read_batch
@@ -23,8 +22,6 @@ from shortlink.stats.window import Window
 
 logger = Logger()
 metrics = Metrics()
-# The IP-to-country table this function carries (scripts/countries.py writes it; read at the first lookup).
-COUNTRIES = Countries(Path(__file__).parent / "countries.bin")
 
 
 def _record(event: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def test_each_block_takes_the_country_of_its_first_address_and_gaps_are_nobodys(
     ("240e::", "CN"), ("10.0.0.0", None), ("2001:db8::", None), ("nonsense", None), (None, None),
 ])
 def test_the_table_statsfunction_carries_names_countries(network: str | None, country: str | None) -> None:
-    assert Countries(ROOT / "functions" / "stats" / "countries.bin").of(network) == country
+    assert Countries(ROOT / "functions" / "shortlink" / "stats" / "countries.bin").of(network) == country
 
 
 def test_the_committed_table_is_what_the_pinned_db_ip_package_gives() -> None:
@@ -45,5 +45,5 @@ def test_the_committed_table_is_what_the_pinned_db_ip_package_gives() -> None:
     assert spec and spec.loader
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    assert (ROOT / "functions" / "stats" / "countries.bin").read_bytes() == script.build(), "run make countries"
-    assert "db-ip.com" in Countries(ROOT / "functions" / "stats" / "countries.bin").source
+    assert (ROOT / "functions" / "shortlink" / "stats" / "countries.bin").read_bytes() == script.build(), "run make countries"
+    assert "db-ip.com" in Countries(ROOT / "functions" / "shortlink" / "stats" / "countries.bin").source

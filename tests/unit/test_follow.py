@@ -7,6 +7,7 @@ import pytest
 from shortlink.clock import SECOND
 from shortlink.errors import LinkGone, LinkNotFound, NoPasswordToEnter, PasswordRequired, ShortLinkError, StoreUnavailable
 from shortlink.links.follow import destination, redirect_cache_control, refusal, visit_facts
+from shortlink.links.routing import Visitor
 from support import new_link
 
 NOW = 1_790_000_000_000  # 2026-09-21T14:13:20Z, in milliseconds
@@ -52,8 +53,9 @@ def test_refusal_details() -> None:
     ([("utm_source", "wechat")], "https://example.com/d?a=1&utm_source=wechat"),
 ])
 def test_destination_forwards_the_query_only_when_asked(query: list[tuple[str, str]], location: str) -> None:
-    assert destination(new_link(url="https://example.com/d?a=1", forward_query=True), None, query) == location
-    assert destination(new_link(url="https://example.com/d?a=1"), None, query) == "https://example.com/d?a=1"
+    visitor = Visitor(None, None, query, NOW)
+    assert destination(new_link(url="https://example.com/d?a=1", forward_query=True), visitor) == location
+    assert destination(new_link(url="https://example.com/d?a=1"), visitor) == "https://example.com/d?a=1"
 
 
 def test_visit_facts_carry_platform_app_and_referrer_host() -> None:

@@ -2,7 +2,7 @@
 
 The link fields' models (LinkBody, PatchBody, LinkOut) are built from the declarations
 in links/model.py, so a field is declared once. The rules beyond types (URL, alias,
-validity, ...) live in links/rules.py, so the web page, the API and the batch all report
+validity, ...) live in links/checks.py, so the web page, the API and the batch all report
 them the same way.
 """
 
@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
-from ..links.limits import ALIAS, URL, Bounds
+from ..links import routing
+from ..links.checks import TARGET_KINDS
+from ..links.limits import ALIAS, PREVIEW_DESCRIPTION, PREVIEW_TITLE, URL, Bounds
 from ..links.model import DERIVED_SHOWN, GIVEN, SHOWN, default_of
-from ..links.rules import TARGET_KINDS
 from ..settings import PRESETS
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
@@ -46,7 +47,15 @@ class ShortenBody(BaseModel):
 Targets = create_model("Targets", __config__=_STRICT, __doc__="Per-platform destinations; visitors on other platforms get `url`.",
                        **cast("dict[str, Any]", {kind: (str | None, Field(default=None, json_schema_extra=_published(URL)))
                                                  for kind in TARGET_KINDS}))
-_API_TYPES: dict[str, Any] = {"targets": Targets}
+# Rules and previews are checked by links/checks.py (every bad part named at once); their shape is published here.
+_API_TYPES: dict[str, Any] = {
+    "targets": Targets,
+    "rules": Annotated[list[dict[str, Any]], WithJsonSchema(routing.json_schema())],
+    "preview": Annotated[dict[str, Any], WithJsonSchema({
+        "type": "object", "additionalProperties": False, "required": ["title"], "properties": {
+            "title": {"type": "string", **PREVIEW_TITLE.schema()}, "description": {"type": "string", **PREVIEW_DESCRIPTION.schema()},
+            "image": {"type": "string", **URL.schema(), "description": "An https URL of the image"}}})],
+}
 
 
 def _on_create(attr: str, json_type: Any, doc: str, clearable: bool, bounds: Bounds | None) -> tuple[Any, Any]:

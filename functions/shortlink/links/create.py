@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import AliasTaken
 from ..settings import Settings
-from . import rules
+from . import checks as fields
 from .codes import new_code
 from .identity import LinkId
 from .model import GIVEN, Link
@@ -23,11 +23,11 @@ CODE_ATTEMPTS = 5
 def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now: int, code: str | None = None) -> Link:
     """Check every field given (reporting all bad ones together) and make the Link to store.
     `given` holds what the caller sent, by the names callers use; None means not given."""
-    checks = rules.Checks()
-    given = rules.readable(checks, given)
-    domain = checks.run(lambda: rules.domain(given.get("domain"), settings)) or settings.default_domain
-    alias = checks.run(lambda: rules.alias(given["alias"])) if given.get("alias") is not None else None
-    context = rules.Context(settings, now, LinkId(domain, code or alias or new_code()))
+    checks = fields.Checks()
+    given = fields.readable(checks, given)
+    domain = checks.run(lambda: fields.domain(given.get("domain"), settings)) or settings.default_domain
+    alias = checks.run(lambda: fields.alias(given["alias"])) if given.get("alias") is not None else None
+    context = fields.Context(settings, now, LinkId(domain, code or alias or new_code()))
     values: dict[str, Any] = {}
     for attr, name, spec in GIVEN:
         # expires_at comes with its alternative, validity, just below
@@ -37,8 +37,8 @@ def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now
     validity = given.get("validity")
     if validity is None and given.get("expires_at") is None:
         validity = settings.default_validity
-    values["expires_at"] = checks.run(lambda: rules.expiry(validity, given.get("expires_at"), context.now))
-    rules.window(checks, values.get("valid_since"), values["expires_at"])
+    values["expires_at"] = checks.run(lambda: fields.expiry(validity, given.get("expires_at"), context.now))
+    fields.window(checks, values.get("valid_since"), values["expires_at"])
     checks.raise_any()
     return Link(domain=domain, code=context.link_id.code, created_at=now, updated_at=now, owner=owner,
                 **{attr: value for attr, value in values.items() if value is not None})

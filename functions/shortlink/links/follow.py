@@ -32,9 +32,10 @@ from .guards import claim_guess, get_with_guards, guess_window
 from .identity import LinkId
 from .model import Link
 from .passwords import hash_password, retry_delay
+from .routing import Visitor, destination_url, has_window
 from .store import LinkStore, StaleCopy, Unlock, VisitRefused
 from .tickets import claim_order
-from .useragent import in_app, is_bot, platform, target_kind
+from .useragent import in_app, is_bot, platform
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
@@ -100,10 +101,11 @@ def visit_facts(user_agent: str | None, referer: str | None, request_id: str, no
 
 
 def follow(store: LinkStore, settings: Settings, host: str | None, code: str, now: int, *,
-           facts: dict[str, Any] | None, cache: LinkCache | None = None) -> Link:
+           facts: dict[str, Any] | None, cache: LinkCache | None = None, previewer: bool = False) -> Link:
     """The link host/code leads to, its visit recorded (bots are recorded, not counted); HEAD
     (facts None) only reads. Neither a bot nor a HEAD, which use up no visit, learns where a
-    visit-limited link leads.
+    visit-limited link leads; a link-preview fetcher (`previewer`) of a link with a preview gets
+    the link, to show the preview (which names no destination).
 
     A link with max_visits or a password is counted in one conditional UpdateItem of its own
     item that checks every rule (the visit limit is exact). Any other link is read from `cache`
@@ -123,7 +125,7 @@ def follow(store: LinkStore, settings: Settings, host: str | None, code: str, no
         link = _count_on_link(store, link_id, now, facts, None)
     else:
         link = _count_from_copy(store, settings, link_id, now, facts, cached)
-    if link.max_visits is not None and (facts is None or facts["bot"]):
+    if link.max_visits is not None and (facts is None or facts["bot"]) and not (previewer and link.preview):
         raise PreviewWithheld(f"{link_id} counts its visits: open it in a browser")
     return link
 
@@ -273,19 +275,20 @@ def _link_id(settings: Settings, host: str | None, code: str) -> LinkId:
     return link_id
 
 
-def destination(link: Link, user_agent: str | None, query: list[tuple[str, str]]) -> str:
-    """The URL to send this visitor to: the platform's target if any, plus the forwarded query."""
-    target = link.targets.get(target_kind(user_agent), link.url)
-    if not (link.forward_query and query):
+def destination(link: Link, visitor: Visitor) -> str:
+    """The URL to send this visitor to: the first rule's that holds (links/routing.py: rules, then
+    per-platform targets), else the link's url; plus the forwarded query."""
+    target = destination_url(link.url, link.rules, link.targets, visitor)
+    if not (link.forward_query and visitor.query):
         return target
     parts = urlsplit(target)
-    extra = urlencode(query)
+    extra = urlencode(visitor.query)
     return urlunsplit(parts._replace(query=f"{parts.query}&{extra}" if parts.query else extra))
 
 
 def redirect_cache_control(link: Link, now: int) -> str:
-    if link.password_hash is not None or link.max_visits is not None:
-        return "no-store"  # every visit must reach the link's rules
+    if link.password_hash is not None or link.max_visits is not None or has_window(link.rules):
+        return "no-store"  # every visit must reach the link's rules (a rule's window may open or close)
     lifetime = MAX_REDIRECT_CACHE
     if link.expires_at is not None:
         lifetime = min(lifetime, max(0, link.expires_at - now))

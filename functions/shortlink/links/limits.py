@@ -1,6 +1,6 @@
 """Every bound on what callers send, declared once.
 
-The rules enforce these (links/rules.py and the modules it calls: codes, urls, passwords), the
+The rules enforce these (links/checks.py and the modules it calls: codes, urls, passwords), the
 OpenAPI document publishes them as JSON Schema keywords (api/schemas.py), the pages' forms take
 them from the server that renders them (functions/web: maxlength, min, max) and the texts that
 name them are filled in from here (http/i18n.py). A test reads them back from the served OpenAPI
@@ -76,10 +76,18 @@ TITLE = Bounds(max_length=200)
 TAGS = Bounds(max_items=10, items=Bounds(min_length=1, max_length=50))
 PASSWORD = Bounds(min_length=4, max_length=128)
 MAX_VISITS = Bounds(minimum=1, maximum=1_000_000_000)
+# Redirect rules (links/routing.py): how many, the values one condition may list, a query pair.
+RULES = Bounds(max_items=20)
+CONDITION = Bounds(max_items=50)
+QUERY_NAME = Bounds(min_length=1, max_length=64)
+QUERY_VALUE = Bounds(max_length=256)
+# A link preview's texts (links/preview.py); its image is a URL under URL's bounds.
+PREVIEW_TITLE = Bounds(min_length=1, max_length=200)
+PREVIEW_DESCRIPTION = Bounds(max_length=500)
 
 # Each field callers give (by the name they use) and its bounds.
 FIELDS: dict[str, Bounds] = {"url": URL, "alias": ALIAS, "title": TITLE, "tags": TAGS, "password": PASSWORD,
-                             "max_visits": MAX_VISITS}
+                             "max_visits": MAX_VISITS, "rules": RULES}
 
 
 def numbers() -> dict[str, int]:

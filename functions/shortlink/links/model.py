@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from ..clock import from_seconds, iso, parse_stamp, stamp, to_seconds
 from ..settings import Settings
-from . import rules
+from . import checks, routing
 from .identity import LinkId
-from .limits import MAX_VISITS, PASSWORD, TAGS, TITLE, URL, Bounds
+from .limits import MAX_VISITS, PASSWORD, RULES, TAGS, TITLE, URL, Bounds
 
 State = Literal["active", "scheduled", "expired", "exhausted", "disabled"]
 MILESTONES = tuple(10**k for k in range(2, 13))  # visits announced as link.milestone: 100, 1,000, ...
@@ -29,7 +29,7 @@ class Given:
     """How callers give a field: the JSON type they send and the rule that checks it."""
 
     json_type: Any
-    rule: rules.Rule | None = None  # None: any value of json_type is stored as it is
+    rule: checks.Rule | None = None  # None: any value of json_type is stored as it is
     doc: str = ""
     name: str = ""  # the name callers use, when it is not the attribute's
     on_create: bool = True  # False: only PATCH may set it
@@ -78,35 +78,46 @@ _GUESSES = ("guess_window", "guess_count")
 class Link:
     domain: str = attribute(shown=Shown(str))
     code: str = attribute(shown=Shown(str))
-    url: str = attribute(given=Given(str, rules.url, "The long URL (http or https).", bounds=URL), shown=Shown(str))
+    url: str = attribute(given=Given(str, checks.url, "The long URL (http or https).", bounds=URL), shown=Shown(str))
     created_at: int = attribute(shown=Shown(str, show=stamp), stored=STAMP)
     updated_at: int = attribute(shown=Shown(str, show=stamp), stored=STAMP)
     owner: str | None = attribute(None)  # the API key id; None for links made on the page
     expires_at: int | None = attribute(None, given=Given(
-        str, rules.expires_at, "ISO 8601 time with offset, instead of validity; null makes the link permanent.",
+        str, checks.expires_at, "ISO 8601 time with offset, instead of validity; null makes the link permanent.",
         clearable=True), shown=Shown(str | None, show=iso, doc="null for a permanent link"), stored=SECONDS)
     valid_since: int | None = attribute(None, given=Given(
-        str, rules.valid_since, "ISO 8601 time with offset; 404 before it.", clearable=True), shown=Shown(str | None, show=iso),
+        str, checks.valid_since, "ISO 8601 time with offset; 404 before it.", clearable=True), shown=Shown(str | None, show=iso),
         stored=SECONDS)
     max_visits: int | None = attribute(None, given=Given(
-        int, rules.max_visits, "The visit after this many answers 410.", clearable=True, bounds=MAX_VISITS),
+        int, checks.max_visits, "The visit after this many answers 410.", clearable=True, bounds=MAX_VISITS),
         shown=Shown(int | None))
     visits: int = attribute(0, shown=Shown(int))
     disabled: bool = attribute(False, given=Given(bool, doc="true answers 410 to every visit.", on_create=False),
                                shown=Shown(bool))
-    redirect_status: int = attribute(302, given=Given(Literal[301, 302, 307, 308], rules.redirect_status), shown=Shown(int))
+    redirect_status: int = attribute(302, given=Given(Literal[301, 302, 307, 308], checks.redirect_status), shown=Shown(int))
     forward_query: bool = attribute(False, given=Given(bool, doc="Append the visitor's query string to the target."),
                                     shown=Shown(bool))
-    title: str | None = attribute(None, given=Given(str, rules.title, "A name for the link.", clearable=True, bounds=TITLE),
+    title: str | None = attribute(None, given=Given(str, checks.title, "A name for the link.", clearable=True, bounds=TITLE),
                                   shown=Shown(str | None))
-    tags: list[str] = attribute(factory=list, given=Given(list[str], rules.tags, "Labels to find the link by; repeats are dropped.",
+    tags: list[str] = attribute(factory=list, given=Given(list[str], checks.tags, "Labels to find the link by; repeats are dropped.",
                                                           clearable=True, bounds=TAGS), shown=Shown(list[str]))
     password_hash: str | None = attribute(None, given=Given(
-        str, rules.password, "Visitors must enter it; null removes it.", name="password",
+        str, checks.password, "Visitors must enter it; null removes it.", name="password",
         clearable=True, resets=_GUESSES, bounds=PASSWORD), shown=Shown(bool, name="password_protected", show=lambda h: h is not None))
     targets: dict[str, str] = attribute(factory=dict, given=Given(
-        dict[str, str | None], rules.targets, "Per-platform URLs (ios, android, desktop); others get url.",
+        dict[str, str | None], checks.targets, "Per-platform URLs (ios, android, desktop); others get url.",
         clearable=True), shown=Shown(dict[str, str]))
+    rules: list[dict[str, Any]] = attribute(factory=list, given=Given(
+        list[dict[str, Any]], checks.redirect_rules, "Ordered redirect rules: the first whose `when` holds for the visitor "
+        "sends them to its `url`; the rest get `targets`, then `url`.", clearable=True, bounds=RULES),
+        shown=Shown(list[dict[str, Any]], show=routing.shown))
+    in_app: str | None = attribute(None, given=Given(
+        Literal["redirect", "guide"], doc="In WeChat, QQ and other apps' browsers: redirect, or a page that guides the "
+        "visitor to open the link in their browser. Null: the stack's InAppDefault.", clearable=True),
+        shown=Shown(str | None, doc="null: the stack's InAppDefault"))
+    preview: dict[str, str] | None = attribute(None, given=Given(
+        dict[str, Any], checks.preview, "What chat and social apps show for the link (title, description, image); "
+        "their preview fetchers get it instead of the redirect.", clearable=True), shown=Shown(dict[str, str] | None))
     # The create request that stored this link: a retried PutItem recognises its own first write.
     create_token: str | None = attribute(None)
     # A fresh token on every PATCH, written to the link's visit counters in the same transaction:

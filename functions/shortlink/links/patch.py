@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import InvalidInput, StoreUnavailable
 from ..settings import Settings
-from . import rules
+from . import checks as fields
 from .access import Caller
 from .identity import LinkId
 from .model import GIVEN, Link
@@ -26,9 +26,9 @@ def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now
     """(attributes to set, attributes to remove) for the given fields; 422 for any bad one."""
     if not changes:
         raise InvalidInput.single("body", "name at least one field to change")
-    checks = rules.Checks()
-    changes = rules.readable(checks, changes)
-    context = rules.Context(settings, now, link_id)
+    checks = fields.Checks()
+    changes = fields.readable(checks, changes)
+    context = fields.Context(settings, now, link_id)
     declared = {name: (attr, spec) for attr, name, spec in GIVEN}
     sets: dict[str, Any] = {}
     removes: list[str] = []
@@ -49,12 +49,12 @@ def plan_patch(changes: dict[str, Any], settings: Settings, link_id: LinkId, now
         removes.extend(spec.resets)
     given_expiry = {name: changes[name] for name in EXPIRY_INPUTS if changes.get(name) is not None}
     if given_expiry:
-        expiry = checks.run(lambda: rules.expiry(given_expiry.get("validity"), given_expiry.get("expires_at"), context.now))
+        expiry = checks.run(lambda: fields.expiry(given_expiry.get("validity"), given_expiry.get("expires_at"), context.now))
         if expiry is not None:
             sets["expires_at"] = expiry
         elif "validity" in given_expiry and not checks.errors:
             removes.append("expires_at")  # validity "permanent"
-    rules.window(checks, sets.get("valid_since"), sets.get("expires_at"))
+    fields.window(checks, sets.get("valid_since"), sets.get("expires_at"))
     checks.raise_any()
     sets["updated_at"] = now
     return sets, [r for r in dict.fromkeys(removes) if r not in sets]

@@ -13,7 +13,13 @@ _APPS = (
     ("weibo", re.compile(r"Weibo", re.IGNORECASE)),
     ("douyin", re.compile(r"aweme|Douyin|BytedanceWebview", re.IGNORECASE)),
     ("alipay", re.compile(r"AlipayClient", re.IGNORECASE)),
+    ("dingtalk", re.compile(r"DingTalk", re.IGNORECASE)),
+    ("feishu", re.compile(r"Lark/|Feishu", re.IGNORECASE)),
+    ("xiaohongshu", re.compile(r"xhsdiscover|XiaoHongShu", re.IGNORECASE)),
+    ("kuaishou", re.compile(r"Kwai|kuaishou", re.IGNORECASE)),
+    ("taobao", re.compile(r"AliApp\(TB", re.IGNORECASE)),
 )
+APPS = tuple(name for name, _ in _APPS)
 
 
 def platform(user_agent: str | None) -> str:
@@ -45,9 +51,3 @@ def is_bot(user_agent: str | None) -> bool:
 
 def is_preview_fetcher(user_agent: str | None) -> bool:
     return CRAWLERS.is_preview_fetcher(user_agent)
-
-
-def target_kind(user_agent: str | None) -> str:
-    """Which per-platform target a visitor gets: ios, android or desktop."""
-    kind = platform(user_agent)
-    return kind if kind in ("ios", "android") else "desktop"

@@ -1,4 +1,5 @@
-"""Countries of visits without CloudFront: a compact IP-to-country table that StatsFunction carries.
+"""Countries of visits without CloudFront: a compact IP-to-country table in the core layer, read by
+StatsFunction (each visit's country) and by the redirect (only for a link with a country rule).
 
 The redirect records only the visitor's network (its IPv4 /24 or IPv6 /48: stats/visitors.py,
 network_of), never the address; StatsFunction looks that network's first address up here. The
@@ -119,3 +120,7 @@ def blocks(ranges: list[tuple[int, int, str]], shift: int) -> list[tuple[int, st
             add(first_block, code)
         next_free = max(next_free, end + 1)
     return found
+
+
+# The table the core layer carries (scripts/countries.py writes it; read at the first lookup).
+COUNTRIES = Countries(Path(__file__).with_name("countries.bin"))

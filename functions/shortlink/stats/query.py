@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..clock import HOUR, local_date, local_midnight
 from ..errors import InvalidInput
+from ..links.checks import Checks
 from ..links.model import Link
-from ..links.rules import Checks
 
 MAX_RANGE_DAYS = 366
 MAX_HOURLY_RANGE_DAYS = 31  # an hourly series of at most 744 points

@@ -16,13 +16,16 @@ from ..errors import FieldError, InvalidInput
 from ..settings import Settings
 from .codes import check_alias
 from .identity import LinkId
-from .limits import MAX_VISITS, PASSWORD, TAGS, TITLE
+from .limits import MAX_VISITS, PASSWORD, PREVIEW_DESCRIPTION, PREVIEW_TITLE, TAGS, TITLE
 from .passwords import hash_password
+from .routing import check_rules
 from .urls import normalize_url
 from .validity import expiry_from_timestamp, expiry_from_validity, parse_moment
 
 REDIRECT_STATUSES = (301, 302, 307, 308)
 TARGET_KINDS = ("ios", "android", "desktop")
+IN_APP = ("redirect", "guide")
+PREVIEW_FIELDS = ("title", "description", "image")
 
 T = TypeVar("T")
 
@@ -166,6 +169,35 @@ def targets(values: dict[str, str | None], context: Context) -> dict[str, str]:
                 checked[kind] = url
     checks.raise_any()
     return checked
+
+
+def redirect_rules(values: list[Any], context: Context) -> list[dict[str, Any]]:
+    """Ordered redirect rules (links/routing.py), each URL under the same rules as url."""
+    return check_rules(values, lambda field, target: _url_as(field, target, context.settings))
+
+
+def preview(value: dict[str, Any], context: Context) -> dict[str, str]:
+    """What link-preview fetchers are shown: a title, a description and an image URL."""
+    checks = Checks()
+    unknown = sorted(set(value) - set(PREVIEW_FIELDS))
+    for name in unknown:
+        checks.fail(f"preview.{name}", f"unknown; use {', '.join(PREVIEW_FIELDS)}")
+    kept = {name: text.strip() for name, text in value.items() if name in PREVIEW_FIELDS and isinstance(text, str) and text.strip()}
+    for name, text in value.items():
+        if name in PREVIEW_FIELDS and text is not None and not isinstance(text, str):
+            checks.fail(f"preview.{name}", "must be a string")
+    if "title" not in kept:
+        checks.fail("preview.title", "give the title the preview shows")
+    if "title" in kept:
+        checks.run(partial(PREVIEW_TITLE.check, "preview.title", kept["title"]))
+    if "description" in kept:
+        checks.run(partial(PREVIEW_DESCRIPTION.check, "preview.description", kept["description"]))
+    if "image" in kept:
+        image = checks.run(partial(_url_as, "preview.image", kept["image"], context.settings))
+        if image is not None:
+            kept["image"] = image
+    checks.raise_any()
+    return kept
 
 
 def password(value: str, context: Context) -> str:

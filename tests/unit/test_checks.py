@@ -1,4 +1,4 @@
-"""links/rules.py (with create and patch): whatever a caller sends, the answer is a link or an
+"""links/checks.py (with create and patch): whatever a caller sends, the answer is a link or an
 InvalidInput naming fields, never another exception. Hypothesis generates the input, with the
 shapes that once broke the server: unclosed IPv6 brackets, lone surrogates, far-off dates."""
 
