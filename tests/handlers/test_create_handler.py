@@ -20,7 +20,7 @@ def test_created_link_has_the_full_body_and_a_random_code(invoke: Invoke, make_e
     body = json.loads(answer["body"])
     assert set(body) == {"code", "domain", "short_url", "url", "title", "tags", "created_at", "updated_at", "expires_at",
                          "valid_since", "max_visits", "visits", "redirect_status", "forward_query", "password_protected",
-                         "targets", "disabled", "state", "owner"}  # the contract's body, and whose link it is
+                         "targets", "rules", "in_app", "preview", "disabled", "state", "owner"}  # the contract's body, whose link it is, where it sends whom
     assert len(body["code"]) == 7 and body["domain"] == "go.example.com"
     assert body["short_url"] == f"https://go.example.com/{body['code']}"
     assert body["expires_at"] is None and body["visits"] == 0 and body["redirect_status"] == 302

@@ -24,6 +24,7 @@ FILLERS: dict[str, Callable[[int], Any]] = {
     "tags": lambda n: [f"t{i}" for i in range(n)],
     "tags.items": lambda n: ["g" * n],
     "max_visits": lambda n: n,
+    "rules": lambda n: [{"when": {"device": ["ios"]}, "url": f"https://example.com/{i}"} for i in range(n)],
 }
 
 

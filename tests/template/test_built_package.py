@@ -89,5 +89,7 @@ def test_the_redirect_package_stays_small(build: Path) -> None:
 
     redirect, layer = size(build / "RedirectFunction"), size(build / "CoreLayer")
     print(f"RedirectFunction package: {redirect} bytes; CoreLayer: {layer} bytes")
-    assert redirect < 32 * 1024 and layer < 320 * 1024  # the core's source only (make bench times its import)
+    # the core's source (make bench times its import) and two tables read at their first use: the
+    # IP-to-country table (about 1.3 MB) and the crawler table (about 190 kB)
+    assert redirect < 32 * 1024 and layer < 2 * 1024 * 1024
     assert not list((build / "RedirectFunction").glob("aws_lambda_powertools*"))  # the hot path bundles nothing

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from ..links import routing
-from ..links.checks import TARGET_KINDS
+from ..links.checks import IN_APP, TARGET_KINDS
 from ..links.limits import ALIAS, PREVIEW_DESCRIPTION, PREVIEW_TITLE, URL, Bounds
 from ..links.model import DERIVED_SHOWN, GIVEN, SHOWN, default_of
 from ..settings import PRESETS
@@ -50,6 +50,7 @@ Targets = create_model("Targets", __config__=_STRICT, __doc__="Per-platform dest
 # Rules and previews are checked by links/checks.py (every bad part named at once); their shape is published here.
 _API_TYPES: dict[str, Any] = {
     "targets": Targets,
+    "in_app": Annotated[str, WithJsonSchema({"type": "string", "enum": list(IN_APP)})],
     "rules": Annotated[list[dict[str, Any]], WithJsonSchema(routing.json_schema())],
     "preview": Annotated[dict[str, Any], WithJsonSchema({
         "type": "object", "additionalProperties": False, "required": ["title"], "properties": {

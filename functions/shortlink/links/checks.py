@@ -200,6 +200,12 @@ def preview(value: dict[str, Any], context: Context) -> dict[str, str]:
     return kept
 
 
+def in_app(value: str, context: Context) -> str:
+    if value not in IN_APP:
+        raise InvalidInput.single("in_app", f"must be one of {', '.join(IN_APP)}")
+    return value
+
+
 def password(value: str, context: Context) -> str:
     """The stored form of a password: its hash, salted with the link's id."""
     PASSWORD.check("password", value)

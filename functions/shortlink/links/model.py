@@ -112,7 +112,7 @@ class Link:
         "sends them to its `url`; the rest get `targets`, then `url`.", clearable=True, bounds=RULES),
         shown=Shown(list[dict[str, Any]], show=routing.shown))
     in_app: str | None = attribute(None, given=Given(
-        Literal["redirect", "guide"], doc="In WeChat, QQ and other apps' browsers: redirect, or a page that guides the "
+        str, checks.in_app, doc="In WeChat, QQ and other apps' browsers: redirect, or a page that guides the "
         "visitor to open the link in their browser. Null: the stack's InAppDefault.", clearable=True),
         shown=Shown(str | None, doc="null: the stack's InAppDefault"))
     preview: dict[str, str] | None = attribute(None, given=Given(
