@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
 
 import boto3  # noqa: E402
+from crawlers import measure as measure_crawlers  # noqa: E402
+from crawlers import print_crawlers  # noqa: E402
 from search import ROUNDS as SEARCH_ROUNDS  # noqa: E402
 from search import print_search, search_figures  # noqa: E402
 
@@ -464,6 +466,8 @@ def main() -> None:
     print(f"  baseline: import boto3 + create DynamoDB client   {cold['baseline_boto3_and_client_ms']:7.1f} ms")
     print(f"  redirect: import handler module                   {cold['redirect_import_ms']:7.1f} ms   ratio {ratio_import:.3f}")
     print(f"  redirect: import handler + create its client      {cold['redirect_import_and_client_ms']:7.1f} ms   ratio {ratio_client:.3f}  (target <= 1.15)")
+    print("== bots told from people (the redirect's check, public corpora of tests/data)")
+    print_crawlers(measure_crawlers())
 
     moto = MotoProcess()
     try:
