@@ -62,7 +62,8 @@ def test_sam_build_produces_every_function_and_the_core_layer(tmp_path: Path) ->
     assert result.returncode == 0, result.stdout + result.stderr
     layer = build / "CoreLayer" / "python" / "shortlink"
     source = ROOT / "functions" / "shortlink"
-    wanted = {p.relative_to(source) for pattern in ("**/*.py", "**/*.html", "**/*.json", "**/*.bin") for p in source.glob(pattern) if "__pycache__" not in p.parts}
+    wanted = {p.relative_to(source) for pattern in ("**/*.py", "**/*.html", "**/*.json", "**/*.bin") for p in source.glob(pattern)
+              if "__pycache__" not in p.parts}
     assert wanted == {p.relative_to(layer) for p in layer.rglob("*") if p.is_file()}
     assert (build / "RedirectFunction" / "app.py").exists()
     assert (build / "CreateFunction" / "aws_lambda_powertools").is_dir()
