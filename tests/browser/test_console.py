@@ -364,3 +364,34 @@ def test_search_finds_a_link_far_beyond_the_first_page(browser: Browser, dev: De
     expect(page.locator("#links tbody tr")).to_have_count(1)
     expect(page.locator(f"#links tr[data-code='{oldest['code']}']")).to_be_visible()
     page.context.close()
+
+
+def test_rules_in_app_and_preview_are_set_shown_and_changed_from_the_console(browser: Browser, dev: Devserver,
+                                                                            screenshots: Path) -> None:
+    page = _console(browser, dev, "en", DESKTOP)
+    page.locator("#new-url").fill("https://example.com/shop")
+    page.locator("#new-in-app").select_option("guide")
+    page.locator("#new-rules").fill('[{"when": {"app": ["wechat"]}, "url": "https://example.com/wx"}]')
+    page.locator("#new-preview-title").fill("Spring sale")
+    page.locator("#create button[type=submit]").click()
+    expect(page.locator("#create-result")).to_contain_text(MESSAGES["en"]["console.made"])
+    code = page.locator("#create-result").inner_text().rsplit("/", 1)[1]
+    made = requests.get(f"{dev.url}/api/links/{code}", headers={"x-api-key": OWNER}).json()
+    assert (made["in_app"], made["rules"], made["preview"]) == (
+        "guide", [{"when": {"app": ["wechat"]}, "url": "https://example.com/wx"}], {"title": "Spring sale"})
+    page.goto(f"/console#link/{made['domain']}/{made['code']}")
+    expect(page.locator("#settings")).to_contain_text('{"app":["wechat"]} → https://example.com/wx')
+    expect(page.locator("#settings")).to_contain_text(MESSAGES["en"]["console.in_app_guide"])
+    page.locator("#edit-box summary").click()
+    page.locator("#edit-rules").fill('[{"when": {"country": ["Narnia"]}, "url": "https://example.com/n"}]')
+    page.locator("#edit button[type=submit]").click()
+    expect(page.locator("#edit-result")).to_contain_text("rules[0].when.country")  # the field is named
+    page.locator("#edit-rules").fill("")
+    page.locator("#edit-in-app").select_option("")
+    page.locator("#edit button[type=submit]").click()
+    expect(page.locator("#edit-result")).to_have_text(MESSAGES["en"]["console.saved"])
+    changed = requests.get(f"{dev.url}/api/links/{made['code']}", headers={"x-api-key": OWNER}).json()
+    assert (changed["in_app"], changed["rules"], changed["preview"]) == (None, [], {"title": "Spring sale"})
+    page.screenshot(path=str(screenshots / "console-visit-settings.png"), full_page=True)
+    _axe_clean(page)
+    page.context.close()

@@ -251,6 +251,9 @@
     const targets = {};
     for (const kind of ["ios", "android", "desktop"]) if ($(`target-${kind}`).value.trim()) targets[kind] = $(`target-${kind}`).value.trim();
     if (Object.keys(targets).length) link.targets = targets;
+    const visit = visitSettings("new");
+    if (visit === null) return;
+    for (const [name, value] of Object.entries(visit)) if (value !== null) link[name] = value;
     const response = await api("api/links", { method: "POST", body: JSON.stringify(link) });
     if (response.status === 201) {
       const made = await response.json();
@@ -266,6 +269,26 @@
     $(target || "create-error").textContent = message;
   }
   $("more").addEventListener("click", () => listLinks(true));
+
+  // In-app behaviour, redirect rules (JSON) and the preview of the New and Change forms: null
+  // where nothing is given; null (and a message) for rules that are no JSON.
+  function visitSettings(prefix) {
+    const rulesText = $(`${prefix}-rules`).value.trim();
+    let rules = null;
+    if (rulesText) {
+      try { rules = JSON.parse(rulesText); } catch {
+        $(prefix === "new" ? "create-error" : "edit-result").textContent = T["console.rules_bad_json"];
+        $(`${prefix}-rules`).focus();
+        return null;
+      }
+    }
+    const preview = {};
+    for (const part of ["title", "description", "image"]) {
+      const value = $(`${prefix}-preview-${part}`).value.trim();
+      if (value) preview[part] = value;
+    }
+    return { in_app: $(`${prefix}-in-app`).value || null, rules, preview: Object.keys(preview).length ? preview : null };
+  }
 
   // Bulk create: lines "url" or "url,alias,title", in batches of at most 100 -----------------
   // A CSV file's rows become lines: url,alias,title (quoted fields keep their commas).
@@ -364,7 +387,11 @@
       [T["console.created_at"], localTime(current.created_at)], [T["console.valid_since_shown"], current.valid_since ? localTime(current.valid_since) : none],
       [T["console.col_expires"], localTime(current.expires_at)],
       [T["console.password_shown"], current.password_protected ? T["console.password_set"] : T["console.password_none"]],
-      [T["console.targets_shown"], targets], [T["console.col_owner"], current.owner || T["console.anonymous"]]]) {
+      [T["console.targets_shown"], targets],
+      [T["console.in_app_shown"], T[`console.in_app_${current.in_app || "default"}`]],
+      [T["console.rules_shown"], (current.rules || []).map((r) => `${JSON.stringify(r.when)} → ${r.url}`).join("\n") || none],
+      [T["console.preview_shown"], current.preview ? [current.preview.title, current.preview.description, current.preview.image].filter(Boolean).join("\n") : none],
+      [T["console.col_owner"], current.owner || T["console.anonymous"]]]) {
       const dt = document.createElement("dt");
       dt.textContent = name;
       const dd = document.createElement("dd");
@@ -382,6 +409,9 @@
     $("edit-password").value = "";
     $("edit-clear-password").checked = false;
     for (const kind of ["ios", "android", "desktop"]) $(`edit-target-${kind}`).value = (current.targets || {})[kind] || "";
+    $("edit-in-app").value = current.in_app || "";
+    $("edit-rules").value = (current.rules || []).length ? JSON.stringify(current.rules, null, 1) : "";
+    for (const part of ["title", "description", "image"]) $(`edit-preview-${part}`).value = (current.preview || {})[part] || "";
     $("detail-title").focus();
     await loadStats();
     await loadQr();
@@ -536,6 +566,10 @@
       if (value !== ((current.targets || {})[kind] || "")) targets[kind] = value || null;  // emptied: removed
     }
     if (Object.keys(targets).length) changes.targets = targets;
+    const visit = visitSettings("edit");
+    if (visit === null) return;
+    const was = { in_app: current.in_app || null, rules: (current.rules || []).length ? current.rules : null, preview: current.preview || null };
+    for (const [name, value] of Object.entries(visit)) if (JSON.stringify(value) !== JSON.stringify(was[name])) changes[name] = value;
     const limit = $("edit-max-visits").value ? Number($("edit-max-visits").value) : null;
     if (limit !== (current.max_visits || null)) changes.max_visits = limit;
     if (!Object.keys(changes).length) return;
