@@ -279,3 +279,20 @@ def test_a_redirect_logs_nothing_and_every_other_answer_is_an_emf_metric(invoke:
         {"ExpiredHits": 1}, {"NotFoundHits": 1}]
     assert lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ShortLinks"
     assert visits_of(dynamodb, live) == 1  # the preview bot was redirected but not counted
+
+
+def test_rules_and_the_guide_page_add_no_request(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    """Rules are checked against the instance's copy of the link; a country rule reads the
+    IP-to-country table, not DynamoDB: a visit is still one write."""
+    made = invoke(make_event("POST", "/api/links", {"url": "https://example.com/", "in_app": "guide", "rules": [
+        {"when": {"country": ["US"]}, "url": "https://example.com/us"},
+        {"when": {"language": ["zh"], "device": ["ios"]}, "url": "https://example.com/zh-ios"}]}))
+    code = json.loads(made["body"])["code"]
+    wechat = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
+              "MicroMessenger/8.0.50(0x1800323c) NetType/WIFI Language/zh_CN")
+    invoke(make_event("GET", f"/{code}"))  # the instance reads the link once
+    with dynamodb_keys(dynamodb_client()) as kept:
+        answers = [invoke(make_event("GET", f"/{code}", headers={"User-Agent": wechat, "Accept-Language": "zh-CN"}))
+                   for _ in range(10)]
+    assert [operation for operation, _ in kept] == ["UpdateItem"] * 10
+    assert {a["statusCode"] for a in answers} == {200} and "example.com/zh-ios" in answers[0]["body"]
