@@ -1,6 +1,7 @@
 """The management API of an API key's own links: list, read, change, delete, batch create,
 and the OpenAPI document of every /api route."""
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -120,9 +121,12 @@ def list_own_links(  # type: ignore[no-untyped-def]
 
 
 def _cell(value: Any) -> Any:
-    """A link body's value as one spreadsheet cell: lists and maps joined by ';'."""
-    if isinstance(value, list):
+    """A link body's value as one spreadsheet cell: lists of text and maps of text joined by ';',
+    anything nested (the redirect rules) as its JSON."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ";".join(value)
+    if isinstance(value, list) or (isinstance(value, dict) and not all(isinstance(v, str) for v in value.values())):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if isinstance(value, dict):
         return ";".join(f"{k}={v}" for k, v in value.items())
     return value
