@@ -21,7 +21,7 @@ from shortlink.http.requests import query_pairs, read_form_field, request_header
 from shortlink.http.visit_pages import guide_page, preview_page
 from shortlink.links.cache import shared
 from shortlink.links.catalogue import Catalogue
-from shortlink.links.follow import Guess, destination, ended_refusal, follow, redirect_cache_control, unlock, visit_facts
+from shortlink.links.follow import Guess, country_code, destination, ended_refusal, follow, redirect_cache_control, unlock, visit_facts
 from shortlink.links.routing import Visitor
 from shortlink.links.store import LinkStore
 from shortlink.links.useragent import in_app, is_preview_fetcher, platform
@@ -39,10 +39,9 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 def _country(header: str | None, address: str | None) -> str | None:
     """The visitor's country, for a link with a country rule: CloudFront's header, else the
     IP-to-country table of the core layer (read at its first lookup, only on this path)."""
-    if header and len(header) == 2 and header.isascii() and header.isalpha():
-        return header.upper()
-    if not address:
-        return None
+    given = country_code(header)
+    if given or not address:
+        return given
     from shortlink.stats.countries import COUNTRIES
 
     return COUNTRIES.of(network_of(address))

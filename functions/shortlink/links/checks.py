@@ -26,6 +26,7 @@ REDIRECT_STATUSES = (301, 302, 307, 308)
 TARGET_KINDS = ("ios", "android", "desktop")
 IN_APP = ("redirect", "guide")
 PREVIEW_FIELDS = ("title", "description", "image")
+PREVIEW_TEXTS = {"title": PREVIEW_TITLE, "description": PREVIEW_DESCRIPTION}
 
 T = TypeVar("T")
 
@@ -179,23 +180,21 @@ def redirect_rules(values: list[Any], context: Context) -> list[dict[str, Any]]:
 def preview(value: dict[str, Any], context: Context) -> dict[str, str]:
     """What link-preview fetchers are shown: a title, a description and an image URL."""
     checks = Checks()
-    unknown = sorted(set(value) - set(PREVIEW_FIELDS))
-    for name in unknown:
-        checks.fail(f"preview.{name}", f"unknown; use {', '.join(PREVIEW_FIELDS)}")
-    kept = {name: text.strip() for name, text in value.items() if name in PREVIEW_FIELDS and isinstance(text, str) and text.strip()}
+    kept: dict[str, Any] = {}
     for name, text in value.items():
-        if name in PREVIEW_FIELDS and text is not None and not isinstance(text, str):
-            checks.fail(f"preview.{name}", "must be a string")
+        field = f"preview.{name}"
+        if name not in PREVIEW_FIELDS:
+            checks.fail(field, f"unknown; use {', '.join(PREVIEW_FIELDS)}")
+        elif text is not None and not isinstance(text, str):
+            checks.fail(field, "must be a string")
+        elif text and text.strip():
+            if name == "image":
+                kept[name] = checks.run(partial(_url_as, field, text.strip(), context.settings))
+            else:
+                checks.run(partial(PREVIEW_TEXTS[name].check, field, text.strip()))
+                kept[name] = text.strip()
     if "title" not in kept:
         checks.fail("preview.title", "give the title the preview shows")
-    if "title" in kept:
-        checks.run(partial(PREVIEW_TITLE.check, "preview.title", kept["title"]))
-    if "description" in kept:
-        checks.run(partial(PREVIEW_DESCRIPTION.check, "preview.description", kept["description"]))
-    if "image" in kept:
-        image = checks.run(partial(_url_as, "preview.image", kept["image"], context.settings))
-        if image is not None:
-            kept["image"] = image
     checks.raise_any()
     return kept
 

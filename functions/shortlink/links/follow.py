@@ -72,6 +72,13 @@ def refusal(link: Link, now: int, *, password_given: bool = False) -> ShortLinkE
     return PasswordRequired("this link is protected by a password")
 
 
+def country_code(header: str | None) -> str | None:
+    """CloudFront-Viewer-Country when it is a country code (upper case), else None."""
+    if header and len(header) == 2 and header.isascii() and header.isalpha():
+        return header.upper()
+    return None
+
+
 def visit_facts(user_agent: str | None, referer: str | None, request_id: str, now: int,
                 country: str | None = None, visitor: str | None = None, network: str | None = None) -> dict[str, Any]:
     """What the redirect records as last_visit: the stream hands it to the statistics.
@@ -82,8 +89,9 @@ def visit_facts(user_agent: str | None, referer: str | None, request_id: str, no
     facts: dict[str, Any] = {"id": request_id, "at": to_seconds(now), "platform": platform(user_agent), "bot": is_bot(user_agent)}
     if visitor:
         facts["visitor"] = visitor
-    if country and len(country) == 2 and country.isascii() and country.isalpha():
-        facts["country"] = country.upper()
+    code = country_code(country)
+    if code:
+        facts["country"] = code
     elif network:
         facts["net"] = network
     if user_agent:

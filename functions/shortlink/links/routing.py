@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from ..clock import SECOND
+from ..clock import SECOND, iso
 from ..errors import FieldError, InvalidInput
 from .limits import CONDITION, QUERY_NAME, QUERY_VALUE, RULES, URL
 from .useragent import APPS, in_app, platform
@@ -117,7 +117,7 @@ def json_schema() -> dict[str, Any]:
         "device": {**values, "items": {"enum": list(DEVICES)}},
         "app": {**values, "items": {"enum": list(APPS)}, "description": "The in-app browser"},
         "query": {"type": "object", "additionalProperties": {"type": "string", **QUERY_VALUE.schema()}, "minProperties": 1,
-                  **{"maxProperties": CONDITION.max_items}, "description": "Every name=value pair is in the short URL's query"},
+                  "maxProperties": CONDITION.max_items, "description": "Every name=value pair is in the short URL's query"},
         "between": {"type": "object", "required": ["from", "to"], "additionalProperties": False, "properties": {
             "from": {"type": "string"}, "to": {"type": "string"}, "time_zone": {"type": "string", "examples": ["Asia/Shanghai"]}},
             "description": "from <= now < to: ISO 8601 times with an offset, or local times in time_zone"},
@@ -132,11 +132,8 @@ def json_schema() -> dict[str, Any]:
 def check_rules(values: list[Any], url_rule: Callable[[str, str], str]) -> list[dict[str, Any]]:
     """The stored rules from what a caller gave, every bad part named (`rules[2].when.country`);
     `url_rule(field, url)` is the link's URL rule."""
+    RULES.check("rules", values)
     errors: list[FieldError] = []
-    try:
-        RULES.check("rules", values)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.errors) from None
     stored = []
     for i, rule in enumerate(values):
         where = f"rules[{i}]"
@@ -236,7 +233,6 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
 
 def shown(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rules as the link body shows them: a window's ends as ISO 8601 UTC times."""
-    from ..clock import iso
 
     def show(when: dict[str, Any]) -> dict[str, Any]:
         if "between" not in when:
