@@ -55,6 +55,20 @@ def _kept_secret(path: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+# The embedded store applies writes one at a time, each fsynced into its journal: a burst of a few
+# hundred visits queues there for seconds where DynamoDB answers in milliseconds. An answer that
+# late is slow, not lost; the functions' 1 s read timeout (whose retry of a ticket's claim would
+# take a second ticket: docs/api.md, GET /{code}) is for DynamoDB, so locally it is longer.
+EMBEDDED_READ_TIMEOUT = 30.0
+
+
+def _patient_with_the_embedded_store() -> None:
+    from botocore.config import Config
+    from shortlink import dynamodb
+
+    dynamodb.CLIENT_CONFIG = dynamodb.CLIENT_CONFIG.merge(Config(read_timeout=EMBEDDED_READ_TIMEOUT))
+
+
 class OffsetClock:
     """The wall clock plus the seconds a file says (absent or empty: 0), read at every call."""
 
@@ -134,6 +148,7 @@ def main() -> None:
         os.environ.pop("AWS_SESSION_TOKEN", None)
         db = EmbeddedDynamoDB()
         os.environ["DYNAMODB_ENDPOINT"] = os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.start()
+        _patient_with_the_embedded_store()
         client = local_client(os.environ["DYNAMODB_ENDPOINT"])
         create_tables(client, tables)
         snapshot = Snapshot(data_dir / "dynamodb.json")

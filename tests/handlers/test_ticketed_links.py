@@ -10,7 +10,7 @@ import pytest
 
 from shortlink.dynamodb import client as dynamodb_client
 from shortlink.links.cache import REFUSING_COPY
-from support import DOMAIN, FakeClock, Invoke, MakeEvent, dynamodb_requests, make_link, stored_item, visits_of
+from support import DOMAIN, FakeClock, Invoke, MakeEvent, dynamodb_requests, lost_answers, make_link, stored_item, visits_of
 
 
 def _tickets(dynamodb: Any, code: str) -> list[int]:
@@ -83,3 +83,14 @@ def test_a_password_takes_the_limit_back_onto_the_item(invoke: Invoke, make_even
     assert stored_item(dynamodb, code)["visits"] == {"N": "4"}  # the counters' visits folded in
     _patch(invoke, make_event, code, password=None)
     assert sum(_tickets(dynamodb, code)) == 6
+
+
+def test_a_claim_whose_answer_is_lost_never_lets_one_more_through(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
+    """DynamoDB applies the claim but its answer is lost; botocore sends it again and takes a
+    second ticket (UpdateItem has no idempotency token): one visitor fewer, never one more."""
+    code = make_link(invoke, make_event, max_visits=5)["code"]
+    with lost_answers(dynamodb_client(), "UpdateItem", "LinksTable") as lost:
+        assert _visits(invoke, make_event, code, 1) == [302]
+    assert len(lost) == 1
+    assert sum(_tickets(dynamodb, code)) == 3
+    assert _visits(invoke, make_event, code, 5) == [302] * 3 + [410] * 2
