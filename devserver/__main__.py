@@ -64,6 +64,7 @@ EMBEDDED_READ_TIMEOUT = 30.0
 
 def _patient_with_the_embedded_store() -> None:
     from botocore.config import Config
+
     from shortlink import dynamodb
 
     dynamodb.CLIENT_CONFIG = dynamodb.CLIENT_CONFIG.merge(Config(read_timeout=EMBEDDED_READ_TIMEOUT))
