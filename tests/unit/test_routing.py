@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from shortlink.errors import InvalidInput
-from shortlink.links.routing import Visitor, check_rules, destination_url, first_language
+from shortlink.links.routing import Visitor, check_rules, countries, destination_url, first_language
 
 NOW = 1_797_000_000_000  # 2026-12-11T13:20:00Z, in milliseconds
 WECHAT_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -74,6 +74,8 @@ def test_the_first_choice_of_accept_language(header: str | None, language: str |
 
 @pytest.mark.parametrize("rules, fields", [
     ([{"when": {}, "url": "https://x.example/"}], ["rules[0].when"]),
+    ([{"when": {"country": ["UK"]}, "url": "https://x.example/"}, {"when": {"country": ["CN", "XX"]}, "url": "https://x.example/"}],
+     ["rules[0].when.country", "rules[1].when.country"]),  # GB is the United Kingdom's; XX is no country
     ([{"when": {"planet": ["mars"]}, "url": "https://x.example/"}], ["rules[0].when.planet"]),
     ([{"when": {"country": ["China"], "device": ["toaster"]}, "url": "https://x.example/"}],
      ["rules[0].when.country", "rules[0].when.device"]),
@@ -98,3 +100,12 @@ def test_every_bad_part_of_the_rules_is_named(rules: list[dict[str, Any]], field
 def test_values_are_folded_as_they_are_compared() -> None:
     [rule] = _checked([{"when": {"country": ["cn", "CN"], "language": ["zh_TW"], "app": ["WeChat"]}, "url": "https://x.example/"}])
     assert rule["when"] == {"country": ["CN"], "language": ["zh-tw"], "app": ["wechat"]}
+
+
+def test_a_rule_may_name_every_country_the_ip_table_gives() -> None:
+    """Two lists nobody here wrote agree: each code of DB-IP's table is one a rule accepts."""
+    from shortlink.stats.countries import COUNTRIES
+
+    given = COUNTRIES.codes()
+    assert len(given) > 240 and given == countries()
+    assert _checked([{"when": {"country": ["gb", "xk", "cn"]}, "url": "https://x.example/"}])[0]["when"]["country"] == ["GB", "XK", "CN"]

@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
+from importlib.resources import files
 from typing import Any
 
 from ..clock import SECOND, iso
@@ -27,7 +28,6 @@ from .useragent import APPS, in_app, platform
 
 DEVICES = ("ios", "android", "mobile", "desktop", "windows", "macos", "linux")
 CONDITIONS = ("country", "language", "device", "app", "query", "between")
-_COUNTRY = re.compile(r"[A-Z]{2}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")  # a BCP 47 tag, folded to lower case
 
 
@@ -220,8 +220,18 @@ def _between(value: Any, where: str) -> dict[str, int]:
     return moments
 
 
+@cache
+def countries() -> frozenset[str]:
+    """The ISO 3166 codes a rule may name: the tz database's list (tzdata's iso3166.tab; a rule
+    naming "UK" would never match: GB is the code), and XK, Kosovo's code in common use, which
+    the IP-to-country table gives. Read when a rule is checked, never by the redirect."""
+    listed = files("tzdata").joinpath("zoneinfo", "iso3166.tab").read_text(encoding="utf-8")
+    return frozenset({line.split("\t", 1)[0] for line in listed.splitlines() if line and not line.startswith("#")} | {"XK"})
+
+
 _CHECKS: dict[str, Callable[[Any, str], Any]] = {
-    "country": lambda v, where: _values(v, where, str.upper, lambda c: bool(_COUNTRY.fullmatch(c)), "an ISO 3166 country code, such as CN"),
+    "country": lambda v, where: _values(v, where, str.upper, lambda c: c in countries(),
+                                        "an ISO 3166 country code, such as CN (GB for the United Kingdom)"),
     "language": lambda v, where: _values(v, where, lambda t: t.lower().replace("_", "-"), lambda t: bool(_LANGUAGE.fullmatch(t)),
                                          "a language tag, such as zh or zh-TW"),
     "device": lambda v, where: _values(v, where, str.lower, DEVICES.__contains__, f"use {', '.join(DEVICES)}"),

@@ -54,6 +54,10 @@ class Countries:
         code = codes[found[index]] if index >= 0 else NOBODY
         return None if code == NOBODY else code
 
+    def codes(self) -> set[str]:
+        """Every country the table gives."""
+        return set(self._load()[0]) - {NOBODY}
+
     @property
     def source(self) -> str:
         return str(self._header()["source"])

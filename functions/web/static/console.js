@@ -290,8 +290,9 @@
     return { in_app: $(`${prefix}-in-app`).value || null, rules, preview: Object.keys(preview).length ? preview : null };
   }
 
-  // Bulk create: lines "url" or "url,alias,title", in batches of at most 100 -----------------
-  // A CSV file's rows become lines: url,alias,title (quoted fields keep their commas).
+  // Bulk create: lines "url" or "url,alias,title", or a CSV whose header row names its columns;
+  // in batches of at most 100 -----------------------------------------------------------------
+  // Rows of CSV text (quoted fields keep their commas and quotes), empty rows left out.
   function csvRows(textContent) {
     const rows = [];
     for (const line of textContent.replace(/^\ufeff/, "").split(/\r?\n/)) {
@@ -306,39 +307,64 @@
         else cellText += c;
       }
       cells.push(cellText);
-      if (cells.some((v) => v.trim())) rows.push(cells);
+      if (cells.some((v) => v.trim())) rows.push(cells.map((v) => v.trim()));
     }
-    return rows.filter((cells) => !/^url$/i.test(cells[0].trim()));  // a header row is no link
+    return rows;
+  }
+
+  // The columns a CSV with a header row may carry, each as the API takes it. A value that is not
+  // what the API takes is sent as written: the server's answer names the field.
+  const asNumber = (v) => (/^\d+$/.test(v) ? Number(v) : v);
+  const asJson = (v) => { try { return JSON.parse(v); } catch { return v; } };
+  const BULK_COLUMNS = {
+    url: String, alias: String, domain: String, title: String, validity: String, in_app: String,
+    tags: (v) => v.split(";").map((t) => t.trim()).filter(Boolean), max_visits: asNumber, rules: asJson,
+  };
+  const hasHeader = (rows) => rows.length > 0 && rows[0][0].toLowerCase() === "url";
+
+  // The links the text asks for, each with the line it came from (for the results table).
+  function bulkLinks(text) {
+    const rows = csvRows(text);
+    if (hasHeader(rows)) {
+      const names = rows[0].map((name) => name.toLowerCase());
+      return rows.slice(1).map((cells) => {
+        const link = {};
+        names.forEach((name, i) => { if (BULK_COLUMNS[name] && cells[i]) link[name] = BULK_COLUMNS[name](cells[i]); });
+        return { line: cells.join(","), link };
+      });
+    }
+    return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((line) => {
+      // url, alias, then the title: everything after the second comma, commas and all
+      const [url, alias = "", title = ""] = line.match(/^([^,]*),?([^,]*),?(.*)$/).slice(1).map((p) => p.trim());
+      return { line, link: { url, ...(alias ? { alias } : {}), ...(title ? { title } : {}) } };
+    });
   }
 
   $("bulk-file").addEventListener("change", async () => {
     const file = $("bulk-file").files[0];
     if (!file) return;
-    const rows = csvRows(await file.text());
-    // back into lines: a title keeps its commas (everything after the second comma is the title)
-    $("bulk-lines").value = rows.map((cells) => [cells[0], cells[1] || "", cells.slice(2).join(",")].map((v) => v.trim())
-      .join(",").replace(/,+$/, "")).join("\n");
+    const text = (await file.text()).replace(/^\ufeff/, "");
+    const rows = csvRows(text);
+    // a file with a header row stays CSV; rows without one become lines, where a title keeps its
+    // commas (everything after the second comma is the title)
+    $("bulk-lines").value = hasHeader(rows) ? text.trim()
+      : rows.map((cells) => [cells[0], cells[1] || "", cells.slice(2).join(",")].join(",").replace(/,+$/, "")).join("\n");
   });
 
   $("bulk").addEventListener("submit", (event) => { event.preventDefault(); step("bulk-error", bulkCreate); });
 
   async function bulkCreate() {
-    const lines = $("bulk-lines").value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    const wanted = bulkLinks($("bulk-lines").value);
     const made = [];
     bulkRows = [];
-    for (let start = 0; start < lines.length; start += 100) {
-      const chunk = lines.slice(start, start + 100);
-      const links = chunk.map((line) => {
-        // url, alias, then the title: everything after the second comma, commas and all
-        const [url, alias = "", title = ""] = line.match(/^([^,]*),?([^,]*),?(.*)$/).slice(1).map((p) => p.trim());
-        return { url, ...(alias ? { alias } : {}), ...(title ? { title } : {}) };
-      });
-      const response = await api("api/links/batch", { method: "POST", body: JSON.stringify({ links }) });
+    for (let start = 0; start < wanted.length; start += 100) {
+      const chunk = wanted.slice(start, start + 100);
+      const response = await api("api/links/batch", { method: "POST", body: JSON.stringify({ links: chunk.map((w) => w.link) }) });
       const results = response.ok ? (await response.json()).results : chunk.map(() => ({ status: response.status }));
       results.forEach((result, i) => {
         const outcome = result.status === 201 ? `${T["console.created"]}: ${result.link.short_url}`
           : problemMessage(result.status, result.error).message;
-        bulkRows.push({ line: chunk[i], status: result.status, outcome, short_url: result.link ? result.link.short_url : "" });
+        bulkRows.push({ line: chunk[i].line, status: result.status, outcome, short_url: result.link ? result.link.short_url : "" });
         if (result.link) made.push(result.link);
       });
     }
