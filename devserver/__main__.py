@@ -1,9 +1,9 @@
 """`make run`: the template's API on http://127.0.0.1:$PORT with the embedded DynamoDB.
 
 Environment: PORT (3000), LOCAL_API_KEYS or LOCAL_API_KEY (else one generated and kept
-in the data directory), DEVSERVER_DATA (.devserver/), DYNAMODB_ENDPOINT (use that DynamoDB instead
-of the embedded one), TTL_SWEEP_INTERVAL / TTL_SWEEP_LAG (seconds: 10 / 60),
-LOCAL_ADMIN_KEYS (operators' keys: they see and change every link), DEVSERVER_CLOCK (a file holding seconds to add to the wall clock: tests move time with it),
+in the data directory), LOCAL_ADMIN_KEYS (operators' keys, else one generated and kept there),
+DEVSERVER_DATA (.devserver/), DYNAMODB_ENDPOINT (use that DynamoDB instead of the embedded one), TTL_SWEEP_INTERVAL / TTL_SWEEP_LAG (seconds: 10 / 60),
+DEVSERVER_CLOCK (a file holding seconds to add to the wall clock: tests move time with it),
 EVENT_WEBHOOK_URL (link events are posted there as EventBridge would deliver them). Scheduled
 functions (the expiry sweep) run every TTL_SWEEP_INTERVAL seconds.
 """
@@ -40,12 +40,14 @@ def _api_keys(data_dir: Path) -> list[str]:
     listed = [k.strip() for k in os.environ.get("LOCAL_API_KEYS", "").split(",") if k.strip()]
     if not listed:
         listed = [os.environ["LOCAL_API_KEY"] if os.environ.get("LOCAL_API_KEY") else _kept_secret(data_dir / "api-key")]
-    return listed + [k for k in _admin_keys() if k not in listed]
+    return listed + [k for k in _admin_keys(data_dir) if k not in listed]
 
 
-def _admin_keys() -> list[str]:
-    """LOCAL_ADMIN_KEYS: keys of operators (each is also a key the gateway takes)."""
-    return [k.strip() for k in os.environ.get("LOCAL_ADMIN_KEYS", "").split(",") if k.strip()]
+def _admin_keys(data_dir: Path) -> list[str]:
+    """LOCAL_ADMIN_KEYS: keys of operators (each is also a key the gateway takes); without it, one
+    operator key made once and kept beside the local data, as the owner's key is."""
+    listed = [k.strip() for k in os.environ.get("LOCAL_ADMIN_KEYS", "").split(",") if k.strip()]
+    return listed or [_kept_secret(data_dir / "operator-key")]
 
 
 def _kept_secret(path: Path) -> str:
@@ -118,8 +120,8 @@ def main() -> None:
     os.environ.setdefault("SHORT_DOMAINS", f"http://127.0.0.1:{port},http://localhost:{port}")
     os.environ["BLOCKED_HOSTS"] = ",".join(filter(None, [os.environ.get("BLOCKED_HOSTS", ""), *THIS_MACHINE]))
     os.environ.setdefault("VISITOR_PEPPER", _kept_secret(data_dir / "visitor-pepper"))
-    if _admin_keys():  # as AdminApiKeyIds names them on AWS: by the keys' ids
-        os.environ["ADMIN_API_KEY_IDS"] = ",".join(api_key_id(key) for key in _admin_keys())
+    # as AdminApiKeyIds names them on AWS: by the keys' ids
+    os.environ["ADMIN_API_KEY_IDS"] = ",".join(api_key_id(key) for key in _admin_keys(data_dir))
     os.environ.update(local_environment(template))
     sys.path.insert(0, str(ROOT / "functions"))  # where Lambda finds the CoreLayer's shortlink package
     from shortlink import clock
@@ -193,12 +195,16 @@ def main() -> None:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     print(f"Short links API on {base}/ (the page), console {base}/console, API docs {base}/api/docs", flush=True)
     print(f"DynamoDB endpoint: {os.environ['DYNAMODB_ENDPOINT']}", flush=True)
-    operators = set(_admin_keys())
+    operators = _admin_keys(data_dir)
+    kept_operator = not os.environ.get("LOCAL_ADMIN_KEYS", "").strip()  # made once, kept in the data directory
     for key in api_keys:
+        if key in operators and kept_operator:
+            continue
         role = "operator: every link" if key in operators else "owner: its own links"
         print(f"Local API key (x-api-key, {role}): {key}", flush=True)
-    if not operators:
-        print("No operator key: LOCAL_ADMIN_KEYS=<a key> make run makes that key an operator's.", flush=True)
+    if kept_operator:
+        print(f"Operator API key (x-api-key, admin: every link and key; the console's Keys view makes more): {operators[0]}",
+              flush=True)
     print("Ready. Ctrl-C stops.", flush=True)
     try:
         server.serve_forever()

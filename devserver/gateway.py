@@ -233,7 +233,7 @@ class Gateway:
         self.api_keys = api_keys
         self.gateway_responses = template.gateway_responses()
         self.handlers = {name: load_handler(fn) for name, fn in self.functions.items()
-                         if any(r.function == name for r in self.routes)}
+                         if any(name in (r.function, r.authorizer) for r in self.routes)}
         # One instance per function, taking one request at a time as a Lambda instance does:
         # a handler may keep per-request state in module globals (Powertools' resolver does).
         self.instances = {name: threading.Lock() for name in self.handlers}
@@ -253,7 +253,14 @@ class Gateway:
         if route is None:
             return self.gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
         api_key = next((v for k, v in header_pairs if k.lower() == "x-api-key"), None)
-        if route.api_key_required and api_key not in self.api_keys:
+        granted: dict[str, Any] | None = None
+        if route.authorizer:  # the key source is the authorizer: it names the usage key (no cache: a revoked key is out at once)
+            decided = self.authorize(route, method, raw_path, header_pairs, source_ip)
+            if isinstance(decided, tuple):
+                return decided
+            api_key, granted = decided.get("usageIdentifierKey"), {**decided.get("context", {}), "principalId": decided["principalId"]}
+        # A managed key's usage key is made in the usage plan on AWS; here the plan is the local keys.
+        if route.api_key_required and api_key not in self.api_keys and not (granted and granted.get("key_id")):
             return self.gateway_error("INVALID_API_KEY", 403, "Forbidden")
         refused = self.throttles.refusal(route, api_key) if self.throttles else None
         if refused:
@@ -261,6 +268,8 @@ class Gateway:
         forwarded = next((v for k, v in header_pairs if k.lower() == "x-forwarded-for"), "") if self.trust_forwarded else ""
         client_ip = forwarded.split(",")[0].strip() or source_ip
         event = build_event(route, method, raw_path, header_pairs, body, client_ip, api_key, self.binary_types)
+        if granted is not None:
+            event["requestContext"]["authorizer"] = granted
         context = LambdaContext(route.function, event["requestContext"]["requestId"])
         try:
             with self.instances[route.function]:
@@ -269,6 +278,29 @@ class Gateway:
             log.exception("%s raised", route.function)
             return self.gateway_error("INTEGRATION_FAILURE", 502, "Internal server error")
         return _from_proxy_result(result)
+
+    def authorize(self, route: Route, method: str, raw_path: str, header_pairs: list[tuple[str, str]],
+                  source_ip: str) -> dict[str, Any] | tuple[int, list[tuple[str, str]], bytes]:
+        """The route's REQUEST authorizer, as API Gateway calls it: its answer, or API Gateway's
+        own answer when it refuses (401) or fails (AUTHORIZER_FAILURE)."""
+        assert route.authorizer is not None
+        if not next((v for k, v in header_pairs if k.lower() == "x-api-key"), ""):  # its identity source: absent is 401, uncalled
+            return self.gateway_error("UNAUTHORIZED", 401, "Unauthorized")
+        request = build_event(route, method, raw_path, header_pairs, b"", source_ip, None)
+        event = {"type": "REQUEST", "methodArn": f"arn:aws:execute-api:local:000000000000:local/{STAGE}/{method}{route.path}",
+                 **{k: request[k] for k in ("resource", "path", "httpMethod", "headers", "multiValueHeaders",
+                                            "queryStringParameters", "multiValueQueryStringParameters", "pathParameters",
+                                            "stageVariables", "requestContext")}}
+        try:
+            with self.instances[route.authorizer]:
+                answer: dict[str, Any] = self.handlers[route.authorizer](event, LambdaContext(route.authorizer, str(uuid.uuid4())))
+        except Exception as refused:
+            if str(refused) == "Unauthorized":
+                return self.gateway_error("UNAUTHORIZED", 401, "Unauthorized")
+            log.exception("%s raised", route.authorizer)
+            return self.gateway_error("AUTHORIZER_FAILURE", 500, "Authorizer error")
+        allowed = any(s.get("Effect") == "Allow" for s in answer.get("policyDocument", {}).get("Statement", []))
+        return answer if allowed else self.gateway_error("ACCESS_DENIED", 403, "User is not authorized to access this resource")
 
     def gateway_error(self, kind: str, status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
         """API Gateway's own answer of this kind: the template's GatewayResponses (the type's own,

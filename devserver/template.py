@@ -59,6 +59,7 @@ class Route:
     path: str  # as the API declares it (the REST API's without the domain's "api" base path)
     function: str
     api_key_required: bool
+    authorizer: str | None = None  # the function of the route's Lambda authorizer (a REQUEST one)
     payload: str = "1.0"  # the event format: 1.0 from the REST API, 2.0 from the HTTP API (PublicApi)
     api: str = ""  # the API's logical id
     base_path: str = ""  # the mapping key a short domain reaches this API by ("api"; "" for "(none)")
@@ -218,6 +219,13 @@ class Template:
             )
         return found
 
+    def _authorizer(self, api: str, name: str) -> str:
+        """The function of the API's REQUEST authorizer `name` (the only kind the devserver plays)."""
+        spec = self.resources[api]["Properties"]["Auth"]["Authorizers"][name]
+        if spec.get("FunctionPayloadType") != "REQUEST":
+            raise ValueError(f"template.yaml: the devserver plays REQUEST authorizers only, not {name}")
+        return str(spec["FunctionArn"]["Fn::GetAtt"][0])
+
     def routes(self) -> list[Route]:
         """Every API route a short domain serves: the REST API's (function events of Type Api) under
         its mapping key, PublicApi's (AWS::ApiGatewayV2::Route resources) at the root."""
@@ -230,8 +238,10 @@ class Template:
                     continue
                 props = event["Properties"]
                 api = props["RestApiId"]["Ref"]
+                auth = props.get("Auth", {})
                 routes.append(Route(method=props["Method"].upper(), path=props["Path"], function=name,
-                                    api_key_required=bool(props.get("Auth", {}).get("ApiKeyRequired", False)),
+                                    api_key_required=bool(auth.get("ApiKeyRequired", False)),
+                                    authorizer=self._authorizer(api, auth["Authorizer"]) if auth.get("Authorizer") else None,
                                     payload="1.0", api=api, base_path=keys.get(api, ""), taken=() if keys.get(api) else taken))
         for res in self._of_type("AWS::ApiGatewayV2::Route").values():
             props = res["Properties"]
@@ -308,8 +318,8 @@ class Template:
                 return self.parameters[ref]
             if self.resources.get(ref, {}).get("Type") in LOCAL_TYPES:
                 return ref  # local resources are named by their logical id
-            if ref in self.resources:
-                return ""  # not run locally (the event bus): the handlers do without it
+            if ref in self.resources or (ref.endswith("UsagePlan") and ref.removesuffix("UsagePlan") in self.resources):
+                return ""  # not run locally (the event bus, SAM's usage plan of an API): the handlers do without it
             raise ValueError(f"template.yaml: cannot resolve Ref {ref}")
         if isinstance(value.get("Fn::Sub"), str) and value["Fn::Sub"].startswith("{{resolve:secretsmanager:"):
             return LOCAL_SECRET  # a generated secret: the devserver gives its own (__main__)

@@ -13,8 +13,10 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -230,6 +232,7 @@ INVOCATIONS = {
     "batch": "ManageFunction",
     "delete": "ManageFunction",
     "web-page": "WebFunction",
+    "authorizer": "AuthorizerFunction",
     "stream-visits": "StatsFunction",
     "stream-ttl-removal": "StatsFunction",
     "stream-poison": "StatsFunction",
@@ -472,3 +475,27 @@ def _unanswered(client: Any, operation: str, table: str, times: int, *, late: bo
         client.meta.events.unregister("before-send.dynamodb", unanswered)
         for request in waiting:
             session.send(request)
+
+
+class Webhook:
+    """A local receiver of the devserver's event posts."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def of(self, code: str) -> Counter[str]:
+        return Counter(e["detail-type"] for e in list(self.received) if e["detail"]["link"]["code"] == code)

@@ -10,10 +10,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortlink import clock
+from shortlink.api.callers import request_caller
 from shortlink.api.idempotency import once_per_key, register_context
 from shortlink.api.resolver import json_response, resolve, rest_api
 from shortlink.api.schemas import KEYED, WITH_BODY, DomainsOut, LinkBody, LinkOut, ShortenBody, answers
 from shortlink.errors import Forbidden
+from shortlink.links.access import Caller
 from shortlink.links.create import create_link
 from shortlink.links.store import LinkStore
 from shortlink.settings import PRESETS, load_settings
@@ -23,13 +25,13 @@ metrics = Metrics()
 app = rest_api(logger)
 
 
-def _created(body: ShortenBody, owner: str | None) -> dict[str, Any]:
+def _created(body: ShortenBody, caller: Caller | None) -> dict[str, Any]:
     settings = load_settings()
     now = clock.now()
-    link = create_link(LinkStore.of(settings), settings, body.model_dump(), owner, now)
-    logger.info("link created", extra={"link_id": link.id.key, "owned": owner is not None})
+    link = create_link(LinkStore.of(settings), settings, body.model_dump(), caller, now)
+    logger.info("link created", extra={"link_id": link.id.key, "owned": caller is not None})
     metrics.add_metric(name="LinksCreated", unit=MetricUnit.Count, value=1)
-    location = f"/api/links/{quote(link.code)}?domain={quote(link.domain)}" if owner else settings.short_url(link.domain, link.code)
+    location = f"/api/links/{quote(link.code)}?domain={quote(link.domain)}" if caller else settings.short_url(link.domain, link.code)
     return {"link": link.to_body(now, settings), "location": location}
 
 
@@ -39,8 +41,9 @@ def create_owned_link(
     body: Annotated[LinkBody, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[LinkOut]:
-    owner = app.current_event.request_context.identity.api_key_id
-    answer = once_per_key(idempotency_key, owner, body.model_dump(), lambda: _created(body, owner))
+    caller = request_caller(app)
+    caller.may_write()
+    answer = once_per_key(idempotency_key, caller.key_id, body.model_dump(), lambda: _created(body, caller))
     return json_response(201, answer["link"], {"Location": answer["location"]})
 
 

@@ -1,5 +1,5 @@
-"""The management API of an API key's own links: list, read, change, delete, batch create,
-and the OpenAPI document of every /api route."""
+"""The management API of an API key's links (its team's; an admin's: every link): list, read,
+change, delete, batch create; the managed API keys (/api/keys); the OpenAPI document."""
 
 import json
 from pathlib import Path
@@ -14,11 +14,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from shortlink import clock
+from shortlink.api.callers import request_caller
 from shortlink.api.idempotency import once_per_key, register_context
+from shortlink.api.keys import router as keys_router
 from shortlink.api.resolver import field_errors, json_response, resolve, rest_api
 from shortlink.api.schemas import KEYED, WITH_BODY, BatchBody, BatchOut, LinkBody, LinkOut, LinkPage, PatchBody, StatsOut, answers
 from shortlink.clock import hour_of
-from shortlink.errors import Forbidden, InvalidInput
+from shortlink.errors import InvalidInput
 from shortlink.http.boundary import known
 from shortlink.http.csvfile import CSV_TYPE, csv_text, wants_csv
 from shortlink.http.i18n import MESSAGES
@@ -43,6 +45,7 @@ from shortlink.stats.store import StatsStore
 logger = Logger()
 metrics = Metrics()
 app = rest_api(logger)
+app.include_router(keys_router)
 OPENAPI = Path(__file__).parent / "openapi.json"
 DOCS_PAGE = Path(__file__).parent / "docs.html"
 # Redoc's standalone bundle (REDOC-LICENSE.md), served here: the page loads nothing from elsewhere.
@@ -57,16 +60,8 @@ Domain = Annotated[str | None, Query(description="Short domain of the link; the 
 Code = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The link's code (case-sensitive).")]
 
 
-def _owner() -> str:
-    owner = app.current_event.request_context.identity.api_key_id
-    if not owner:
-        raise Forbidden("this route needs an API key (x-api-key)")
-    return owner
-
-
 def _caller() -> Caller:
-    key_id = _owner()
-    return Caller(key_id, admin=key_id in load_settings().admin_key_ids)
+    return request_caller(app)
 
 
 def _store() -> LinkStore:
@@ -212,7 +207,7 @@ def delete_link(code: Code, domain: Domain = None) -> Response[None]:
     return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
-def _create_one(item: dict[str, Any], owner: str, now: int) -> dict[str, Any]:
+def _create_one(item: dict[str, Any], caller: Caller, now: int) -> dict[str, Any]:
     """One batch item, created or failed alone: its failure mapped as any request's (http/boundary.py)."""
     settings = load_settings()
     try:
@@ -220,7 +215,7 @@ def _create_one(item: dict[str, Any], owner: str, now: int) -> dict[str, Any]:
             body = LinkBody.model_validate(item)
         except ValidationError as invalid:
             raise InvalidInput(field_errors(invalid.errors())) from None
-        link = create_link(LinkStore.of(settings), settings, body.model_dump(), owner, now)
+        link = create_link(LinkStore.of(settings), settings, body.model_dump(), caller, now)
     except Exception as error:
         failure = known(error, request_id(app.current_event.raw_event), logger)
         return {"status": failure.status, "error": problem_body(failure)}
@@ -234,13 +229,14 @@ def create_batch(
     body: Annotated[BatchBody, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[BatchOut]:
-    owner = _owner()
+    caller = _caller()
+    caller.may_write()
     now = clock.now()
 
     def produce() -> dict[str, Any]:
-        return {"results": [_create_one(item, owner, now) for item in body.links]}
+        return {"results": [_create_one(item, caller, now) for item in body.links]}
 
-    return json_response(200, once_per_key(idempotency_key, owner, body.model_dump(), produce))
+    return json_response(200, once_per_key(idempotency_key, caller.key_id, body.model_dump(), produce))
 
 
 @app.get("/openapi.json", summary="This OpenAPI document", responses=answers(200, None, 429, content={"application/json": {}}))

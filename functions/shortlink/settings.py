@@ -35,6 +35,8 @@ class Settings:
     stats_table: str
     stats_retention_days: int
     search_table: str = ""
+    keys_table: str = ""  # the managed API keys (keys/store.py)
+    usage_plan_id: str = ""  # the API's usage plan, which meters each managed key (AWS; none locally)
     stats_time_zone: str = "UTC"
     visitor_pepper: str = ""  # the key of the redirect's visitor hash (stats/visitors.py)
     admin_key_ids: tuple[str, ...] = ()  # API key ids of the operators (AdminApiKeyIds)
@@ -69,6 +71,11 @@ class Settings:
         if not self.stats_table:
             raise ConfigError("environment variable STATS_TABLE is not set (template.yaml sets it)")
         return self.stats_table
+
+    def require_keys_table(self) -> str:
+        if not self.keys_table:
+            raise ConfigError("environment variable KEYS_TABLE is not set (template.yaml sets it)")
+        return self.keys_table
 
     def require_search_table(self) -> str:
         if not self.search_table:
@@ -122,6 +129,8 @@ def load_settings() -> Settings:
         blocked_hosts=_host_list(os.environ.get("BLOCKED_HOSTS", "")),
         stats_table=os.environ.get("STATS_TABLE", "").strip(),
         search_table=os.environ.get("SEARCH_TABLE", "").strip(),
+        keys_table=os.environ.get("KEYS_TABLE", "").strip(),
+        usage_plan_id=os.environ.get("USAGE_PLAN_ID", "").strip(),
         stats_retention_days=_whole("STATS_RETENTION_DAYS", 90, 1, 36500),
         stats_time_zone=os.environ.get("STATS_TIME_ZONE", "").strip() or "UTC",
         visitor_pepper=os.environ.get("VISITOR_PEPPER", ""),

@@ -102,7 +102,14 @@ def _console(event: dict[str, Any]) -> dict[str, Any]:
                    lambda texts: {"uplot_css_url": _versioned("uplot.min.css"), "uplot_js_url": _versioned("uplot.min.js"),
                                   "console_js_url": _versioned("console.js"), **_choices(settings, texts),
                                   "domain_filter_options": _options([(d, d) for d in settings.short_domains], ""),
-                                  "validity_choices": _options([(v, texts[f"validity.{v}"]) for v in PRESETS], "")})
+                                  "validity_choices": _options([(v, texts[f"validity.{v}"]) for v in PRESETS], ""),
+                                  "key_domain_choices": _domain_checks(settings)})
+
+
+def _domain_checks(settings: Settings) -> str:
+    """A checkbox per short domain (the keys form: none ticked is every domain)."""
+    return "".join(f'<p class="check"><input type="checkbox" id="key-domain-{n}" value="{html.escape(d)}"> '
+                   f'<label for="key-domain-{n}">{html.escape(d)}</label></p>' for n, d in enumerate(settings.short_domains))
 
 
 def _choices(settings: Settings, texts: dict[str, str]) -> dict[str, str]:

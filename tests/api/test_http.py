@@ -44,7 +44,9 @@ def test_create_with_the_key_then_follow_to_the_exact_url(server: Devserver, api
 def test_api_gateway_answers_missing_or_wrong_keys_and_unknown_routes(server: Devserver) -> None:
     """API Gateway's own refusals are problem+json too (the template's GatewayResponses)."""
     body = {"url": "https://example.com"}
-    problem_of(requests.post(f"{server.url}/api/links", json=body), 403)
+    # No key at all: the key authorizer's identity source is missing, so API Gateway answers 401
+    # without calling it (identitySource: https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html)
+    assert problem_of(requests.post(f"{server.url}/api/links", json=body), 401)["type"].endswith("/api-key")
     wrong = problem_of(requests.post(f"{server.url}/api/links", json=body, headers={"x-api-key": "not-a-key"}), 403)
     assert wrong["type"].endswith("/api-key")
     problem_of(requests.delete(f"{server.url}/api/domains"), 404)

@@ -4,14 +4,11 @@ read in two time zones by day and by hour; link events delivered to a webhook ex
 from __future__ import annotations
 
 import io
-import json
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pandas
@@ -19,7 +16,7 @@ import pytest
 import requests
 
 from shortlink.api.schemas import LinkEvent
-from support import Devserver, eventually
+from support import Devserver, Webhook, eventually
 
 pytestmark = pytest.mark.devserver
 
@@ -41,30 +38,6 @@ COUNTRIES = ["CN", "US", "JP", "DE"]
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 # Visitor i: its own address, agent i % 5, country i % 4. Visit j is by visitor j % 12.
 VISITORS = [(f"203.0.113.{i + 1}", AGENTS[i % 5], COUNTRIES[i % 4]) for i in range(12)]
-
-
-class Webhook:
-    """A local receiver of the devserver's event posts."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def of(self, code: str) -> Counter[str]:
-        return Counter(e["detail-type"] for e in list(self.received) if e["detail"]["link"]["code"] == code)
 
 
 @pytest.fixture(scope="module")

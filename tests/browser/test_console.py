@@ -427,3 +427,56 @@ def test_rules_in_app_and_preview_are_set_shown_and_changed_from_the_console(bro
     page.screenshot(path=str(screenshots / "console-visit-settings.png"), full_page=True)
     _axe_clean(page)
     page.context.close()
+
+
+@pytest.mark.parametrize("locale, device", [("zh-CN", PHONE), ("en", DESKTOP)], ids=["zh-CN-phone", "en-desktop"])
+def test_an_admin_hands_out_a_key_and_revokes_it(browser: Browser, dev: Devserver, screenshots: Path, locale: str,
+                                                 device: dict[str, Any]) -> None:
+    texts = MESSAGES[locale]
+    team = "growth-" + uuid.uuid4().hex[:4]
+    admin = _console(browser, dev, locale, device, key=OPERATOR)
+    admin.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    expect(admin.locator("#whoami")).to_have_text(texts["console.whoami_own"].format(role=texts["console.role.admin"]))
+    admin.locator("#keys-link").click()
+    admin.locator("#key-name").fill("市场部 A1")
+    admin.locator("#key-role").select_option("member")
+    admin.locator("#key-team").fill(team)
+    admin.locator("#key-form button[type=submit]").click()
+    expect(admin.locator("#key-made")).to_be_visible()
+    expect(admin.locator("#key-made")).to_contain_text(texts["console.key_secret"])
+    secret = admin.locator("#key-secret").input_value()
+    assert secret.startswith("slk_")
+    admin.locator("#key-copy").click()
+    expect(admin.locator("#key-copy-status")).to_have_text(texts["copied"])
+    assert admin.evaluate("navigator.clipboard.readText()") == secret
+    row = admin.locator("#key-table tbody tr", has_text=team)
+    expect(row).to_contain_text("市场部 A1")
+    expect(row).to_contain_text(texts["console.key_state.active"])
+    admin.screenshot(path=screenshots / f"console-keys-{locale}.png", full_page=True)
+    _axe_clean(admin)
+
+    member = _console(browser, dev, locale, device, key=secret)  # a fresh context, signed in with the new key
+    expect(member.locator("#whoami")).to_have_text(texts["console.whoami_team"].format(role=texts["console.role.member"], team=team))
+    expect(member.locator("#keys-link")).to_be_hidden()
+    expect(member.locator("#create")).to_be_visible()
+
+    admin.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name=texts["console.key_revoke_named"].format(name="市场部 A1")).click()
+    expect(row).to_contain_text(texts["console.key_state.revoked"])
+    member.locator("#search").fill("anything")  # the next request says so, and signs out
+    expect(member.locator("#sign-in")).to_be_visible()
+    expect(member.locator("#key-error")).to_have_text(texts["console.key_refused"])
+    admin.context.close()
+    member.context.close()
+
+
+def test_a_viewer_gets_no_write_buttons(browser: Browser, dev: Devserver) -> None:
+    made = requests.post(f"{dev.url}/api/keys", headers={"x-api-key": OPERATOR},
+                         json={"name": "auditor", "role": "viewer", "team": "audit"}).json()
+    page = _console(browser, dev, "en", DESKTOP, key=made["key"])
+    expect(page.locator("#whoami")).to_have_text(MESSAGES["en"]["console.whoami_team"].format(
+        role=MESSAGES["en"]["console.role.viewer"], team="audit"))
+    for write in ("#create", "#bulk", "#new-link"):
+        expect(page.locator(write)).to_be_hidden()
+    _axe_clean(page)
+    page.context.close()

@@ -20,8 +20,10 @@ def test_created_link_has_the_full_body_and_a_random_code(invoke: Invoke, make_e
     body = json.loads(answer["body"])
     assert set(body) == {"code", "domain", "short_url", "url", "title", "tags", "created_at", "updated_at", "expires_at",
                          "valid_since", "max_visits", "visits", "redirect_status", "forward_query", "password_protected",
-                         "targets", "rules", "in_app", "preview", "disabled", "state", "owner"}  # the contract's body, whose link it is, where it sends whom
+                         "targets", "rules", "in_app", "preview", "disabled", "state", "owner",
+                         "team", "created_by", "updated_by"}  # the contract's body, whose link it is, where it sends whom, who did what
     assert len(body["code"]) == 7 and body["domain"] == "go.example.com"
+    assert body["team"] is None and body["created_by"] == body["updated_by"] == {"key_id": body["owner"], "name": None}
     assert body["short_url"] == f"https://go.example.com/{body['code']}"
     assert body["expires_at"] is None and body["visits"] == 0 and body["redirect_status"] == 302
 

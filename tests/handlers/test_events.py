@@ -37,6 +37,10 @@ def test_every_event_file_is_exercised_and_routed_to_its_function(template: Temp
         if event.get("source") == "aws.events":
             assert function in template.scheduled_functions(), name
             continue
+        if event.get("type") == "REQUEST":  # an authorizer's: the function authorizes the route its event names
+            assert any(r.authorizer == function and r.path == event["resource"] and r.method == event["httpMethod"]
+                       for r in template.routes()), name
+            continue
         assert any(r.function == function and r.path == route_path(event) and r.method == request_method(event)
                    and r.payload == ("2.0" if is_http_api(event) else "1.0") for r in template.routes()), name
 

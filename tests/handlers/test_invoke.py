@@ -47,6 +47,10 @@ STORY = [
     ("domains", 200), ("shorten", 201), ("create-invalid", 422), ("web-page", 200), ("delete", 204),
     ("redirect-unknown", 404), ("unlock", 404), ("stream-visits", {"batchItemFailures": []}),
     ("stream-ttl-removal", {"batchItemFailures": []}), ("expiry-sweep", {"marked": 0, "failed": 0}),
+    # a usage-plan key API Gateway made: let in on every route, for API Gateway to check against the plan
+    ("authorizer", {"principalId": "gateway-key", "context": {}, "usageIdentifierKey": "usage-plan-key-0123456789abcdef",
+                    "policyDocument": {"Version": "2012-10-17", "Statement": [
+                        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/*"}]}}),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from devserver.gateway import api_key_id
 from devserver.template import Template
 from shortlink.dynamodb import client as dynamodb_client
 from shortlink.events.bus import events_client
+from shortlink.keys.usage import _client as usage_client
 from shortlink.settings import load_settings
 from support import DAY_SECONDS, ROOT, FakeClock, drain_stream, load_event, sam_environment
 from support import OTHER_KEY as OPERATOR
@@ -71,14 +73,20 @@ def test_sam_build_produces_every_function_and_the_core_layer(tmp_path: Path) ->
     assert list((build / "CreateFunction" / "pydantic_core").glob("*aarch64*.so"))
 
 
+APIGATEWAY = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+
+
 def _resource(value: Any) -> str:
-    """GetAtt T.Arn -> 'T'; Sub '${T.Arn}/index/I' -> 'T/index/I' (local tables are named by logical id)."""
+    """GetAtt T.Arn -> 'T'; Sub '${T.Arn}/index/I' -> 'T/index/I' (local tables are named by logical id);
+    an API Gateway resource -> its path ('/usageplans/{plan}/keys')."""
     if "Fn::GetAtt" in value and value["Fn::GetAtt"][1] in ("Arn", "StreamArn"):  # a table, its stream, a queue, the bus
         return value["Fn::GetAtt"][0] + ("/stream" if value["Fn::GetAtt"][1] == "StreamArn" else "")
     if "Fn::Sub" in value and value["Fn::Sub"].startswith("${") and ".Arn}" in value["Fn::Sub"]:
         table, rest = value["Fn::Sub"][2:].split(".Arn}", 1)
         return table + rest
-    raise AssertionError(f"policy resource is not one table or index: {value}")
+    if "Fn::Sub" in value and value["Fn::Sub"].startswith(APIGATEWAY):
+        return value["Fn::Sub"].removeprefix(APIGATEWAY).replace("${ShortLinkApiUsagePlan}", "{plan}")
+    raise AssertionError(f"policy resource is not one table, index or API Gateway resource: {value}")
 
 
 def _statements(template: Template, function: str) -> list[dict[str, Any]]:
@@ -94,7 +102,8 @@ def _allowed(template: Template, function: str) -> set[tuple[str, str]]:
     """(action, table, index or queue) pairs the function's policy allows (logs and X-Ray aside)."""
     statements = [s for s in _statements(template, function) if not s["Action"][0].startswith(("logs:", "xray:"))]
     assert all(s["Effect"] == "Allow" for s in statements)
-    return {(action, _resource(s["Resource"])) for s in statements for action in s["Action"]}
+    return {(action, _resource(resource)) for s in statements for action in s["Action"]
+            for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])}
 
 
 # Powertools deletes its in-progress idempotency record when the wrapped function
@@ -107,6 +116,10 @@ EVENT_SOURCE_MAPPING = {
 }
 
 
+# The usage-plan calls of a managed key (keys/usage.py) as IAM names them:
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-create-and-manage-api.html
+USAGE_PLAN_CALLS = {"CreateApiKey": ("apigateway:POST", "/apikeys"), "CreateUsagePlanKey": ("apigateway:POST", "/usageplans/{plan}/keys"),
+                    "DeleteApiKey": ("apigateway:DELETE", "/apikeys/*")}
 TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
 
@@ -128,8 +141,12 @@ def _sent(client: Any, events: Any) -> Iterator[set[tuple[str, str]]]:
     def record_event(params: dict[str, Any], **_: Any) -> None:
         seen.update(("events:PutEvents", entry["EventBusName"]) for entry in params["Entries"])
 
+    def record_usage_key(model: Any, **_: Any) -> None:  # API Gateway's actions are its methods on its paths
+        seen.add(USAGE_PLAN_CALLS[model.name])
+
     client.meta.events.register("before-parameter-build.dynamodb.*", record)
     events.meta.events.register("before-parameter-build.events.PutEvents", record_event)
+    usage_client().meta.events.register("before-parameter-build.apigateway.*", record_usage_key)
     try:
         with Stubber(events) as stub:
             for _ in range(5):
@@ -138,6 +155,7 @@ def _sent(client: Any, events: Any) -> Iterator[set[tuple[str, str]]]:
     finally:
         client.meta.events.unregister("before-parameter-build.dynamodb.*", record)
         events.meta.events.unregister("before-parameter-build.events.PutEvents", record_event)
+        usage_client().meta.events.unregister("before-parameter-build.apigateway.*", record_usage_key)
 
 
 def _stream_batch(code: str) -> dict[str, Any]:
@@ -204,12 +222,18 @@ def test_each_function_may_do_exactly_what_it_does(
     alias, other, locked, brief, ended = ("lp-" + uuid.uuid4().hex[:8] for _ in range(5))
     monkeypatch.setenv("EVENT_BUS_NAME", "LinkEventBus")  # on AWS, the bus's name
     monkeypatch.setenv("ADMIN_API_KEY_IDS", api_key_id(OPERATOR))
+    # managed keys are metered by usage keys in a plan: the test's embedded store plays API Gateway too
+    monkeypatch.setenv("AWS_ENDPOINT_URL_API_GATEWAY", os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+    monkeypatch.setenv("USAGE_PLAN_ID", usage_client().create_usage_plan(name="test plan")["id"])
     load_settings.cache_clear()
+    key_id = "0123456789ab"  # no such key
+    revoked, authorized = (json.loads(invoke(make_event("POST", "/api/keys", {"name": name}, api_key=OPERATOR))["body"])
+                           for name in ("to revoke", "authorized"))
 
     def run(function: str, event: dict[str, Any]) -> dict[str, Any]:
         from devserver.gateway import LambdaContext
 
-        if "httpMethod" in event:
+        if "httpMethod" in event and function != "AuthorizerFunction":  # an authorizer's event names the request too
             return invoke(event)
         if function == "ExpiryFunction":
             clock.advance(DAY_SECONDS + 60)  # the one-day link has just expired
@@ -249,7 +273,14 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("GET", "/api/links", api_key=OPERATOR),  # every link, the ended one too
             make_event("GET", f"/api/links/{ended}"),  # ended: no item, its life from the index
             make_event("GET", "/api/links?q=lp"),
+            make_event("POST", "/api/keys", {"name": "made", "team": "growth"}, api_key=OPERATOR),  # a usage key in the plan
+            make_event("GET", "/api/keys", api_key=OPERATOR),
+            make_event("GET", f"/api/keys/{key_id}", api_key=OPERATOR),  # 404
+            make_event("PATCH", f"/api/keys/{key_id}", {"name": "renamed"}, api_key=OPERATOR),  # 404
+            make_event("GET", "/api/keys/me"),
+            make_event("DELETE", f"/api/keys/{revoked['id']}", api_key=OPERATOR),  # and its usage key deleted
         ],
+        "AuthorizerFunction": [{**load_event("authorizer"), "headers": {"x-api-key": authorized["key"]}}],
         "SearchFunction": [_stream_batch(alias)],
         "StatsFunction": [_stream_batch(alias), _counter_batch(alias)],
         "ExpiryFunction": [load_event("expiry-sweep")],

@@ -190,4 +190,28 @@ def test_the_anonymous_create_has_its_own_function_and_concurrency(prod: dict[st
 def test_the_translation_has_what_the_readme_lists(prod: dict[str, Any]) -> None:
     counts = Counter(res["Type"] for res in prod.values())
     print("translated template:", len(prod), "resources;", dict(sorted(counts.items())))
-    assert counts["AWS::ApiGateway::Stage"] == 1 and counts["AWS::ApiGatewayV2::DomainName"] == 2 and counts["AWS::Lambda::Function"] == 8
+    assert counts["AWS::ApiGateway::Stage"] == 1 and counts["AWS::ApiGatewayV2::DomainName"] == 2 and counts["AWS::Lambda::Function"] == 9
+
+
+def test_every_keyed_route_takes_its_key_from_the_key_authorizer(prod: dict[str, Any]) -> None:
+    """API key source AUTHORIZER: the REQUEST authorizer on x-api-key names the usage-plan key
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-key-source.html);
+    its decision is cached a minute per key, the bound on a revoked key's last requests
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization.html)."""
+    api = prod["ShortLinkApi"]["Properties"]
+    assert api["ApiKeySourceType"] == "AUTHORIZER"
+    scheme = api["Body"]["components"]["securitySchemes"]["KeyAuthorizer"]
+    authorizer = scheme["x-amazon-apigateway-authorizer"]
+    assert scheme["x-amazon-apigateway-authtype"] == "custom" and authorizer["type"] == "request"
+    assert authorizer["identitySource"] == "method.request.header.x-api-key" and authorizer["authorizerResultTtlInSeconds"] == 60
+    assert authorizer["authorizerUri"]["Fn::Sub"][1]["__FunctionArn__"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    keyed, open_ = [], []
+    for path, methods in api["Body"]["paths"].items():
+        for method, operation in methods.items():
+            names = {name for requirement in operation.get("security", []) for name in requirement}
+            (keyed if "api_key" in names else open_).append((method, path))
+            assert ("api_key" in names) == ("KeyAuthorizer" in names), (method, path)  # a keyed route is an authorized one
+    assert ("post", "/keys") in keyed and ("post", "/links") in keyed and ("post", "/shorten") in open_
+    permission = prod["ShortLinkApiKeyAuthorizerAuthorizerPermission"]["Properties"]
+    assert permission["FunctionName"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert permission["Principal"] == "apigateway.amazonaws.com"

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shortlink.errors import InvalidInput
+from shortlink.links.access import Caller
 from shortlink.links.create import build_link
 from shortlink.links.identity import LinkId
 from shortlink.links.listing import decode_cursor
@@ -51,7 +52,7 @@ FIELDS: dict[str, Any] = {
 @given(st.fixed_dictionaries(FIELDS))
 def test_create_answers_a_link_or_names_fields(given_fields: dict[str, Any]) -> None:
     try:
-        link = build_link(given_fields, SETTINGS, "key", NOW)
+        link = build_link(given_fields, SETTINGS, Caller("key"), NOW)
     except InvalidInput as invalid:
         assert invalid.errors and all(e.field and e.message for e in invalid.errors)
     else:

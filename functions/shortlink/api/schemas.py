@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
+from ..keys.model import NAME_MAX, TEAM_MAX
 from ..links import routing
+from ..links.access import Role
 from ..links.checks import IN_APP, TARGET_KINDS
 from ..links.limits import ALIAS, PREVIEW_DESCRIPTION, PREVIEW_TITLE, URL, Bounds
 from ..links.model import DERIVED_SHOWN, GIVEN, SHOWN, default_of
@@ -74,8 +76,17 @@ _PATCH_FIELDS = {
                                                                  json_schema_extra=_published(spec.bounds)))
        for _, name, spec in GIVEN},
 }
+class ActorOut(BaseModel):
+    """Who made a change: the API key's id and, for a managed key, its name."""
+
+    key_id: str
+    name: str | None = None
+
+
+# Shown fields whose body is a shape of its own.
+_SHOWN_TYPES: dict[str, Any] = {"created_by": ActorOut | None, "updated_by": ActorOut | None}
 _SHOWN_FIELDS = {
-    **{name: (spec.json_type, Field(description=spec.doc or None)) for _, name, spec in SHOWN},
+    **{name: (_SHOWN_TYPES.get(name, spec.json_type), Field(description=spec.doc or None)) for _, name, spec in SHOWN},
     **{name: (json_type, ...) for name, json_type in DERIVED_SHOWN.items()},
     "owner": (str | None, Field(default=None, description="The API key id that owns the link; null for links made "
                                                           "on the page. Operators see every link's.")),
@@ -118,6 +129,55 @@ class DomainsOut(BaseModel):
 class LinkPage(BaseModel):
     links: list[LinkOut]
     cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
+
+
+class KeyBody(BaseModel):
+    """POST /api/keys: a key for a person or a program (admins only)."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1, max_length=NAME_MAX, description="Who or what uses it.")
+    role: Role = Field(default="member", description=(
+        "admin: every link and key; member: creates, reads and changes its team's links; viewer: reads them."))
+    team: str | None = Field(default=None, max_length=TEAM_MAX, description=(
+        "Members of one team share their links; null: a team of its own (the key's links only)."))
+    domains: list[str] | None = Field(default=None, min_length=1, description="Short domains it may use; null: all.")
+    expires_at: str | None = Field(default=None, description="ISO 8601 with offset; refused from then on.")
+
+
+class KeyPatch(BaseModel):
+    """PATCH /api/keys/{id}: only the fields given change; null clears team, domains or expires_at."""
+
+    model_config = _STRICT
+
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    role: Role | None = None
+    team: str | None = Field(default=None, max_length=TEAM_MAX)
+    domains: list[str] | None = Field(default=None, min_length=1)
+    expires_at: str | None = None
+
+
+class KeyOut(BaseModel):
+    """A key as the API shows it: never its secret."""
+
+    id: str
+    name: str | None = Field(description="Null for a key API Gateway made (not managed here).")
+    role: Role
+    team: str | None
+    domains: list[str] | None
+    state: Literal["active", "expired", "revoked"]
+    expires_at: str | None
+    created_at: str | None = Field(description="Null for a key API Gateway made (not managed here).")
+    revoked_at: str | None
+    created_by: ActorOut | None
+
+
+class KeyMade(KeyOut):
+    key: str = Field(description="The secret, for the x-api-key header: shown in this answer only, stored as a hash.")
+
+
+class KeyList(BaseModel):
+    keys: list[KeyOut]
 
 
 class FieldProblem(BaseModel):
@@ -198,6 +258,8 @@ class LinkEventDetail(BaseModel):
     event_id: str = Field(description="The stream record's id and the kind: the same for a repeated delivery.")
     link: LinkOut = Field(description="The link as the API shows it, after the change (before it, for link.deleted).")
     owner: str | None = Field(description="The API key id that owns the link; null for links made on the page.")
+    actor: ActorOut | None = Field(default=None, description=(
+        "link.created, link.updated, link.deleted: the API key that made the change; null for the service's own events."))
     milestone: int | None = Field(default=None, description="link.milestone: the visits reached (100, 1000, ...).")
 
 

@@ -49,10 +49,10 @@ def milestones_of(links: LinkStore, settings: Settings) -> Callable[[Pending, li
             return True  # the code lives again: these visits were another's
         body = link.with_tally(tally).to_body(row.at, settings)
         events = [LinkEvent("link.milestone", f"{row.life}:link.milestone:{m}", row.sequence, row.at,
-                            {"link": body, "owner": link.owner, "milestone": m}) for m in reached]
+                            {"link": body, "owner": link.owner, "actor": None, "milestone": m}) for m in reached]
         if used_up:
             events.append(LinkEvent("link.exhausted", f"{row.life}:link.exhausted", row.sequence, row.at,
-                                    {"link": body, "owner": link.owner}))
+                                    {"link": body, "owner": link.owner, "actor": None}))
         return publish(events) == len(events)
 
     return send

@@ -21,8 +21,14 @@ from ..links.model import MILESTONES, Link
 from ..links.store import announced_expiry, from_item
 from ..settings import Settings
 
-# What changes with every visit or guess, not with the link's settings.
-_VOLATILE = ("visits", "state")
+# What changes with every visit or guess, not with the link's settings; and who changed it last,
+# which a delete writes first (links/store.py) and is no change of its own.
+_VOLATILE = ("visits", "state", "updated_by")
+
+
+# The events a key's request caused: their `actor` is the key that made the change (the link's
+# updated_by: a create, PATCH or delete writes it); the others are the service's own.
+_BY_A_KEY = ("link.created", "link.updated", "link.deleted")
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ def events_of(record: dict[str, Any], settings: Settings) -> list[LinkEvent]:
     sequence = str(change.get("SequenceNumber", ""))
     return [LinkEvent(kind, f"{record_id}:{kind}:{extra.get('milestone', '')}".rstrip(":"), sequence, at,
                       {"link": link.to_body(max(at, link.expires_at or 0) if kind == "link.expired" else at, settings),
-                       "owner": link.owner, **extra})
+                       "owner": link.owner, "actor": link.updated_by if kind in _BY_A_KEY else None, **extra})
             for kind, link, extra in found]
 
 

@@ -4,7 +4,8 @@ the links table's stream, and the lives that ended.
 Items (partition key `list`, sort key `life`):
 - a posting: `list` = "<scope>|<token>", `life` = "<created stamp>|<link key>" (so a list reads
   newest first), with the TTL `expires_at` = the life's expiry + StatsRetentionDays (none while
-  it is permanent). A scope is "o:<key id>" (one owner's links) or "all" (the operators').
+  it is permanent). A scope is "t:<team>" (a team's links), "o:<key id>" (the links of a key of
+  no team) or "all" (the admins').
 - an ended life (TTL removed it, or its code was made again): its "*" postings carry `ended`,
   the link's item as it last was, and "ended|<link key>" holds the same under the same `life`,
   so that the code's visitors get 410 and its owner reads its final figures until retention ends.
@@ -38,12 +39,15 @@ Direction = Literal["newest", "oldest"]
 
 
 def scopes(link: Link) -> list[str]:
-    """The scopes a life is listed in: its owner's and the operators'."""
+    """The scopes a life is listed in: its team's (or, made by a key of no team, its owner's)
+    and the admins'."""
+    if link.team is not None:
+        return [f"t:{link.team}", ALL]
     return [ALL] if link.owner is None else [f"o:{link.owner}", ALL]
 
 
 def scope_of(caller: Caller) -> str:
-    return ALL if caller.admin else f"o:{caller.key_id}"
+    return ALL if caller.admin else caller.scope
 
 
 def rank(link: Link) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import AliasTaken
 from ..settings import Settings
 from . import checks as fields
+from .access import Caller
 from .codes import new_code
 from .identity import LinkId
 from .model import GIVEN, Link
@@ -20,9 +21,10 @@ from .store import LinkStore, new_revision
 CODE_ATTEMPTS = 5
 
 
-def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now: int, code: str | None = None) -> Link:
+def build_link(given: dict[str, Any], settings: Settings, caller: Caller | None, now: int, code: str | None = None) -> Link:
     """Check every field given (reporting all bad ones together) and make the Link to store.
-    `given` holds what the caller sent, by the names callers use; None means not given."""
+    `given` holds what the caller sent, by the names callers use; None means not given.
+    `caller`: the API key that makes it (None: the page's anonymous link)."""
     checks = fields.Checks()
     given = fields.readable(checks, given)
     domain = checks.run(lambda: fields.domain(given.get("domain"), settings)) or settings.default_domain
@@ -40,17 +42,21 @@ def build_link(given: dict[str, Any], settings: Settings, owner: str | None, now
     values["expires_at"] = checks.run(lambda: fields.expiry(validity, given.get("expires_at"), context.now))
     fields.window(checks, values.get("valid_since"), values["expires_at"])
     checks.raise_any()
-    return Link(domain=domain, code=context.link_id.code, created_at=now, updated_at=now, owner=owner,
+    if caller is not None:
+        caller.may_create_on(domain)
+    if caller is not None:
+        values.update(owner=caller.key_id, team=caller.team, created_by=caller.actor.to_body(), updated_by=caller.actor.to_body())
+    return Link(domain=domain, code=context.link_id.code, created_at=now, updated_at=now,
                 **{attr: value for attr, value in values.items() if value is not None})
 
 
-def create_link(store: LinkStore, settings: Settings, given: dict[str, Any], owner: str | None, now: int) -> Link:
+def create_link(store: LinkStore, settings: Settings, given: dict[str, Any], caller: Caller | None, now: int) -> Link:
     """Check and store one requested link; a generated code that collides is drawn again
     (and the link built again, so a password is salted with its final code), an alias is not."""
     token = uuid.uuid4().hex
     code = None
     for attempt in range(CODE_ATTEMPTS):
-        link = replace(build_link(given, settings, owner, now, code=code), create_token=token)
+        link = replace(build_link(given, settings, caller, now, code=code), create_token=token)
         if store.ticketed(link):
             link = replace(link, ticketed=True, revision=new_revision())
         try:

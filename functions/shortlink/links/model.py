@@ -82,6 +82,11 @@ class Link:
     created_at: int = attribute(shown=Shown(str, show=stamp), stored=STAMP)
     updated_at: int = attribute(shown=Shown(str, show=stamp), stored=STAMP)
     owner: str | None = attribute(None)  # the API key id; None for links made on the page
+    team: str | None = attribute(None, shown=Shown(str | None, doc=(
+        "The team of the API key that made it: its members share the link. Null: the owner's own.")))
+    created_by: dict[str, str | None] | None = attribute(None, shown=Shown(dict[str, str | None] | None, doc="The API key that made it (id, name)."))
+    updated_by: dict[str, str | None] | None = attribute(None, shown=Shown(dict[str, str | None] | None, doc=(
+        "The API key that changed it last (id, name); the maker until then.")))
     expires_at: int | None = attribute(None, given=Given(
         str, checks.expires_at, "ISO 8601 time with offset, instead of validity; null makes the link permanent.",
         clearable=True), shown=Shown(str | None, show=iso, doc="null for a permanent link"), stored=SECONDS)

@@ -68,7 +68,9 @@ def patch_link(store: LinkStore, settings: Settings, link_id: LinkId, caller: Ca
     visits in the same write. A ticketed link (links/tickets.py) gets its tickets for the new
     limit: the same write adds them to its counters or takes them back. Visits of the last
     seconds, not yet tallied, may not be counted against a limit set on a link that had none."""
+    caller.may_write()
     planned_sets, planned_removes = plan_patch(changes, settings, link_id, now)
+    planned_sets["updated_by"] = caller.actor.to_body()
     for _ in range(TICKET_ATTEMPTS):
         sets, removes = dict(planned_sets), list(planned_removes)
         link = store.get_owned(link_id, caller)

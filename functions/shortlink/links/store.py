@@ -291,7 +291,16 @@ class LinkStore:
         return self.get(link_id)  # a transaction hands back no item
 
     def delete_owned(self, link: Link, caller: Caller, now: int) -> None:
-        """Delete `link` (as just read), only if it is still that link and the caller may."""
+        """Delete `link` (as just read), only if it is still that link and the caller may. A
+        caller other than its last changer is first written into it, so the deleted item (the
+        stream's REMOVE record, whence link.deleted) names who deleted it."""
+        caller.may_write()
+        if link.updated_by != caller.actor.to_body():
+            expression = Expression()
+            try:
+                self.update(link.id, Update(expression).set("updated_by", caller.actor.to_body()), _may_change(expression, caller, link))
+            except ConditionFailed:
+                raise LinkNotFound(f"no link {link.id}") from None
         expression = Expression()
         condition = _may_change(expression, caller, link)
         key = _key(link.id)
@@ -479,8 +488,11 @@ def new_revision() -> str:
 
 def _may_change(expression: Expression, caller: Caller, link: Link) -> str:
     """The condition of a caller's PATCH or DELETE of a link it read: the link still exists, in
-    the same life, and, unless the caller is an operator, belongs to it."""
+    the same life, and, unless the caller is an admin, belongs to its team (or, for a key of no
+    team, to the key itself). The caller's domains are the link's own: the key names it."""
     same = expression.compare("created_at", "=", stored_value("created_at", link.created_at))
     if caller.admin:
         return same
-    return every(same, expression.compare("owner", "=", caller.key_id))
+    if caller.team is not None:
+        return every(same, expression.compare("team", "=", caller.team))
+    return every(same, expression.compare("owner", "=", caller.key_id), expression.absent("team"))

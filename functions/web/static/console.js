@@ -6,7 +6,7 @@
   const KEY = "shortlink.key";
   const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   const $ = (id) => document.getElementById(id);
-  const views = ["sign-in", "list", "detail"];
+  const views = ["sign-in", "list", "detail", "keys"];
   let key = sessionStorage.getItem(KEY) || localStorage.getItem(KEY);
   let loaded = [];
   let cursor = null;
@@ -14,11 +14,14 @@
   let typing = null;
   let chart = null;
   let bulkRows = [];
+  let me = null;  // the signed-in key as the service sees it: role, team (GET /api/keys/me)
 
   function show(view) {
     views.forEach((v) => { $(v).hidden = v !== view; });
     $("sign-out").hidden = view === "sign-in";
     $("new-link").hidden = view === "sign-in";
+    $("whoami").hidden = view === "sign-in" || !me;
+    $("keys-link").hidden = view === "sign-in" || !me || me.role !== "admin";
   }
 
   function text(name, values = {}) {
@@ -47,7 +50,13 @@
     } catch (noAnswer) {
       throw new Unreachable(String(noAnswer));
     }
-    if (response.status === 403) { signOut(T["console.bad_key"]); throw new Error("key"); }
+    // The key itself refused: by the key authorizer (401: revoked, expired, unknown) or API Gateway
+    // (403 api-key); any other 403 is this key's role or domains, said where it happened.
+    if (response.status === 401) { signOut(T["console.key_refused"]); throw new Error("key"); }
+    if (response.status === 403) {
+      const problem = await response.clone().json().catch(() => null);
+      if (!problem || String(problem.type).endsWith("/api-key")) { signOut(T["console.bad_key"]); throw new Error("key"); }
+    }
     return response;
   }
 
@@ -108,7 +117,7 @@
     event.preventDefault();
     key = $("key").value.trim();
     const probe = await fetch("api/links?limit=1", { headers: { "x-api-key": key } });
-    if (!probe.ok) { $("key-error").textContent = T["console.bad_key"]; return; }
+    if (!probe.ok) { $("key-error").textContent = T[probe.status === 401 ? "console.key_refused" : "console.bad_key"]; return; }
     (($("remember").checked) ? localStorage : sessionStorage).setItem(KEY, key);
     $("key").value = "";
     $("key-error").textContent = "";
@@ -119,6 +128,8 @@
     sessionStorage.removeItem(KEY);
     localStorage.removeItem(KEY);
     key = null;
+    me = null;
+    delete document.body.dataset.role;
     $("key-error").textContent = message;
     location.hash = "";
     show("sign-in");
@@ -150,7 +161,7 @@
     let links = loaded;
     if ($("sort").value === "visits") links = [...links].sort((a, b) => b.visits - a.visits);  // of what is loaded
     const owners = new Set(loaded.map((l) => l.owner));
-    const operator = owners.size > 1 || owners.has(null);  // only an operator sees other owners' links
+    const operator = (me && me.role === "admin") || owners.size > 1 || owners.has(null);  // an admin sees every key's links
     document.querySelectorAll(".owner").forEach((th) => { th.hidden = !operator; });
     const body = $("links").tBodies[0];
     body.replaceChildren();
@@ -176,7 +187,7 @@
         const label = link.disabled ? T["console.enable"] : T["console.disable"];
         const toggle = document.createElement("button");
         toggle.type = "button";
-        toggle.className = link.disabled ? "small" : "small danger";
+        toggle.className = link.disabled ? "small writes" : "small danger writes";
         toggle.textContent = label;
         toggle.setAttribute("aria-label", `${label} ${link.short_url}`);
         toggle.addEventListener("click", () => step("list-error", async () => {
@@ -193,7 +204,8 @@
       if (link.expires_at) when.dateTime = link.expires_at;
       when.textContent = localTime(link.expires_at);
       cell(row, when);
-      cell(row, link.owner || T["console.anonymous"]).hidden = !operator;
+      // who made it: a managed key by its name
+      cell(row, (link.created_by && link.created_by.name) || link.owner || T["console.anonymous"]).hidden = !operator;
       [...row.cells].forEach((td, i) => { td.dataset.label = headings[i]; });
       row.dataset.code = link.code;
       body.append(row);
@@ -643,8 +655,91 @@
   });
 
   // Views by the address's hash: "" the list, "#link/<domain>/<code>" one link ----------------
+  // The signed-in key's role and team: a viewer gets no write buttons, an admin the Keys view.
+  async function whoAmI() {
+    if (me) return;
+    const response = await api("api/keys/me");
+    if (!response.ok) return;
+    me = await response.json();
+    document.body.dataset.role = me.role;
+    const role = T[`console.role.${me.role}`];
+    $("whoami").textContent = me.team ? text("console.whoami_team", { role, team: me.team }) : text("console.whoami_own", { role });
+  }
+
+  // Keys (admins) ------------------------------------------------------------------------------
+  async function listKeys() {
+    const response = await api("api/keys");
+    if (!response.ok) { $("keys-error").textContent = await problemText(response); return; }
+    const body = $("key-table").tBodies[0];
+    body.replaceChildren();
+    const headings = [...$("key-table").tHead.rows[0].cells].map((th) => th.textContent);
+    for (const item of (await response.json()).keys) {
+      const row = document.createElement("tr");
+      cell(row, item.name || item.id);
+      cell(row, T[`console.role.${item.role}`]);
+      cell(row, item.team || "—");
+      cell(row, item.domains ? item.domains.join(", ") : T["console.all_domains"]);
+      cell(row, T[`console.key_state.${item.state}`]);
+      cell(row, localTime(item.expires_at));
+      const actions = cell(row, "");
+      if (item.state !== "revoked") {
+        const revoke = document.createElement("button");
+        revoke.type = "button";
+        revoke.className = "small danger";
+        revoke.textContent = T["console.key_revoke"];
+        revoke.setAttribute("aria-label", text("console.key_revoke_named", { name: item.name }));
+        revoke.addEventListener("click", () => step("keys-error", async () => {
+          if (!window.confirm(text("console.key_confirm_revoke", { name: item.name }))) return;
+          const answer = await api(`api/keys/${encodeURIComponent(item.id)}`, { method: "DELETE" });
+          if (!answer.ok) { $("keys-error").textContent = await problemText(answer); return; }
+          await listKeys();
+        }));
+        actions.append(revoke);
+      }
+      [...row.cells].forEach((td, i) => { td.dataset.label = headings[i]; });
+      row.dataset.key = item.id;
+      body.append(row);
+    }
+  }
+
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    step("key-error-box", async () => {
+      const domains = [...$("key-domains").querySelectorAll("input:checked")].map((box) => box.value);
+      const expires = $("key-expires").value;
+      const body = { name: $("key-name").value.trim(), role: $("key-role").value, team: $("key-team").value.trim() || null,
+                     domains: domains.length ? domains : null, expires_at: expires ? new Date(expires).toISOString() : null };
+      const response = await api("api/keys", { method: "POST", body: JSON.stringify(body) });
+      if (!response.ok) {
+        const problem = await problemOf(response);
+        $("key-error-box").textContent = problem.message;
+        return;
+      }
+      const made = await response.json();
+      $("key-secret").value = made.key;
+      $("key-copy-status").textContent = "";
+      $("key-made").hidden = false;
+      $("key-form").reset();
+      $("key-secret").focus();
+      $("key-secret").select();
+      await listKeys();
+    });
+  });
+  $("key-copy").addEventListener("click", () => {
+    navigator.clipboard.writeText($("key-secret").value).then(() => { $("key-copy-status").textContent = T.copied; });
+  });
+
   function route() {
     if (!key) { show("sign-in"); return; }
+    step("list-error", whoAmI).then(() => {
+      $("whoami").hidden = !me;
+      $("keys-link").hidden = !me || me.role !== "admin";
+    });
+    if (location.hash === "#keys") {
+      show("keys");
+      step("keys-error", listKeys);
+      return;
+    }
     const match = location.hash.match(/^#link\/([^/]+)\/([^/]+)$/);
     if (match) {
       show("detail");

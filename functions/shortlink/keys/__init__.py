@@ -1,0 +1,1 @@
+"""API keys the service manages (POST /api/keys): their records, their secrets, who they let in."""
