@@ -20,7 +20,7 @@ from devserver.template import Template, local_environment
 from shortlink import clock as handler_clock
 from shortlink import instance
 from shortlink.http.requests import request_method, route_path
-from support import LOCAL_KEY, OTHER_KEY, DeployedStack, Devserver, FakeClock
+from support import LOCAL_KEY, OTHER_KEY, DeployedStack, Devserver, FakeClock, Webhook
 
 
 @pytest.fixture(scope="session")
@@ -146,3 +146,11 @@ def invoke(handlers: dict[str, Callable[..., dict[str, Any]]], template: Templat
         return handlers[route.function](event, LambdaContext(route.function, "test-request"))
 
     return run
+
+
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[Webhook]:
+    """A local receiver of a devserver's event posts (its EVENT_WEBHOOK_URL)."""
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()

@@ -499,3 +499,10 @@ class Webhook:
 
     def of(self, code: str) -> Counter[str]:
         return Counter(e["detail-type"] for e in list(self.received) if e["detail"]["link"]["code"] == code)
+
+
+def keyed(key: str) -> requests.Session:
+    """A session that sends `key` as its x-api-key."""
+    session = requests.Session()
+    session.headers["x-api-key"] = key
+    return session

@@ -103,6 +103,8 @@ def list_own_links(  # type: ignore[no-untyped-def]
 ):
     now = clock.now()
     caller = _caller()
+    if domain is None and caller.domains is not None and len(caller.domains) == 1:
+        domain = caller.domains[0]  # a key limited to one domain lists that domain's list: no page emptied by the limit
     search = Search(q=q or None, tag=tag, domain=domain.lower() if domain else None, state=state, sort=sort)
     page = list_links(_store(), _catalogue(), _stats().counted, caller, search, limit=limit, cursor=cursor, now=now)
     settings = load_settings()

@@ -14,17 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from support import Devserver, Webhook, eventually
+from support import Devserver, Webhook, eventually, keyed
 
 pytestmark = pytest.mark.devserver
 ADMIN = "keys-admin-key-000000000000"
-
-
-@pytest.fixture(scope="module")
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    yield hook
-    hook.server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +27,8 @@ def dev(tmp_path_factory: pytest.TempPathFactory, webhook: Webhook) -> Iterator[
     server.stop()
 
 
-def _as(dev: Devserver, key: str) -> requests.Session:
-    session = requests.Session()
-    session.headers["x-api-key"] = key
-    return session
-
-
 def _make(dev: Devserver, **fields: Any) -> dict[str, Any]:
-    answer = _as(dev, ADMIN).post(f"{dev.url}/api/keys", json=fields)
+    answer = keyed(ADMIN).post(f"{dev.url}/api/keys", json=fields)
     assert answer.status_code == 201, answer.text
     made = answer.json()
     assert made["key"].startswith("slk_") and answer.headers["Location"] == f"/api/keys/{made['id']}"
@@ -67,7 +54,7 @@ def _problem(answer: requests.Response, status: int) -> dict[str, Any]:
 
 def test_a_team_shares_its_links_viewers_read_and_other_teams_see_nothing(dev: Devserver, keys: dict[str, dict[str, Any]],
                                                                           webhook: Webhook) -> None:
-    a1, a2, v1, b1 = (_as(dev, keys[k]["key"]) for k in ("A1", "A2", "V1", "B1"))
+    a1, a2, v1, b1 = (keyed(keys[k]["key"]) for k in ("A1", "A2", "V1", "B1"))
     code = "team-" + uuid.uuid4().hex[:8]
     made = a1.post(f"{dev.url}/api/links", json={"url": "https://example.com/growth", "alias": code}).json()
     a1_actor = {"key_id": keys["A1"]["id"], "name": "A1 增长"}
@@ -100,7 +87,7 @@ def test_a_team_shares_its_links_viewers_read_and_other_teams_see_nothing(dev: D
 
 
 def test_a_domain_limited_key_creates_and_sees_only_on_its_domain(dev: Devserver, keys: dict[str, dict[str, Any]]) -> None:
-    d1, a1 = _as(dev, keys["D1"]["key"]), _as(dev, keys["A1"]["key"])
+    d1, a1 = keyed(keys["D1"]["key"]), keyed(keys["A1"]["key"])
     _problem(d1.post(f"{dev.url}/api/links", json={"url": "https://example.com/d", "domain": dev.domains[0]}), 403)
     mine = d1.post(f"{dev.url}/api/links", json={"url": "https://example.com/d", "domain": dev.domains[1]})
     assert mine.status_code == 201 and mine.json()["domain"] == dev.domains[1]
@@ -111,18 +98,18 @@ def test_a_domain_limited_key_creates_and_sees_only_on_its_domain(dev: Devserver
 
 def test_revoked_and_expired_keys_are_refused_on_their_next_request(dev: Devserver) -> None:
     revoked = _make(dev, name="leaving", team="growth")
-    session = _as(dev, revoked["key"])
+    session = keyed(revoked["key"])
     assert session.get(f"{dev.url}/api/links").status_code == 200
-    assert _as(dev, ADMIN).delete(f"{dev.url}/api/keys/{revoked['id']}").status_code == 204
+    assert keyed(ADMIN).delete(f"{dev.url}/api/keys/{revoked['id']}").status_code == 204
     assert _problem(session.get(f"{dev.url}/api/links"), 401)["status"] == 401
-    assert _as(dev, ADMIN).get(f"{dev.url}/api/keys/{revoked['id']}").json()["state"] == "revoked"
+    assert keyed(ADMIN).get(f"{dev.url}/api/keys/{revoked['id']}").json()["state"] == "revoked"
 
     soon = _make(dev, name="campaign week", team="growth",
                  expires_at=_iso(dev.now() + 120))
-    assert _as(dev, soon["key"]).get(f"{dev.url}/api/links").status_code == 200
+    assert keyed(soon["key"]).get(f"{dev.url}/api/links").status_code == 200
     dev.advance_clock(121)
-    _problem(_as(dev, soon["key"]).get(f"{dev.url}/api/links"), 401)
-    _problem(_as(dev, soon["key"][:-1] + ("A" if soon["key"][-1] != "A" else "B")).get(f"{dev.url}/api/links"), 401)  # a wrong secret
+    _problem(keyed(soon["key"]).get(f"{dev.url}/api/links"), 401)
+    _problem(keyed(soon["key"][:-1] + ("A" if soon["key"][-1] != "A" else "B")).get(f"{dev.url}/api/links"), 401)  # a wrong secret
 
 
 def _iso(seconds: float) -> str:
@@ -133,10 +120,10 @@ def _iso(seconds: float) -> str:
 
 def test_no_answer_but_the_create_carries_a_secret_and_the_table_holds_hashes(dev: Devserver, keys: dict[str, dict[str, Any]]) -> None:
     secrets = [made["key"] for made in keys.values()]
-    admin = _as(dev, ADMIN)
+    admin = keyed(ADMIN)
     answers = [admin.get(f"{dev.url}/api/keys"), admin.get(f"{dev.url}/api/keys/{keys['A1']['id']}"),
                admin.patch(f"{dev.url}/api/keys/{keys['A2']['id']}", json={"name": "A2 (renamed)"}),
-               _as(dev, keys["V1"]["key"]).get(f"{dev.url}/api/keys"), _as(dev, keys["V1"]["key"]).get(f"{dev.url}/api/keys/me")]
+               keyed(keys["V1"]["key"]).get(f"{dev.url}/api/keys"), keyed(keys["V1"]["key"]).get(f"{dev.url}/api/keys/me")]
     assert [a.status_code for a in answers] == [200] * 5
     assert not any(secret in a.text for a in answers for secret in secrets)
     assert all("key" not in body for body in answers[0].json()["keys"])
@@ -147,21 +134,21 @@ def test_no_answer_but_the_create_carries_a_secret_and_the_table_holds_hashes(de
 
 
 def test_only_admins_manage_keys_and_bad_fields_are_named_together(dev: Devserver, keys: dict[str, dict[str, Any]]) -> None:
-    member = _as(dev, keys["A1"]["key"])
+    member = keyed(keys["A1"]["key"])
     _problem(member.post(f"{dev.url}/api/keys", json={"name": "mine"}), 403)
     _problem(member.delete(f"{dev.url}/api/keys/{keys['B1']['id']}"), 403)
-    bad = _problem(_as(dev, ADMIN).post(f"{dev.url}/api/keys", json={
+    bad = _problem(keyed(ADMIN).post(f"{dev.url}/api/keys", json={
         "name": "x", "role": "owner", "team": "a|b", "domains": ["elsewhere.example"], "expires_at": "2001-01-01T00:00:00Z"}), 422)
     assert {e["field"] for e in bad["errors"]} >= {"role"}
-    bad = _problem(_as(dev, ADMIN).post(f"{dev.url}/api/keys", json={
+    bad = _problem(keyed(ADMIN).post(f"{dev.url}/api/keys", json={
         "name": "x", "team": "a|b", "domains": ["elsewhere.example"], "expires_at": "2001-01-01T00:00:00Z"}), 422)
     assert {e["field"] for e in bad["errors"]} == {"team", "domains", "expires_at"}
-    _problem(_as(dev, ADMIN).get(f"{dev.url}/api/keys/{'0' * 12}"), 404)
+    _problem(keyed(ADMIN).get(f"{dev.url}/api/keys/{'0' * 12}"), 404)
 
 
 def test_keys_from_configuration_work_as_before(dev: Devserver) -> None:
-    own = _as(dev, dev.api_key)
+    own = keyed(dev.api_key)
     me = own.get(f"{dev.url}/api/keys/me").json()
     assert me["role"] == "member" and me["team"] is None  # a team of its own
-    assert _as(dev, ADMIN).get(f"{dev.url}/api/keys/me").json()["role"] == "admin"
+    assert keyed(ADMIN).get(f"{dev.url}/api/keys/me").json()["role"] == "admin"
     _problem(requests.get(f"{dev.url}/api/links", headers={"x-api-key": "not-a-key-at-all"}), 403)  # API Gateway's own check

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from support import Devserver, alias, eventually
+from support import Devserver, alias, eventually, keyed
 
 KEY = "search-key-000000000000000"
 OTHER = "search-other-key-000000000"
@@ -32,7 +32,7 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devserver,
         items = [{"url": f"https://shop{n % 7}.example.cn/c/{n}/item-{pick.randrange(10**6)}?utm_source=poster",
                   "title": f"{pick.choice(CAMPAIGNS)}{pick.choice(CHANNELS)} 第{n}场", "tags": [pick.choice(CHANNELS)]}
                  for n in range(batch * 100, batch * 100 + 100)]
-        answer = _session(dev, KEY).post(f"{dev.url}/api/links/batch", json={"links": items})
+        answer = keyed(KEY).post(f"{dev.url}/api/links/batch", json={"links": items})
         assert answer.status_code == 200
         made += [result["link"] for result in answer.json()["results"]]
     dev.drain(rounds=10)
@@ -40,14 +40,8 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devserver,
     dev.stop()
 
 
-def _session(server: Devserver, key: str) -> requests.Session:
-    session = requests.Session()
-    session.headers["x-api-key"] = key
-    return session
-
-
 def _first_page(server: Devserver, **params: Any) -> dict[str, Any]:
-    answer = _session(server, KEY).get(f"{server.url}/api/links", params=params)
+    answer = keyed(KEY).get(f"{server.url}/api/links", params=params)
     assert answer.status_code == 200, answer.text
     page: dict[str, Any] = answer.json()
     return page
@@ -70,7 +64,7 @@ def test_q_finds_a_link_by_a_chinese_title_fragment_part_of_its_url_and_its_code
 def test_tag_and_state_pages_are_never_empty_while_matches_remain_and_newest_comes_first(
         month: tuple[Devserver, list[dict[str, Any]]]) -> None:
     server, made = month
-    session = _session(server, KEY)
+    session = keyed(KEY)
     rare_tag = alias("rare")
     oldest_two = made[:2]
     for link in oldest_two:
@@ -87,7 +81,7 @@ def test_tag_and_state_pages_are_never_empty_while_matches_remain_and_newest_com
     assert stamps == sorted(stamps, reverse=True) and stamps[0] == max(link["created_at"] for link in made)
     oldest_first = [link["created_at"] for link in _first_page(server, sort="created", limit=3)["links"]]
     assert oldest_first == sorted(link["created_at"] for link in made)[:3]
-    assert _session(server, OTHER).get(f"{server.url}/api/links", params={"q": made[0]["code"]}).json()["links"] == []
+    assert keyed(OTHER).get(f"{server.url}/api/links", params={"q": made[0]["code"]}).json()["links"] == []
 
 
 @pytest.fixture()
@@ -100,7 +94,7 @@ def sweeping(tmp_path: Any) -> Iterator[Devserver]:
 
 def test_an_ended_campaign_stays_listed_readable_and_410_after_ttl_deleted_it(sweeping: Devserver) -> None:
     server = sweeping
-    session = _session(server, KEY)
+    session = keyed(KEY)
     code = alias("ended")
     first = session.post(f"{server.url}/api/links", json={"url": "https://example.com/sale", "alias": code, "validity": "1d",
                                                          "title": "限时秒杀"})
@@ -111,7 +105,7 @@ def test_an_ended_campaign_stays_listed_readable_and_410_after_ttl_deleted_it(sw
     key = {"link_id": {"S": f"{first.json()['domain']}/{code}"}}
     eventually(lambda: server.dynamodb.get_item(TableName="LinksTable", Key=key).get("Item") is None)
     server.drain()
-    assert _session(server, KEY).get(f"{server.url}/api/links/{code}").json()["state"] == "expired"
+    assert keyed(KEY).get(f"{server.url}/api/links/{code}").json()["state"] == "expired"
     gone = requests.get(f"{server.url}/{code}", allow_redirects=False)
     assert gone.status_code == 410  # not 404: its campaign ended
     listed = _first_page(server, q=code)["links"]

@@ -41,13 +41,6 @@ VISITORS = [(f"203.0.113.{i + 1}", AGENTS[i % 5], COUNTRIES[i % 4]) for i in ran
 
 
 @pytest.fixture(scope="module")
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    yield hook
-    hook.server.shutdown()
-
-
-@pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory, webhook: Webhook) -> Iterator[Devserver]:
     """A devserver of its own (its clock moves across midnight), sweeping every second."""
     server = Devserver(tmp_path_factory.mktemp("midnight"), EVENT_WEBHOOK_URL=webhook.url,
