@@ -70,7 +70,11 @@ def make_key(store: KeyStore, usage: UsagePlan, settings: Settings, given: dict[
     key = ApiKey(id=key_id, name=values["name"], role=values["role"], secret_hash=digest(secret), created_at=now,
                  team=values.get("team"), domains=tuple(values["domains"]) if values.get("domains") else None,
                  expires_at=values.get("expires_at"), created_by=caller.actor, usage_key_id=usage_key_id, usage_key=usage_key)
-    store.add(key)
+    try:
+        store.add(key)
+    except Exception:
+        usage.remove(usage_key_id)  # no usage key is left metering a key that was never made
+        raise
     return key, secret
 
 
@@ -90,7 +94,7 @@ def revoke_key(store: KeyStore, usage: UsagePlan, key_id: str, caller: Caller, n
     try:
         key = store.change(key_id, {"revoked_at": now}, [])
     except KeyNotFound:
-        if store.get(key_id).revoked_at is None:  # 404 when there is no such key at all
+        key = store.get(key_id)  # 404 when there is no such key at all
+        if key.revoked_at is None:
             raise
-        return
-    usage.remove(key.usage_key_id)
+    usage.remove(key.usage_key_id)  # again on a repeated revoke: one whose usage key failed to go is finished

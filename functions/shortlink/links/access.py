@@ -4,10 +4,12 @@ team of its own), within the short domains a key is limited to; an admin sees ev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from ..errors import Forbidden
-from .model import Link
+
+if TYPE_CHECKING:  # the key authorizer reads roles and actors without the link model's imports
+    from .model import Link
 
 Role = Literal["admin", "member", "viewer"]
 ROLES: tuple[Role, ...] = ("admin", "member", "viewer")
