@@ -459,11 +459,15 @@ def test_an_admin_hands_out_a_key_and_revokes_it(browser: Browser, dev: Devserve
     expect(member.locator("#whoami")).to_have_text(texts["console.whoami_team"].format(role=texts["console.role.member"], team=team))
     expect(member.locator("#keys-link")).to_be_hidden()
     expect(member.locator("#create")).to_be_visible()
+    made = requests.post(f"{dev.url}/api/links", headers={"x-api-key": secret}, json={"url": "https://example.com/team"}).json()
+    member.evaluate(f"location.hash = '#link/{made['domain']}/{made['code']}'")
+    expect(member.locator("#settings")).to_contain_text(f"{texts['console.created_by']}市场部 A1")  # who made it, by name
+    expect(member.locator("#settings")).to_contain_text(f"{texts['console.team_shown']}{team}")
 
     admin.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name=texts["console.key_revoke_named"].format(name="市场部 A1")).click()
     expect(row).to_contain_text(texts["console.key_state.revoked"])
-    member.locator("#search").fill("anything")  # the next request says so, and signs out
+    member.evaluate("location.hash = ''")  # back to the list: the next request says so, and signs out
     expect(member.locator("#sign-in")).to_be_visible()
     expect(member.locator("#key-error")).to_have_text(texts["console.key_refused"])
     admin.context.close()

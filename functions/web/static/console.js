@@ -39,6 +39,9 @@
     return iso ? new Date(iso).toLocaleString(document.documentElement.lang, { timeZone: ZONE }) : T["console.never"];
   }
 
+  // A key as a change names it: a managed key by its name, another by its id.
+  const actorName = (actor) => (actor ? actor.name || actor.key_id : "");
+
   // A request that got no answer (the network, a stopped server, 20 s without a word).
   class Unreachable extends Error {}
 
@@ -205,7 +208,7 @@
       when.textContent = localTime(link.expires_at);
       cell(row, when);
       // who made it: a managed key by its name
-      cell(row, (link.created_by && link.created_by.name) || link.owner || T["console.anonymous"]).hidden = !operator;
+      cell(row, actorName(link.created_by) || T["console.anonymous"]).hidden = !operator;
       [...row.cells].forEach((td, i) => { td.dataset.label = headings[i]; });
       row.dataset.code = link.code;
       body.append(row);
@@ -429,7 +432,10 @@
       [T["console.in_app_shown"], T[`console.in_app_${current.in_app || "default"}`]],
       [T["console.rules_shown"], (current.rules || []).map((r) => `${JSON.stringify(r.when)} → ${r.url}`).join("\n") || none],
       [T["console.preview_shown"], current.preview ? [current.preview.title, current.preview.description, current.preview.image].filter(Boolean).join("\n") : none],
-      [T["console.col_owner"], current.owner || T["console.anonymous"]]]) {
+      [T["console.col_owner"], current.owner || T["console.anonymous"]],
+      [T["console.team_shown"], current.team || none],
+      [T["console.created_by"], actorName(current.created_by) || T["console.anonymous"]],
+      [T["console.updated_by"], actorName(current.updated_by) || T["console.anonymous"]]]) {
       const dt = document.createElement("dt");
       dt.textContent = name;
       const dd = document.createElement("dd");
