@@ -90,9 +90,10 @@ print(time.perf_counter() - t)
 """
 
 
-def cold_start() -> dict[str, float]:
+def cold_start(app: str = "functions/redirect/app.py") -> dict[str, float]:
+    """A handler module's import (and its DynamoDB client) in fresh processes, beside boto3's own."""
     env = {**os.environ, **ENV, "PYTHONDONTWRITEBYTECODE": "1"}
-    redirect_code = COLD_REDIRECT.format(functions=str(ROOT / "functions"), app=str(ROOT / "functions/redirect/app.py"))
+    redirect_code = COLD_REDIRECT.format(functions=str(ROOT / "functions"), app=str(ROOT / app))
     imports, with_client, baseline = [], [], []
     for _ in range(COLD_RUNS):  # alternate, so both see the same machine state
         out = subprocess.run([sys.executable, "-c", redirect_code], env=env, capture_output=True, text=True, check=True).stdout.split()
@@ -254,7 +255,25 @@ def warm(template: Template, endpoint: str) -> dict[str, Any]:
         baseline_client.update_item(**same_request)
         return {"statusCode": 302, "headers": {"Location": "https://example.com/b"}}
 
-    handlers = {"redirect": redirect, "baseline": minimal_handler, "same_request": same_request_handler}
+    # The key authorizer's decision for a managed key (one GetItem of KeysTable), as API Gateway
+    # asks it on a cache miss.
+    from shortlink.keys.manage import make_key
+    from shortlink.keys.store import KeyStore
+    from shortlink.keys.usage import UsagePlan
+    from shortlink.links.access import Caller
+    from shortlink.settings import load_settings
+
+    _, secret = make_key(KeyStore("KeysTable"), UsagePlan(""), load_settings(), {"name": "bench", "team": "growth"},
+                         Caller("bench-admin", role="admin"), int(time.time() * 1000))
+    authorizer = load_handler(functions["AuthorizerFunction"])
+    authorizer_event = {"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:123456789012:bench/prod/GET/links",
+                        "headers": {"x-api-key": secret}}
+
+    def authorize(_event: dict[str, Any], context: Any) -> dict[str, Any]:
+        decision: dict[str, Any] = authorizer(authorizer_event, context)
+        return decision
+
+    handlers = {"redirect": redirect, "baseline": minimal_handler, "same_request": same_request_handler, "authorizer": authorize}
     timings: dict[str, list[float]] = {name: [] for name in handlers}
     # The handlers' clock stands still while they are timed: the redirect keeps its copy of the
     # link, so every timed request is the one UpdateItem the bare handler sends too. (Its read
@@ -466,6 +485,10 @@ def main() -> None:
     print(f"  baseline: import boto3 + create DynamoDB client   {cold['baseline_boto3_and_client_ms']:7.1f} ms")
     print(f"  redirect: import handler module                   {cold['redirect_import_ms']:7.1f} ms   ratio {ratio_import:.3f}")
     print(f"  redirect: import handler + create its client      {cold['redirect_import_and_client_ms']:7.1f} ms   ratio {ratio_client:.3f}  (target <= 1.15)")
+    authorizer_cold = cold_start("functions/authorizer/app.py")
+    print(f"  key authorizer: import handler + create its client {authorizer_cold['redirect_import_and_client_ms']:6.1f} ms   ratio "
+          f"{authorizer_cold['redirect_import_and_client_ms'] / authorizer_cold['baseline_boto3_and_client_ms']:.3f}"
+          " (a keyed request's first in an instance)")
     print("== bots told from people (the redirect's check, public corpora of tests/data)")
     print_crawlers(measure_crawlers())
 
@@ -485,6 +508,10 @@ def main() -> None:
     print(f"  ratio p50 {p50r / p50b:.3f} (target <= 1.3)   ratio p99 {p99r / p99b:.3f}")
     print(f"  bare handler, the redirect's own UpdateItem p50 {p50s:6.2f} ms   p99 {p99s:6.2f} ms")
     print(f"  redirect vs the same request from a bare handler: ratio p50 {p50r / p50s:.3f}   p99 {p99r / p99s:.3f}")
+    authorizer_t = result["timings"]["authorizer"]
+    p50a, p99a = _percentile(authorizer_t, 50) * 1000, _percentile(authorizer_t, 99) * 1000
+    print(f"  key authorizer, a managed key   p50 {p50a:6.2f} ms   p99 {p99a:6.2f} ms   ratio p50 to one GetItem {p50a / p50b:.3f}"
+          " (a cache miss; API Gateway keeps each decision 60 s)")
     print("== DynamoDB requests (counted through botocore events)")
     for label, key in (("per redirect, link kept by the instance", "per_redirect"),
                        ("per redirect, link read first", "per_first_redirect"), ("per create", "per_create"),

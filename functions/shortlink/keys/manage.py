@@ -80,9 +80,7 @@ def make_key(store: KeyStore, usage: UsagePlan, settings: Settings, given: dict[
 
 def change_key(store: KeyStore, settings: Settings, key_id: str, given: dict[str, Any], caller: Caller, now: int) -> ApiKey:
     admin_only(caller)
-    values = _checked({k: v for k, v in given.items() if k in CHANGEABLE}, settings, now)
-    if values.get("name") is None and "name" in values or values.get("role") is None and "role" in values:
-        raise InvalidInput.single("name" if "name" in values else "role", "may not be cleared")
+    values = _checked({k: v for k, v in given.items() if k in CHANGEABLE}, settings, now)  # a null name or role is refused there
     sets = {k: v for k, v in values.items() if v is not None}
     return store.change(key_id, sets, [k for k, v in values.items() if v is None])
 
