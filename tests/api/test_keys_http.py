@@ -119,10 +119,11 @@ def _iso(seconds: float) -> str:
 
 
 def test_no_answer_but_the_create_carries_a_secret_and_the_table_holds_hashes(dev: Devserver, keys: dict[str, dict[str, Any]]) -> None:
-    secrets = [made["key"] for made in keys.values()]
+    renamed = _make(dev, name="to rename")
+    secrets = [made["key"] for made in (*keys.values(), renamed)]
     admin = keyed(ADMIN)
     answers = [admin.get(f"{dev.url}/api/keys"), admin.get(f"{dev.url}/api/keys/{keys['A1']['id']}"),
-               admin.patch(f"{dev.url}/api/keys/{keys['A2']['id']}", json={"name": "A2 (renamed)"}),
+               admin.patch(f"{dev.url}/api/keys/{renamed['id']}", json={"name": "renamed"}),
                keyed(keys["V1"]["key"]).get(f"{dev.url}/api/keys"), keyed(keys["V1"]["key"]).get(f"{dev.url}/api/keys/me")]
     assert [a.status_code for a in answers] == [200] * 5
     assert not any(secret in a.text for a in answers for secret in secrets)
