@@ -42,6 +42,8 @@ def test_each_managed_key_is_metered_on_its_own_and_leaves_the_plan_when_revoked
     usage_keys = [decision["usageIdentifierKey"] for decision in decisions]
     assert set(usage_keys) == in_plan and len(in_plan) == 2  # one usage key each: the plan's throttle and quota per key
     assert not {key["key"] for key in made} & in_plan  # the plan holds no secret
+    with pytest.raises(Exception, match="^Unauthorized$"):  # and what it holds lets nobody in
+        _authorize(handlers, usage_keys[1])
     assert decisions[0]["context"] == {"key_id": made[0]["id"], "name": "app 0", "role": "member", "team": "growth", "domains": "*"}
 
     assert invoke(make_event("DELETE", f"/api/keys/{made[0]['id']}", api_key=OTHER_KEY))["statusCode"] == 204

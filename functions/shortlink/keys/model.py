@@ -22,6 +22,7 @@ KeyState = Literal["active", "expired", "revoked"]
 NAME_MAX, TEAM_MAX = 100, 64  # characters of a key's name and of a team's
 
 SECRET_PREFIX = "slk_"
+USAGE_PREFIX = "slkusage_"  # the value of a managed key's usage key (keys/usage.py): never a credential
 _SECRET = re.compile(r"slk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}")
 
 

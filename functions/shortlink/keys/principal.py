@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import Forbidden, ShortLinkError
 from ..links.access import ROLES, Caller
-from .model import ApiKey, id_in
+from .model import USAGE_PREFIX, ApiKey, id_in
 from .store import KeyNotFound, KeyStore
 
 
@@ -40,6 +40,8 @@ def decide(secret: str | None, store: KeyStore, now: int) -> Decision:
     """The authorizer's decision for a request's x-api-key (Unauthorized: refused)."""
     if not secret:
         raise Unauthorized("send an API key in the x-api-key header")
+    if secret.startswith(USAGE_PREFIX):  # a managed key's usage key: in the plan, but no key to sign in with
+        raise Unauthorized("this API key is not known")
     key_id = id_in(secret)
     if key_id is None:
         return Decision(principal="gateway-key", usage_key=secret, context={})

@@ -1,7 +1,8 @@
 """The usage plan's side of a managed key (AWS): an API Gateway key, made for the managed key and
 joined to the stack's usage plan, which the key authorizer returns as the request's usage key so
-that API Gateway throttles and counts each managed key on its own. Its value is random and no
-credential (the API takes keys from the authorizer only): the secret stays with its owner.
+that API Gateway throttles and counts each managed key on its own. Its value is random, shown to
+nobody, and no credential: the authorizer refuses any x-api-key that starts with USAGE_PREFIX
+(keys/principal.py), so the plan holding it lets nobody in with it.
 
 Without a usage plan (the devserver) nothing is made and the key's id is its usage key."""
 
@@ -17,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..dynamodb import CLIENT_CONFIG
 from ..errors import StoreUnavailable
 from ..instance import kept
+from .model import USAGE_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_apigateway import APIGatewayClient
@@ -36,7 +38,7 @@ class UsagePlan:
         """The API Gateway key (id, value) that meters `key_id`, in the plan; (None, None) without one."""
         if not self.plan_id:
             return None, None
-        value = secrets.token_urlsafe(30)
+        value = USAGE_PREFIX + secrets.token_urlsafe(30)
         try:
             made = _client().create_api_key(name=f"shortlink-managed-{key_id}", enabled=True, value=value,
                                             description="Meters a key managed by the short-link service (not a credential).")
