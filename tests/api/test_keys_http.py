@@ -139,11 +139,8 @@ def test_only_admins_manage_keys_and_bad_fields_are_named_together(dev: Devserve
     _problem(member.post(f"{dev.url}/api/keys", json={"name": "mine"}), 403)
     _problem(member.delete(f"{dev.url}/api/keys/{keys['B1']['id']}"), 403)
     bad = _problem(keyed(ADMIN).post(f"{dev.url}/api/keys", json={
-        "name": "x", "role": "owner", "team": "a|b", "domains": ["elsewhere.example"], "expires_at": "2001-01-01T00:00:00Z"}), 422)
-    assert {e["field"] for e in bad["errors"]} >= {"role"}
-    bad = _problem(keyed(ADMIN).post(f"{dev.url}/api/keys", json={
-        "name": "x", "team": "a|b", "domains": ["elsewhere.example"], "expires_at": "2001-01-01T00:00:00Z"}), 422)
-    assert {e["field"] for e in bad["errors"]} == {"team", "domains", "expires_at"}
+        "name": "x" * 101, "role": "owner", "team": "a|b", "domains": ["elsewhere.example"], "expires_at": "2001-01-01T00:00:00Z"}), 422)
+    assert [e["field"] for e in bad["errors"]] == ["name", "role", "team", "domains", "expires_at"]  # every bad field at once
     _problem(keyed(ADMIN).get(f"{dev.url}/api/keys/{'0' * 12}"), 404)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
+from pydantic.config import JsonDict
 
 from ..keys.model import NAME_MAX, TEAM_MAX
 from ..links import routing
-from ..links.access import Role
+from ..links.access import ROLES, Role
 from ..links.checks import IN_APP, TARGET_KINDS
 from ..links.limits import ALIAS, PREVIEW_DESCRIPTION, PREVIEW_TITLE, URL, Bounds
 from ..links.model import DERIVED_SHOWN, GIVEN, SHOWN, default_of
@@ -131,17 +132,24 @@ class LinkPage(BaseModel):
     cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
 
 
+# A key's fields as published; their rules (keys/manage.py) check them all together, so a bad name
+# is reported beside a bad team, as a link's fields are.
+_ROLE = Annotated[str, WithJsonSchema({"type": "string", "enum": list(ROLES), "description": (
+    "admin: every link and key; member: creates, reads and changes its team's links; viewer: reads them.")})]
+_NAME: JsonDict = {"minLength": 1, "maxLength": NAME_MAX}
+_TEAM: JsonDict = {"maxLength": TEAM_MAX, "description": "Members of one team share their links; null: a team of its own (the key's links only)."}
+_DOMAINS: JsonDict = {"minItems": 1, "description": "Short domains it may use; null: all."}
+
+
 class KeyBody(BaseModel):
     """POST /api/keys: a key for a person or a program (admins only)."""
 
     model_config = _STRICT
 
-    name: str = Field(min_length=1, max_length=NAME_MAX, description="Who or what uses it.")
-    role: Role = Field(default="member", description=(
-        "admin: every link and key; member: creates, reads and changes its team's links; viewer: reads them."))
-    team: str | None = Field(default=None, max_length=TEAM_MAX, description=(
-        "Members of one team share their links; null: a team of its own (the key's links only)."))
-    domains: list[str] | None = Field(default=None, min_length=1, description="Short domains it may use; null: all.")
+    name: str = Field(description="Who or what uses it.", json_schema_extra=_NAME)
+    role: _ROLE = "member"
+    team: str | None = Field(default=None, json_schema_extra=_TEAM)
+    domains: list[str] | None = Field(default=None, json_schema_extra=_DOMAINS)
     expires_at: str | None = Field(default=None, description="ISO 8601 with offset; refused from then on.")
 
 
@@ -150,10 +158,10 @@ class KeyPatch(BaseModel):
 
     model_config = _STRICT
 
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
-    role: Role | None = None
-    team: str | None = Field(default=None, max_length=TEAM_MAX)
-    domains: list[str] | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, json_schema_extra=_NAME)
+    role: _ROLE | None = None
+    team: str | None = Field(default=None, json_schema_extra=_TEAM)
+    domains: list[str] | None = Field(default=None, json_schema_extra=_DOMAINS)
     expires_at: str | None = None
 
 
