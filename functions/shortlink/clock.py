@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SECOND = 1000
 MINUTE = 60 * SECOND
@@ -109,3 +110,12 @@ def local_date(moment: int, zone: tzinfo) -> date:
 def local_midnight(day: date, zone: tzinfo) -> int:
     """The moment a day starts in a time zone."""
     return _moment(datetime(day.year, day.month, day.day, tzinfo=zone))
+
+
+def zone_named(name: str) -> tzinfo | None:
+    """The IANA time zone of that name (Asia/Shanghai, UTC); None for a name that is none:
+    unknown, malformed, or a directory of zones ("Asia", which the database reads as OSError)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None

@@ -6,9 +6,8 @@ import os
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .clock import DAY
+from .clock import DAY, zone_named
 from .errors import ConfigError
 from .instance import kept
 
@@ -52,10 +51,10 @@ class Settings:
     def time_zone(self) -> tzinfo:
         """STATS_TIME_ZONE as a zone: a name the IANA database does not know is a ConfigError
         naming it (checked where statistics need it; the redirect has no zone database)."""
-        try:
-            return ZoneInfo(self.stats_time_zone)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a directory of zones
-            raise ConfigError(f"STATS_TIME_ZONE {self.stats_time_zone!r} is not an IANA time zone (such as Asia/Shanghai or UTC)") from None
+        zone = zone_named(self.stats_time_zone)
+        if zone is None:
+            raise ConfigError(f"STATS_TIME_ZONE {self.stats_time_zone!r} is not an IANA time zone (such as Asia/Shanghai or UTC)")
+        return zone
 
     @property
     def own_hosts(self) -> tuple[str, ...]:

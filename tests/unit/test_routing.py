@@ -86,6 +86,8 @@ def test_the_first_choice_of_accept_language(header: str | None, language: str |
      ["rules[0].when.between.to"]),
     ([{"when": {"between": {"from": "2026-12-12T00:00", "to": "2026-12-13T00:00", "time_zone": "Mars/Base"}},
        "url": "https://x.example/"}], ["rules[0].when.between.time_zone"]),
+    ([{"when": {"between": {"from": "2026-12-12T00:00", "to": "2026-12-13T00:00", "time_zone": "Asia"}},
+       "url": "https://x.example/"}], ["rules[0].when.between.time_zone"]),  # a directory of zones, no zone
     ([{"when": {"query": {"src": 1}}, "url": "https://x.example/"}], ["rules[0].when.query"]),
     ([{"when": {"language": ["zh_CN!"]}, "url": "https://x.example/"}, {"when": {"app": ["myspace"]}, "url": "https://x.example/"}],
      ["rules[0].when.language", "rules[1].when.app"]),

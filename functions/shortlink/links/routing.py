@@ -21,7 +21,7 @@ from functools import cache, cached_property
 from importlib.resources import files
 from typing import Any
 
-from ..clock import SECOND, iso
+from ..clock import SECOND, iso, zone_named
 from ..errors import FieldError, InvalidInput
 from .limits import CONDITION, QUERY_NAME, QUERY_VALUE, RULES, URL
 from .useragent import APPS, in_app, platform
@@ -198,12 +198,9 @@ def _between(value: Any, where: str) -> dict[str, int]:
         raise InvalidInput.single(where, "must be {from, to} (ISO 8601 times) with an optional time_zone")
     zone = None
     if "time_zone" in value:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # not on the redirect's path: only checking needs it
-
-        try:
-            zone = ZoneInfo(str(value["time_zone"]))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput.single(f"{where}.time_zone", "must be an IANA time zone, such as Asia/Shanghai") from None
+        zone = zone_named(str(value["time_zone"]))
+        if zone is None:
+            raise InvalidInput.single(f"{where}.time_zone", "must be an IANA time zone, such as Asia/Shanghai")
     moments = {}
     for end in ("from", "to"):
         try:

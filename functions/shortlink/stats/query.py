@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..clock import HOUR, local_date, local_midnight
+from ..clock import HOUR, local_date, local_midnight, zone_named
 from ..errors import InvalidInput
 from ..links.checks import Checks
 from ..links.model import Link
@@ -32,10 +31,10 @@ def parse_day(field_name: str, text: str) -> date:
 
 def parse_zone(name: str) -> tzinfo:
     """An IANA time zone (Asia/Shanghai, Europe/Berlin, UTC)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a directory of zones
-        raise InvalidInput.single("tz", "must be an IANA time zone such as Asia/Shanghai or UTC") from None
+    zone = zone_named(name)
+    if zone is None:
+        raise InvalidInput.single("tz", "must be an IANA time zone such as Asia/Shanghai or UTC")
+    return zone
 
 
 @dataclass(frozen=True)
