@@ -63,18 +63,29 @@
     return response;
   }
 
+  // A button in a row or a message: its text, classes, what a click does, and the name a screen
+  // reader hears when the text alone is ambiguous in a list ("Copy" of which link).
+  function button(label, className, onClick, name = "") {
+    const made = document.createElement("button");
+    made.type = "button";
+    made.className = className;
+    made.textContent = label;
+    if (name) made.setAttribute("aria-label", name);
+    made.addEventListener("click", onClick);
+    return made;
+  }
+
+  // On a phone each row is a card: its cells say what they are (the header row is hidden there).
+  function labelCells(table, row) {
+    const headings = [...table.tHead.rows[0].cells].map((th) => th.textContent);
+    [...row.cells].forEach((td, i) => { td.dataset.label = headings[i]; });
+  }
+
   // What a failed step says, in the page's language, where it happened; `retry` runs it again.
   function failure(where, message, retry) {
     const box = $(where);
     box.replaceChildren(message);
-    if (retry) {
-      const again = document.createElement("button");
-      again.type = "button";
-      again.className = "small";
-      again.textContent = T["console.retry"];
-      again.addEventListener("click", () => { box.replaceChildren(); retry(); });
-      box.append(" ", again);
-    }
+    if (retry) box.append(" ", button(T["console.retry"], "small", () => { box.replaceChildren(); retry(); }));
   }
 
   // Runs a step; a request without an answer shows where it happened, with a retry.
@@ -173,34 +184,23 @@
       const open = document.createElement("a");
       open.href = `#link/${encodeURIComponent(link.domain)}/${encodeURIComponent(link.code)}`;
       open.textContent = link.short_url;
-      const copy = document.createElement("button");
-      copy.type = "button";
-      copy.className = "small";
-      copy.textContent = T.copy;
-      copy.setAttribute("aria-label", `${T.copy} ${link.short_url}`);
-      copy.addEventListener("click", () => navigator.clipboard.writeText(link.short_url).then(() => { copy.textContent = T.copied; }));
+      const copy = button(T.copy, "small", () => navigator.clipboard.writeText(link.short_url).then(() => { copy.textContent = T.copied; }),
+        `${T.copy} ${link.short_url}`);
       const first = cell(row, open);
       first.append(" ", copy);
       cell(row, link.title ? `${link.title} — ${link.url}` : link.url).className = "url";
       cell(row, String(link.visits));
-      // On a phone each row is a card; its cells say what they are (the header row is hidden there).
-      const headings = [...$("links").tHead.rows[0].cells].map((th) => th.textContent);
       const state = cell(row, T[`console.state.${link.state}`]);
       if (link.disabled || operator) {  // an operator takes a link down in one click; anyone puts it back
         const label = link.disabled ? T["console.enable"] : T["console.disable"];
-        const toggle = document.createElement("button");
-        toggle.type = "button";
-        toggle.className = link.disabled ? "small writes" : "small danger writes";
-        toggle.textContent = label;
-        toggle.setAttribute("aria-label", `${label} ${link.short_url}`);
-        toggle.addEventListener("click", () => step("list-error", async () => {
+        const toggle = button(label, link.disabled ? "small writes" : "small danger writes", () => step("list-error", async () => {
           const answer = await api(`api/links/${encodeURIComponent(link.code)}?domain=${encodeURIComponent(link.domain)}`,
             { method: "PATCH", body: JSON.stringify({ disabled: !link.disabled }) });
           if (!answer.ok) { $("list-error").textContent = await problemText(answer); return; }
           const changed = await answer.json();
           loaded = loaded.map((l) => (l.code === changed.code && l.domain === changed.domain ? changed : l));
           renderLinks();
-        }));
+        }), `${label} ${link.short_url}`);
         state.append(" ", toggle);
       }
       const when = document.createElement("time");
@@ -209,7 +209,7 @@
       cell(row, when);
       // who made it: a managed key by its name
       cell(row, actorName(link.created_by) || T["console.anonymous"]).hidden = !operator;
-      [...row.cells].forEach((td, i) => { td.dataset.label = headings[i]; });
+      labelCells($("links"), row);
       row.dataset.code = link.code;
       body.append(row);
     }
@@ -678,7 +678,6 @@
     if (!response.ok) { $("keys-error").textContent = await problemText(response); return; }
     const body = $("key-table").tBodies[0];
     body.replaceChildren();
-    const headings = [...$("key-table").tHead.rows[0].cells].map((th) => th.textContent);
     for (const item of (await response.json()).keys) {
       const row = document.createElement("tr");
       cell(row, item.name || item.id);
@@ -689,20 +688,14 @@
       cell(row, localTime(item.expires_at));
       const actions = cell(row, "");
       if (item.state !== "revoked") {
-        const revoke = document.createElement("button");
-        revoke.type = "button";
-        revoke.className = "small danger";
-        revoke.textContent = T["console.key_revoke"];
-        revoke.setAttribute("aria-label", text("console.key_revoke_named", { name: item.name }));
-        revoke.addEventListener("click", () => step("keys-error", async () => {
+        actions.append(button(T["console.key_revoke"], "small danger", () => step("keys-error", async () => {
           if (!window.confirm(text("console.key_confirm_revoke", { name: item.name }))) return;
           const answer = await api(`api/keys/${encodeURIComponent(item.id)}`, { method: "DELETE" });
           if (!answer.ok) { $("keys-error").textContent = await problemText(answer); return; }
           await listKeys();
-        }));
-        actions.append(revoke);
+        }), text("console.key_revoke_named", { name: item.name })));
       }
-      [...row.cells].forEach((td, i) => { td.dataset.label = headings[i]; });
+      labelCells($("key-table"), row);
       row.dataset.key = item.id;
       body.append(row);
     }
