@@ -97,7 +97,9 @@ def list_own_links(  # type: ignore[no-untyped-def]
     tag: Annotated[str | None, Query(max_length=TAGS.items.max_length if TAGS.items else None)] = None,
     domain: Annotated[str | None, Query(max_length=URL.max_length)] = None,
     state: Annotated[State | None, Query()] = None,
-    sort: Annotated[Sort, Query(description="-created: newest first (default).")] = "-created",
+    sort: Annotated[Sort, Query(description=(
+        "-created: newest first (default); created: oldest first; -visits: most visits first; visits: fewest "
+        "first (visits as the statistics counted them, up to about a minute behind; equals newest or oldest first)."))] = "-created",
     output: Annotated[Literal["json", "csv"] | None, Query(
         alias="format", description="csv: the page as a spreadsheet (UTF-8 with BOM); also by Accept: text/csv.")] = None,
 ):

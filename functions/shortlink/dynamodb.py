@@ -143,6 +143,12 @@ class Expression:
         self._values[placeholder] = typed(value)
         return placeholder
 
+    def stored(self, value: AttributeValueTypeDef) -> str:
+        """The placeholder of a value already typed (an attribute of an item read or built)."""
+        placeholder = f":v{len(self._values)}"
+        self._values[placeholder] = value
+        return placeholder
+
     def exists(self, attribute: str) -> str:
         return f"attribute_exists({self.name(attribute)})"
 

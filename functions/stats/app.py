@@ -8,12 +8,15 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shortlink import clock
 from shortlink.errors import StoreUnavailable
 from shortlink.events.batch import announce, milestones_of
 from shortlink.http.boundary import guarded
 from shortlink.http.requests import request_id
+from shortlink.links.catalogue import Catalogue
+from shortlink.links.ranking import rank_visited
 from shortlink.links.store import LinkStore
-from shortlink.settings import load_settings
+from shortlink.settings import Settings, load_settings
 from shortlink.stats.countries import COUNTRIES
 from shortlink.stats.record import Salts, flush
 from shortlink.stats.store import StatsStore
@@ -58,10 +61,12 @@ def _record(event: dict[str, Any]) -> dict[str, Any]:
     state = window.state() if windowed and not final else {}
     written = not (windowed and failed) and (final or window.too_big(state))
     if written:
-        unwritten, added = flush(window, store, settings.stats_retention_days, milestones_of(LinkStore.of(settings), settings))
+        links = LinkStore.of(settings)
+        unwritten, added = flush(window, store, settings.stats_retention_days, milestones_of(links, settings))
         metrics.add_metric(name="VisitsCounted", unit=MetricUnit.Count, value=added)
+        unwritten += _ranked(window, links, store, settings)
         if unwritten and windowed:
-            raise StoreUnavailable(f"{len(unwritten)} statistics row(s) of the window were not written")
+            raise StoreUnavailable(f"{len(unwritten)} statistics row(s) or visits rank(s) of the window were not written")
         failed += unwritten
     # Partial batch response: Lambda retries from the first failed record; a record that keeps
     # failing is split off (bisect) and, after the retries, sent to the failure queue.
@@ -69,6 +74,18 @@ def _record(event: dict[str, Any]) -> dict[str, Any]:
     if windowed:
         answer["state"] = {} if written else state
     return answer
+
+
+def _ranked(window: Window, links: LinkStore, store: StatsStore, settings: Settings) -> list[str]:
+    """The visited lives' places in the visits order (links/ranking.py), after their rows; at a
+    store fault, the first record of each, to try again (the rows then know their visits)."""
+    visited = window.visited()
+    try:
+        raised = rank_visited(visited, links, store.counted, Catalogue.of(settings), clock.now())
+    except StoreUnavailable:
+        return [first for first in visited.values() if first]
+    metrics.add_metric(name="VisitsRanksRaised", unit=MetricUnit.Count, value=raised)
+    return []
 
 
 def _given_and_done(event: dict[str, Any], failed: list[str], store: StatsStore, zone: tzinfo) -> tuple[Window, list[str]]:

@@ -1,6 +1,7 @@
 """Finding links among a month of campaigns over real HTTP (issue 26): 1,200 links of one key,
 searched by a Chinese title fragment, part of the URL and the code, filtered by tag and state,
-newest first; and an ended campaign that stays listed, readable and 410 after TTL deleted it."""
+newest first or by visits; and an ended campaign that stays listed, readable and 410 after TTL
+deleted it."""
 
 from __future__ import annotations
 
@@ -82,6 +83,39 @@ def test_tag_and_state_pages_are_never_empty_while_matches_remain_and_newest_com
     oldest_first = [link["created_at"] for link in _first_page(server, sort="created", limit=3)["links"]]
     assert oldest_first == sorted(link["created_at"] for link in made)[:3]
     assert keyed(OTHER).get(f"{server.url}/api/links", params={"q": made[0]["code"]}).json()["links"] == []
+
+
+def _visit(server: Devserver, code: str, times: int) -> None:
+    for _ in range(times):
+        assert requests.get(f"{server.url}/{code}", allow_redirects=False).status_code == 302
+
+
+def test_sort_by_visits_lists_the_most_visited_first_across_pages_and_filters(month: tuple[Devserver, list[dict[str, Any]]]) -> None:
+    server, made = month
+    session = keyed(KEY)
+    tag = alias("hot")
+    limited = session.post(f"{server.url}/api/links", json={"url": "https://shop1.example.cn/flash", "title": "秒杀 限量",
+                                                             "max_visits": 100, "tags": [tag]})
+    assert limited.status_code == 201  # its visits are counted on its own item, the others' on counters
+    # Among 1,200: visits 7 (limited), 5, 3, 3 (the later one first among equals), 1.
+    picked = {made[500]["code"]: 5, made[10]["code"]: 3, made[900]["code"]: 3, made[1100]["code"]: 1, limited.json()["code"]: 7}
+    for code, times in picked.items():
+        _visit(server, code, times)
+    assert session.patch(f"{server.url}/api/links/{made[10]['code']}", json={"tags": [tag]}).status_code == 200
+    server.drain()
+    expected = [limited.json()["code"], made[500]["code"], made[900]["code"], made[10]["code"], made[1100]["code"]]
+    first = _first_page(server, sort="-visits", limit=3)
+    rest = _first_page(server, sort="-visits", limit=3, cursor=first["cursor"])
+    listed = first["links"] + rest["links"]
+    assert [link["code"] for link in listed[:5]] == expected
+    assert [link["visits"] for link in listed] == [7, 5, 3, 3, 1, 0]
+    assert [link["code"] for link in _first_page(server, sort="-visits", tag=tag)["links"]] == [expected[0], made[10]["code"]]
+    assert [link["code"] for link in _first_page(server, sort="-visits", q="秒杀 限量")["links"]] == [expected[0]]
+    fewest = _first_page(server, sort="visits", limit=100)["links"]
+    assert all(link["visits"] == 0 for link in fewest) and expected[-1] not in [link["code"] for link in fewest]
+    assert keyed(OTHER).get(f"{server.url}/api/links", params={"sort": "-visits"}).json()["links"] == []
+    wrong = session.get(f"{server.url}/api/links", params={"sort": "-visits", "cursor": _first_page(server, limit=1)["cursor"]})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "cursor"
 
 
 @pytest.fixture()

@@ -200,11 +200,19 @@ def test_q_pages_through_every_match_once_and_a_deleted_link_leaves_the_list(
 
 def test_reindex_lists_links_stored_before_the_index_existed(invoke: Invoke, make_event: MakeEvent, dynamodb: Any) -> None:
     from scripts.reindex import reindex
+    from shortlink import clock
     from shortlink.links.catalogue import Catalogue
     from shortlink.settings import load_settings
+    from shortlink.stats.store import StatsStore
 
     made = [_make(invoke, make_event, title=f"旧链接 {n}") for n in range(3)]  # the stream is not read: no index yet
     assert json.loads(invoke(make_event("GET", "/api/links"))["body"])["links"] == []
-    assert reindex(dynamodb, "LinksTable", Catalogue.of(load_settings())) == 3
+    settings = load_settings()
+    for n, link in enumerate(made):  # visits the links had before: 1, 0, 2 (on their items, as a limited link counts)
+        dynamodb.update_item(TableName="LinksTable", Key={"link_id": {"S": f"{link['domain']}/{link['code']}"}},
+                             UpdateExpression="SET visits = :n", ExpressionAttributeValues={":n": {"N": str([1, 0, 2][n])}})
+    assert reindex(dynamodb, "LinksTable", Catalogue.of(settings), StatsStore(settings.require_stats_table()), clock.now()) == 3
     listed = json.loads(invoke(make_event("GET", "/api/links?q=旧链接"))["body"])["links"]
     assert sorted(link["code"] for link in listed) == sorted(link["code"] for link in made)
+    by_visits = json.loads(invoke(make_event("GET", "/api/links?sort=-visits"))["body"])["links"]
+    assert [(link["code"], link["visits"]) for link in by_visits] == [(made[2]["code"], 2), (made[0]["code"], 1), (made[1]["code"], 0)]

@@ -158,11 +158,11 @@ def _sent(client: Any, events: Any) -> Iterator[set[tuple[str, str]]]:
         usage_client().meta.events.unregister("before-parameter-build.apigateway.*", record_usage_key)
 
 
-def _stream_batch(code: str) -> dict[str, Any]:
+def _stream_batch(code: str, created_at: str = "2026-11-25T00:00:00.000Z") -> dict[str, Any]:
     """A stream batch with the link s.example.com/<code> made, then visited, as the stream delivers it."""
     image = {"link_id": {"S": f"s.example.com/{code}"}, "domain": {"S": "s.example.com"}, "code": {"S": code},
              "url": {"S": "https://example.com/lp"}, "updated_at": {"S": "2026-11-25T00:00:00.000Z"},
-             "created_at": {"S": "2026-11-25T00:00:00.000Z"},
+             "created_at": {"S": created_at},
              "visits": {"N": "1"}, "last_visit": {"M": {"id": {"S": "r1"}, "at": {"N": str(int(time.time()))},
                                                          "platform": {"S": "ios"}, "bot": {"BOOL": False}}}}
     old = {**image, "visits": {"N": "0"}}
@@ -176,13 +176,13 @@ def _stream_batch(code: str) -> dict[str, Any]:
     ]}
 
 
-def _counter_batch(code: str, visits: int = 100) -> dict[str, Any]:
+def _counter_batch(code: str, visits: int = 100, created_at: str = "2026-11-25T00:00:00.000Z") -> dict[str, Any]:
     """The stream records of `visits` visits counted on one of s.example.com/<code>'s counters:
     enough to reach the first milestone (StatsFunction reads the link for the event's body)."""
     at = int(time.time())
     records = []
     for n in range(1, visits + 1):
-        image = {"link_id": {"S": f"s.example.com/{code}#3"}, "created_at": {"S": "2026-11-25T00:00:00.000Z"},
+        image = {"link_id": {"S": f"s.example.com/{code}#3"}, "created_at": {"S": created_at},
                  "born": {"N": str(at)}, "visits": {"N": str(n)}, "expires_at": {"N": str(at + 2 * DAY_SECONDS)},
                  "last_visit": {"M": {"id": {"S": f"r{n}"}, "at": {"N": str(at)}, "platform": {"S": "ios"}, "bot": {"BOOL": False}}}}
         records.append({"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
@@ -273,6 +273,7 @@ def test_each_function_may_do_exactly_what_it_does(
             make_event("GET", "/api/links", api_key=OPERATOR),  # every link, the ended one too
             make_event("GET", f"/api/links/{ended}"),  # ended: no item, its life from the index
             make_event("GET", "/api/links?q=lp"),
+            make_event("GET", "/api/links?sort=-visits&tag=x"),  # the by_visits index
             make_event("POST", "/api/keys", {"name": "made", "team": "growth"}, api_key=OPERATOR),  # a usage key in the plan
             make_event("GET", "/api/keys", api_key=OPERATOR),
             make_event("GET", f"/api/keys/{key_id}", api_key=OPERATOR),  # 404
@@ -291,6 +292,9 @@ def test_each_function_may_do_exactly_what_it_does(
     for function, events in scenarios.items():
         if function == "ManageFunction":
             scenarios["SearchFunction"].append(_ended(dynamodb, handlers, ended))
+        if function == "StatsFunction":  # visits of the life the link has: StatsFunction ranks it by them
+            created = dynamodb.get_item(TableName="LinksTable", Key={"link_id": {"S": f"s.example.com/{alias}"}})["Item"]["created_at"]["S"]
+            events = [_stream_batch(alias, created), _counter_batch(alias, created_at=created)]
         with _sent(dynamodb_client(), events_client()) as sent:
             for event in events:
                 answer = run(function, event)

@@ -19,6 +19,7 @@ from shortlink.links.create import build_link
 from shortlink.links.identity import LinkId
 from shortlink.links.listing import decode_cursor
 from shortlink.links.patch import plan_patch
+from shortlink.links.search import Search, Sort
 from shortlink.stats.query import stats_range
 from support import SETTINGS, new_link
 
@@ -72,10 +73,11 @@ def test_patch_answers_a_plan_or_names_fields(changes: dict[str, Any]) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(ANY_TEXT, st.recursive(st.none() | st.text(max_size=5) | st.integers(), st.lists, max_leaves=50).map(
     lambda v: base64.urlsafe_b64encode(json.dumps(v).encode()).decode()),
-    st.integers(0, 4000).map(lambda n: base64.urlsafe_b64encode(b"[" * n + b"]" * n).decode())))
-def test_cursors_decode_or_are_refused(cursor: str) -> None:
+    st.integers(0, 4000).map(lambda n: base64.urlsafe_b64encode(b"[" * n + b"]" * n).decode())),
+       st.sampled_from(["-created", "created", "-visits", "visits"]))
+def test_cursors_decode_or_are_refused(cursor: str, sort: Sort) -> None:
     try:
-        decode_cursor(cursor)
+        decode_cursor(cursor, Search(sort=sort))
     except InvalidInput as invalid:
         assert [e.field for e in invalid.errors] == ["cursor"]
 

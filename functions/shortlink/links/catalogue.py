@@ -10,6 +10,12 @@ Items (partition key `list`, sort key `life`):
   the link's item as it last was, and "ended|<link key>" holds the same under the same `life`,
   so that the code's visitors get 410 and its owner reads its final figures until retention ends.
 A live life is read from the links table itself, so a listing shows it as it is now.
+
+A `*` posting also carries the life's other tokens (`tokens`) and `ranked_visits`, "<visits, 12
+digits>|<life>": the sort key of the by_visits index, which lists a scope's lives by visits (and,
+among equals, by creation). The search index's writer (functions/search) makes it 0 and never
+touches it again; StatsFunction raises it to the visits it counted (links/ranking.py), never
+lowers it: two writers, each of its own attributes, so the `*` posting is updated, never put.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from ..clock import DAY, parse_stamp, stamp, to_seconds
-from ..dynamodb import Expression, Item, client, faults, get_many, keys, typed, write_many
+from ..dynamodb import ConditionFailed, Expression, Item, Update, client, either, every, faults, get_many, keys, typed, write_many
 from ..settings import Settings
 from .access import Caller
 from .identity import LinkId
@@ -34,6 +40,10 @@ READ_PAGE = 100  # postings one Query reads: ~100 bytes each, about 1.5 read uni
 # returns the matches: as many as DynamoDB reads in one request (1 MB), since most are no match.
 FILTERED_PAGE = 6000
 TEXT = "text"  # on a `*` posting: the life's searchable text (search.searchable)
+TOKENS = "tokens"  # on a `*` posting: the life's other tokens (a visits order filters by them)
+RANKED = "ranked_visits"  # on a `*` posting: the by_visits index's sort key (visits_rank)
+BY_VISITS = "by_visits"
+VISITS_DIGITS = 12
 
 Direction = Literal["newest", "oldest"]
 
@@ -52,6 +62,20 @@ def scope_of(caller: Caller) -> str:
 
 def rank(link: Link) -> str:
     return f"{stamp(link.created_at)}|{link.id.key}"
+
+
+def visits_rank(visits: int, life: str) -> str:
+    """A life's place in a visits order: its visits (zero-padded, so text order is number order),
+    then the life itself (among equals, by creation)."""
+    return f"{min(visits, 10**VISITS_DIGITS - 1):0{VISITS_DIGITS}d}|{life}"
+
+
+def life_of_rank(position: str) -> str:
+    """The life a visits rank names (ValueError: no rank)."""
+    visits, _, life = position.partition("|")
+    if len(visits) != VISITS_DIGITS or not visits.isdigit():
+        raise ValueError(position)
+    return life
 
 
 def ranked(life: str) -> tuple[int, LinkId]:
@@ -133,6 +157,40 @@ def walk(lists: list[Postings], after: str | None) -> Iterator[str]:
         candidate = lists[0].seek(candidate, inclusive=False)
 
 
+@dataclass
+class RankedPostings:
+    """A scope's `*` list in the by_visits index: (rank, life) by visits, most or fewest first,
+    only the lives whose text and tokens hold what a search asks (DynamoDB's filter)."""
+
+    table: str
+    name: str
+    most_first: bool
+    text: str | None
+    required: list[str]  # tokens every life listed has (a tag, a domain, a state's list)
+
+    def walk(self, after: str | None) -> Iterator[tuple[str, str]]:
+        start = {"list": typed(self.name), "life": typed(life_of_rank(after)), RANKED: typed(after)} if after else None
+        expression = Expression()
+        condition = expression.compare("list", "=", self.name)
+        filters = [f"contains({expression.name(TOKENS)}, {expression.value(token)})" for token in self.required]
+        if self.text is not None:
+            filters.append(f"contains({expression.name(TEXT)}, {expression.value(self.text)})")
+        request: dict[str, Any] = {"FilterExpression": " AND ".join(filters)} if filters else {}
+        while True:
+            if start:
+                request["ExclusiveStartKey"] = start
+            with faults("Query"):
+                answer = client().query(TableName=self.table, IndexName=BY_VISITS, KeyConditionExpression=condition,
+                                        ScanIndexForward=not self.most_first, Limit=FILTERED_PAGE if filters else READ_PAGE,
+                                        ProjectionExpression=expression.name(RANKED), **request, **expression.placeholders())
+            for item in answer.get("Items", []):
+                position = str(item[RANKED].get("S"))
+                yield position, life_of_rank(position)
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return
+
+
 def _list_of(item: Item) -> str:
     return str(item["list"].get("S"))
 
@@ -176,6 +234,7 @@ class Catalogue:
                     item["expires_at"] = typed(ttl)
                 if token == EVERY:
                     item[TEXT] = typed(searchable(link))
+                    item[TOKENS] = {"SS": sorted(names - {EVERY})}  # never empty: a domain at least
                     item.update(extra or {})
                 items.append(item)
         return items
@@ -201,8 +260,25 @@ class Catalogue:
             puts += [item for item in after if before.get(_list_of(item)) != item]  # new, or its TTL or text changed
             gone = before.keys() - {_list_of(item) for item in after}
             deletes += [_key_of(item) for name, item in before.items() if name in gone]
-        write_many(self.table, puts, deletes)
+        starred = [item for item in puts if _list_of(item).endswith(f"|{EVERY}")]
+        write_many(self.table, [item for item in puts if item not in starred], deletes)
+        for item in starred:
+            self._update(item)
         return len(puts) + len(deletes)
+
+    def _update(self, posting: Item) -> None:
+        """Write a `*` posting's attributes (the others it may have lost: its TTL while the life
+        became permanent), leaving its visits rank as StatsFunction left it (0 when new)."""
+        expression = Expression()
+        update = Update(expression)
+        for name, value in posting.items():
+            if name not in ("list", "life"):
+                update.set_to(name, expression.stored(value))
+        update.remove(*[name for name in ("expires_at", _ENDED) if name not in posting])
+        update.set_to(RANKED, update.if_absent(RANKED, visits_rank(0, str(posting["life"].get("S")))))
+        with faults("UpdateItem"):
+            client().update_item(TableName=self.table, Key=_key_of(posting), UpdateExpression=update.text(),
+                                 **expression.placeholders())
 
     def _ended(self, link: Link, item: Item, names: set[str]) -> list[Item]:
         image = {k: v for k, v in item.items() if not k.startswith(GUARD_PREFIX)}  # visitors' back-offs are no figures
@@ -213,12 +289,49 @@ class Catalogue:
             pointer["expires_at"] = typed(ttl)
         return [*self._postings(link, names, ttl, ended), pointer]
 
+    # --- kept by StatsFunction (links/ranking.py) ------------------------------------------
+
+    def raise_rank(self, link: Link, now: int) -> int:
+        """Raise the life's visits rank in each of its scopes to `link.visits`, never lowering it
+        (windows of several shards may arrive out of order); returns the postings raised. A `*`
+        posting the index's writer has not made yet is made with the rank alone, to live the
+        life's retention (a permanent one's: retention from now) unless that writer comes, which
+        it does for every link not deleted meanwhile."""
+        fallback = _retained(link, self.retention_days) or now + self.retention_days * DAY
+        raised = 0
+        for scope in scopes(link):
+            key = {"list": typed(f"{scope}|{EVERY}"), "life": typed(rank(link))}
+            value = visits_rank(link.visits, rank(link))
+            raised += self._raise(key, value, None) or self._raise(key, value, fallback)
+        return raised
+
+    def _raise(self, key: Item, value: str, made_with_ttl: int | None) -> bool:
+        """One posting's rank up to `value`: of a posting the index made (made_with_ttl None), or
+        of one it has not made, made now if need be."""
+        expression = Expression()
+        update = Update(expression).set(RANKED, value)
+        made = expression.absent(TEXT) if made_with_ttl is not None else expression.exists(TEXT)
+        if made_with_ttl is not None:
+            update.set("expires_at", made_with_ttl)
+        condition = every(made, either(expression.absent(RANKED), expression.compare(RANKED, "<", value)))
+        try:
+            with faults("UpdateItem"):
+                client().update_item(TableName=self.table, Key=key, UpdateExpression=update.text(),
+                                     ConditionExpression=condition, **expression.placeholders())
+        except ConditionFailed:
+            return False
+        return True
+
     # --- read by the API ------------------------------------------------------------------
 
     def lists(self, caller: Caller, names: list[str], direction: Direction, text: str | None = None) -> list[Postings]:
         """The caller's token lists, to walk; `text`: the `*` list keeps only the lives holding it."""
         scope = scope_of(caller)
         return [Postings(self.table, f"{scope}|{name}", direction, text if name == EVERY else None) for name in names]
+
+    def by_visits(self, caller: Caller, required: list[str], *, most_first: bool, text: str | None = None) -> RankedPostings:
+        """The caller's lives by visits, holding these tokens and `text`."""
+        return RankedPostings(self.table, f"{scope_of(caller)}|{EVERY}", most_first, text, required)
 
     def ended_lives(self, caller: Caller, lives: list[str]) -> dict[str, Link]:
         """The ended lives among these postings (of the caller's scope), by life."""

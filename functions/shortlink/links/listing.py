@@ -1,10 +1,11 @@
-"""Listing links: one owner's (an operator's: every link), newest or oldest first, found by
-text, tag, domain and state, in pages with an opaque cursor.
+"""Listing links: one owner's (an operator's: every link), newest or oldest first or by visits,
+found by text, tag, domain and state, in pages with an opaque cursor.
 
-The lives come from the search index (links/catalogue.py): the token lists a search names are
-walked together, and each life found is read as it is now (a live link from the links table;
-an ended one from the index), its visits counted, and kept when it really matches. A page ends
-when it is full or the lists are; so a page is empty only when nothing more matches.
+The lives come from the search index (links/catalogue.py): in creation order, the token lists a
+search names are walked together; by visits, the by_visits index of the `*` list, filtered by
+text and tokens. Each life found is read as it is now (a live link from the links table; an
+ended one from the index), its visits counted, and kept when it really matches. A page ends
+when it is full or the lives are; so a page is empty only when nothing more matches.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from itertools import islice
 from ..dynamodb import get_many, keys
 from ..errors import InvalidInput, NotStored
 from .access import Caller
-from .catalogue import Catalogue, Direction, rank, ranked, walk
+from .catalogue import Catalogue, Direction, life_of_rank, rank, ranked, walk
 from .identity import LinkId
 from .model import Link
 from .search import Search
@@ -36,21 +37,30 @@ class Page:
     cursor: str | None  # where the next page starts; None: nothing more matches
 
 
-def encode_cursor(life: str) -> str:
-    return base64.urlsafe_b64encode(life.encode()).decode().rstrip("=")
+def encode_cursor(position: str) -> str:
+    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
-    """A cursor holds a position inside the caller's own listing only: the owner is never part
-    of it, so no cursor can lead into another owner's links."""
+def decode_cursor(cursor: str, search: Search) -> str:
+    """A cursor holds a position inside the caller's own listing only (a life; by visits, its
+    rank): the owner is never part of it, so no cursor can lead into another owner's links."""
     try:
-        life = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        position = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        life = life_of_rank(position) if search.by_visits else position
         ranked(life)  # a life the index could hold
         if "/" not in life:
             raise ValueError
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput.single("cursor", "is not a cursor this API returned") from None
-    return life
+        raise InvalidInput.single("cursor", "is not a cursor this API returned for this sort") from None
+    return position
+
+
+def _positions(catalogue: Catalogue, caller: Caller, search: Search, after: str | None) -> Iterator[tuple[str, str]]:
+    """(position, life) of every candidate in the listing's order, from after `after` on."""
+    if search.by_visits:
+        return catalogue.by_visits(caller, search.required(), most_first=search.sort == "-visits", text=search.text).walk(after)
+    direction: Direction = "oldest" if search.sort == "created" else "newest"
+    return ((life, life) for life in walk(catalogue.lists(caller, search.lists(), direction, search.text), after))
 
 
 def _read(links: LinkStore, catalogue: Catalogue, caller: Caller, lives: list[str]) -> list[tuple[str, Link]]:
@@ -65,14 +75,13 @@ def _read(links: LinkStore, catalogue: Catalogue, caller: Caller, lives: list[st
 
 def list_links(links: LinkStore, catalogue: Catalogue, counted: Callable[[list[Link]], list[Link]], caller: Caller,
                search: Search, *, limit: int, cursor: str | None, now: int) -> Page:
-    direction: Direction = "oldest" if search.sort == "created" else "newest"
-    lists = catalogue.lists(caller, search.lists(), direction, search.text)
-    lives = walk(lists, decode_cursor(cursor) if cursor else None)
+    positions = _positions(catalogue, caller, search, decode_cursor(cursor, search) if cursor else None)
     page: list[Link] = []
     examined, last = 0, None
-    for chunk in _chunks(lives, limit):
-        for life, link in zip(*_unzip(_read(links, catalogue, caller, chunk), counted), strict=True):
-            last = life
+    for chunk in _chunks(positions, limit):
+        at = {life: position for position, life in chunk}
+        for life, link in zip(*_unzip(_read(links, catalogue, caller, list(at)), counted), strict=True):
+            last = at[life]
             if search.matches(link, now):
                 page.append(link)
                 if len(page) == limit:
@@ -80,7 +89,7 @@ def list_links(links: LinkStore, catalogue: Catalogue, counted: Callable[[list[L
         examined += len(chunk)
         if len(page) == limit:
             break
-        last = chunk[-1]
+        last = chunk[-1][0]
         if page and examined >= EXAMINED_PER_LINK * limit:
             break
     else:
@@ -88,8 +97,8 @@ def list_links(links: LinkStore, catalogue: Catalogue, counted: Callable[[list[L
     return Page(page, encode_cursor(last) if last else None)
 
 
-def _chunks(lives: Iterator[str], size: int) -> Iterator[list[str]]:
-    while chunk := list(islice(lives, size)):
+def _chunks(positions: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    while chunk := list(islice(positions, size)):
         yield chunk
 
 

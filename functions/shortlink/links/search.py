@@ -28,7 +28,9 @@ URL_SEARCHED = 300
 # their lists hold the lives that may be in that state, and each is checked when listed.
 _STATE_LISTS: dict[State, str] = {"disabled": "disabled", "expired": "expired", "exhausted": "limited",
                                   "scheduled": "scheduled"}
-Sort = Literal["-created", "created"]  # by creation, newest or oldest first
+# By creation (newest or oldest first) or by visits (most or fewest first; among equals, newest
+# or oldest first): visits as StatsFunction counted them, up to about a minute behind.
+Sort = Literal["-created", "created", "-visits", "visits"]
 
 
 def fold(text: str) -> str:
@@ -75,11 +77,12 @@ class Search:
     state: State | None = None
     sort: Sort = "-created"
 
-    def lists(self) -> list[str]:
-        """The token lists whose lives all hold every match: `*` for a text search (whose filter
-        reads its texts), else the lists of the filters (or `*`)."""
-        if self.q:
-            return [EVERY]
+    @property
+    def by_visits(self) -> bool:
+        return self.sort.endswith("visits")
+
+    def required(self) -> list[str]:
+        """The tokens every match holds: its tag's, its state's list, its domain's."""
         found: list[str] = []
         if self.tag is not None:
             found.append(f"tag:{self.tag}")
@@ -87,7 +90,12 @@ class Search:
             found.append(f"state:{_STATE_LISTS[self.state]}")
         if self.domain is not None:
             found.append(f"domain:{self.domain}")
-        return found or [EVERY]
+        return found
+
+    def lists(self) -> list[str]:
+        """The token lists whose lives all hold every match, in creation order: `*` for a text
+        search (whose filter reads its texts), else the lists of the filters (or `*`)."""
+        return [EVERY] if self.q else self.required() or [EVERY]
 
     @property
     def text(self) -> str | None:

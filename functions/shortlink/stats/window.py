@@ -150,6 +150,14 @@ class Window:
             lives[row.life] = row.tally(lives.get(row.life))
         return [*self.pending.values(), *filter(None, lives.values())]
 
+    def visited(self) -> dict[str, str]:
+        """The lives people visited in the window, each with the first stream record of its visits."""
+        found: dict[str, str] = {}
+        for row in self.pending.values():
+            if row.total and row.hour != LIFE_ROW:
+                found[row.life] = min((s for s in (found.get(row.life), row.first) if s), key=int, default="")
+        return found
+
     def state(self) -> dict[str, Any]:
         return {"rows": [p.as_state() for p in self.pending.values()]}
 
