@@ -1,6 +1,7 @@
 """Search among one key's links on the devserver (issue 26): answer times at 1,200 and 10,000
 links, and the read units a search costs on DynamoDB, modelled from the index items' own sizes
-at 10,000 and 1,000,000 links. Prints figures; passes or fails nothing."""
+at 10,000 and 1,000,000 links; and what keeping the visits order costs. Prints figures; passes
+or fails nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ CAMPAIGNS = ["双十二", "年货节", "春节", "元旦", "会员日", "开学�
 CHANNELS = ["海报", "朋友圈", "公众号", "短信", "抖音", "小红书", "微博", "门店"]
 ROUNDS = 20  # each search asked this often at each size
 READ_UNIT_BYTES, EVENTUAL = 4096, 0.5  # a read unit reads 4 KB; an eventually consistent read costs half
+READ_PRICE, WRITE_PRICE = 0.125e-6, 0.625e-6  # on-demand, us-east-1, $ a read or write request unit
+TAG_SHARE = 1 / len(CHANNELS)  # the links a tag of the benchmark's holds
 
 
 def _make(base: str, first: int, count: int, pick: random.Random) -> list[dict[str, Any]]:
@@ -110,6 +113,8 @@ def search_figures(devserver: Callable[..., Any], tmp: Any) -> dict[str, Any]:
                 "tag": {"tag": "门店"},
                 "state=disabled (none)": {"state": "disabled"},
                 "newest first, no filter": {},
+                "most visits first": {"sort": "-visits"},
+                "most visits first, tag": {"sort": "-visits", "tag": "门店"},
             }
             results[size] = _timed(base, searches)
         results["sizes"] = _posting_sizes(endpoint)
@@ -132,6 +137,18 @@ def print_search(results: dict[str, Any]) -> None:
               f"{whole:,.0f} read units (${whole * 0.125 / 1e6:.4f}); a filter page of 50 reads "
               f"{max(EVENTUAL, 50 * sizes['tag'] / READ_UNIT_BYTES * EVENTUAL):.1f} units of its list, plus 50 links "
               f"({50 * EVENTUAL:.0f} units) and their tallies")
+        entry = sizes["every"] / READ_UNIT_BYTES * EVENTUAL  # a by_visits entry holds the `*` posting's text and tokens
+        print(f"  {'':30s} by visits: a page of 50 reads {max(EVENTUAL, 50 * entry):.1f} units of the by_visits index "
+              f"(with a tag held by 1 in {1 / TAG_SHARE:.0f}: {max(EVENTUAL, 50 / TAG_SHARE * entry):.1f}), the same at any size; "
+              f"a text search by visits that matches nothing reads {lives * entry:,.0f}")
+    # Keeping the order: a visited life's rank is raised once a window (a minute), in its two
+    # scopes; each raise moves its by_visits entry (a delete and a put there), and the life's
+    # link and tally are read first (eventually consistent, one each).
+    writes, reads = 2 * (1 + 2), 2 * EVENTUAL
+    cost = writes * WRITE_PRICE + reads * READ_PRICE
+    print(f"  visits order upkeep: {writes} write units and {reads:.0f} read unit per visited link per minute "
+          f"(${cost * 1e6:.2f} per million link-minutes; ${cost * 60 * 24 * 30:.4f} a month for a link visited every minute), "
+          f"however many visits the minute has")
 
 
 if __name__ == "__main__":  # this section alone: python benchmarks/search.py

@@ -398,6 +398,25 @@ def test_search_finds_a_link_far_beyond_the_first_page(browser: Browser, dev: De
     page.context.close()
 
 
+def test_most_visits_puts_first_a_link_far_beyond_the_first_page(browser: Browser, dev: Devserver) -> None:
+    api = {"x-api-key": OWNER}
+    oldest = requests.post(f"{dev.url}/api/links", headers=api, json={"url": "https://example.com/popular"}).json()
+    made = requests.post(f"{dev.url}/api/links/batch", headers=api, json={"links": [
+        {"url": f"https://example.com/newer/{i}"} for i in range(100)]})  # the oldest is on no first page of 100
+    assert made.status_code == 200
+    dev.drain()
+    leader = requests.get(f"{dev.url}/api/links", headers=api, params={"sort": "-visits", "limit": 1}).json()["links"][0]
+    for _ in range(leader["visits"] + 1):  # more than any link of the module's other tests
+        assert requests.get(f"{dev.url}/{oldest['code']}", allow_redirects=False).status_code == 302
+    dev.drain()
+    page = _console(browser, dev, "zh-CN", PHONE)
+    expect(page.locator(f"#links tr[data-code='{oldest['code']}']")).to_have_count(0)
+    page.locator("#sort").select_option("visits")
+    expect(page.locator("#links tbody tr").first).to_have_attribute("data-code", oldest["code"])
+    expect(page.locator("#links tbody tr").first).to_contain_text(str(leader["visits"] + 1))
+    page.context.close()
+
+
 def test_rules_in_app_and_preview_are_set_shown_and_changed_from_the_console(browser: Browser, dev: Devserver,
                                                                             screenshots: Path) -> None:
     page = _console(browser, dev, "en", DESKTOP)

@@ -154,7 +154,8 @@
   async function loadLinks(more = false) {
     const params = new URLSearchParams({ limit: "100" });
     if ($("search").value.trim()) params.set("q", $("search").value.trim());
-    if ($("sort").value === "oldest") params.set("sort", "created");
+    const sort = { oldest: "created", visits: "-visits" }[$("sort").value];  // the server orders every link
+    if (sort) params.set("sort", sort);
     if ($("state").value) params.set("state", $("state").value);
     if ($("tag-filter").value.trim()) params.set("tag", $("tag-filter").value.trim());
     if ($("domain-filter").value) params.set("domain", $("domain-filter").value);
@@ -172,14 +173,12 @@
   const listLinks = (more = false) => step("list-error", () => loadLinks(more));
 
   function renderLinks() {
-    let links = loaded;
-    if ($("sort").value === "visits") links = [...links].sort((a, b) => b.visits - a.visits);  // of what is loaded
     const owners = new Set(loaded.map((l) => l.owner));
     const operator = (me && me.role === "admin") || owners.size > 1 || owners.has(null);  // an admin sees every key's links
     document.querySelectorAll(".owner").forEach((th) => { th.hidden = !operator; });
     const body = $("links").tBodies[0];
     body.replaceChildren();
-    for (const link of links) {
+    for (const link of loaded) {
       const row = document.createElement("tr");
       const open = document.createElement("a");
       open.href = `#link/${encodeURIComponent(link.domain)}/${encodeURIComponent(link.code)}`;
@@ -221,7 +220,7 @@
 
   // The server searches every link, not only those loaded; typing waits for a pause.
   $("search").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => listLinks(), 300); });
-  $("sort").addEventListener("change", () => ($("sort").value === "visits" ? renderLinks() : listLinks()));
+  $("sort").addEventListener("change", () => listLinks());
   $("state").addEventListener("change", () => listLinks());
   $("domain-filter").addEventListener("change", () => listLinks());
   $("tag-filter").addEventListener("change", () => listLinks());
