@@ -82,7 +82,7 @@ def _posting_sizes(endpoint: str) -> dict[str, float]:
 
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                             aws_access_key_id="local", aws_secret_access_key="local")
-    every, tags = [], []
+    every, tags, places = [], [], []
     for page in dynamodb.get_paginator("scan").paginate(TableName="SearchTable"):
         for item in page["Items"]:
             name = item["list"]["S"]
@@ -90,7 +90,9 @@ def _posting_sizes(endpoint: str) -> dict[str, float]:
                 every.append(_item_bytes(item))
             elif name.startswith("o:") and "|tag:" in name:
                 tags.append(_item_bytes(item))
-    return {"every": statistics.mean(every), "tag": statistics.mean(tags)}
+            elif name.startswith("o:") and name.endswith("|visits"):
+                places.append(_item_bytes(item))
+    return {"every": statistics.mean(every), "tag": statistics.mean(tags), "visits": statistics.mean(places)}
 
 
 def search_figures(devserver: Callable[..., Any], tmp: Any) -> dict[str, Any]:
@@ -130,14 +132,14 @@ def print_search(results: dict[str, Any]) -> None:
                   + (f"   {len(failed)} failed: {failed[0]}" if failed else ""))
     sizes = results["sizes"]
     print(f"  index items: {sizes['every']:.0f} bytes a life on its owner's `*` list (with its text), "
-          f"{sizes['tag']:.0f} on a tag's list")
+          f"{sizes['tag']:.0f} on a tag's list, {sizes['visits']:.0f} its place by visits (text, tokens, rank)")
     for lives in (10_000, 1_000_000):
         whole = lives * sizes["every"] / READ_UNIT_BYTES * EVENTUAL
         print(f"  modelled at {lives:>9,} links of one key: a text search that matches nothing reads the whole `*` list: "
               f"{whole:,.0f} read units (${whole * 0.125 / 1e6:.4f}); a filter page of 50 reads "
               f"{max(EVENTUAL, 50 * sizes['tag'] / READ_UNIT_BYTES * EVENTUAL):.1f} units of its list, plus 50 links "
               f"({50 * EVENTUAL:.0f} units) and their tallies")
-        entry = sizes["every"] / READ_UNIT_BYTES * EVENTUAL  # a by_visits entry holds the `*` posting's text and tokens
+        entry = sizes["visits"] / READ_UNIT_BYTES * EVENTUAL  # a by_visits entry: the place's text, tokens and rank
         print(f"  {'':30s} by visits: a page of 50 reads {max(EVENTUAL, 50 * entry):.1f} units of the by_visits index "
               f"(with a tag held by 1 in {1 / TAG_SHARE:.0f}: {max(EVENTUAL, 50 / TAG_SHARE * entry):.1f}), the same at any size; "
               f"a text search by visits that matches nothing reads {lives * entry:,.0f}")

@@ -91,13 +91,23 @@ def _transactions_without_table_copies() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]  # moto's, replaced
 
 
+def _partitioned_like_the_table(table: Any, index_name: str | None) -> bool:
+    """Whether a Query's partition holds only items of one partition of the table: none is
+    asked, or the index's partition key is the table's."""
+    if not index_name:
+        return True
+    index = next((i for i in table.all_indexes() if i.name == index_name), None)
+    return index is not None and [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"] == [table.hash_key_attr]
+
+
 def _queries_of_one_partition() -> None:
     """moto answers a Query of a table by sorting every item of the table (Table.all_items)
     and keeping the partition's: past ~50,000 items (the search index of a few thousand links)
     each Query takes longer than the functions' 1 s read timeout. DynamoDB reads the one
-    partition; so does this: a Query of the table itself (not of an index) sees only the items
-    of its partition key, in the order moto would have given them. Requests are applied one
-    at a time (EmbeddedDynamoDB's lock), so the table can hold the partition meanwhile."""
+    partition; so does this: a Query of the table itself, or of an index partitioned by the
+    table's own partition key (the search index's by_visits), sees only the items of its
+    partition key, in the order moto would have given them. Requests are applied one at a time
+    (EmbeddedDynamoDB's lock), so the table can hold the partition meanwhile."""
     import inspect
 
     from moto.dynamodb.models.table import Table
@@ -110,7 +120,7 @@ def _queries_of_one_partition() -> None:
     def one_partition(table: Any, *args: Any, **kwargs: Any) -> Any:
         asked = parameters.bind(table, *args, **kwargs).arguments
         hash_key = asked.get("hash_key")
-        if asked.get("index_name") or hash_key is None or not table.range_key_attr:
+        if hash_key is None or not table.range_key_attr or not _partitioned_like_the_table(table, asked.get("index_name")):
             return query(table, *args, **kwargs)
         table._one_partition = sorted(table.items.get(hash_key, {}).values(), key=lambda item: item.range_key)
         try:

@@ -11,11 +11,14 @@ Items (partition key `list`, sort key `life`):
   so that the code's visitors get 410 and its owner reads its final figures until retention ends.
 A live life is read from the links table itself, so a listing shows it as it is now.
 
-A `*` posting also carries the life's other tokens (`tokens`) and `ranked_visits`, "<visits, 12
-digits>|<life>": the sort key of the by_visits index, which lists a scope's lives by visits (and,
-among equals, by creation). The search index's writer (functions/search) makes it 0 and never
-touches it again; StatsFunction raises it to the visits it counted (links/ranking.py), never
-lowers it: two writers, each of its own attributes, so the `*` posting is updated, never put.
+- a life's place by visits: "<scope>|visits" under the same `life`, with the `*` posting's text,
+  the life's other tokens (`tokens`) and `ranked_visits` = "<visits, 12 digits>|<life>", the
+  sort key of the by_visits index, which lists a scope's lives by visits (among equals, by
+  creation), filtered by text and tokens. The search index's writer (functions/search) makes
+  the rank 0 and never touches it again; StatsFunction raises it to the visits it counted
+  (links/ranking.py), never lowers it: two writers, each of its own attributes, so this posting
+  is updated, never put. Apart from the `*` posting, so that a text search in creation order
+  (the usual one) reads no more than before.
 """
 
 from __future__ import annotations
@@ -40,8 +43,9 @@ READ_PAGE = 100  # postings one Query reads: ~100 bytes each, about 1.5 read uni
 # returns the matches: as many as DynamoDB reads in one request (1 MB), since most are no match.
 FILTERED_PAGE = 6000
 TEXT = "text"  # on a `*` posting: the life's searchable text (search.searchable)
-TOKENS = "tokens"  # on a `*` posting: the life's other tokens (a visits order filters by them)
-RANKED = "ranked_visits"  # on a `*` posting: the by_visits index's sort key (visits_rank)
+VISITS = "visits"  # the list of a scope's places by visits (its postings are in the by_visits index)
+TOKENS = "tokens"  # on a place by visits: the life's tokens but `*` (a visits order filters by them)
+RANKED = "ranked_visits"  # on a place by visits: the by_visits index's sort key (visits_rank)
 BY_VISITS = "by_visits"
 VISITS_DIGITS = 12
 
@@ -159,7 +163,7 @@ def walk(lists: list[Postings], after: str | None) -> Iterator[str]:
 
 @dataclass
 class RankedPostings:
-    """A scope's `*` list in the by_visits index: (rank, life) by visits, most or fewest first,
+    """A scope's places by visits, in the by_visits index: (rank, life), most or fewest first,
     only the lives whose text and tokens hold what a search asks (DynamoDB's filter)."""
 
     table: str
@@ -225,17 +229,19 @@ class Catalogue:
     # --- kept from the stream (functions/search) -------------------------------------------
 
     def _postings(self, link: Link, names: set[str], ttl: int | None, extra: Item | None = None) -> list[Item]:
-        """The life's postings: on its `*` list with its searchable text (and `extra`)."""
+        """The life's postings: on its `*` list with its searchable text (and `extra`), and its
+        place by visits with the text and the other tokens."""
         items = []
+        text = typed(searchable(link))
         for scope in scopes(link):
-            for token in sorted(names):
+            for token in [*sorted(names), VISITS]:
                 item: Item = {"list": typed(f"{scope}|{token}"), "life": typed(rank(link))}
                 if ttl is not None:
                     item["expires_at"] = typed(ttl)
                 if token == EVERY:
-                    item[TEXT] = typed(searchable(link))
-                    item[TOKENS] = {"SS": sorted(names - {EVERY})}  # never empty: a domain at least
-                    item.update(extra or {})
+                    item.update({TEXT: text, **(extra or {})})
+                if token == VISITS:
+                    item.update({TEXT: text, TOKENS: {"SS": sorted(names - {EVERY})}})  # never empty: a domain at least
                 items.append(item)
         return items
 
@@ -260,21 +266,22 @@ class Catalogue:
             puts += [item for item in after if before.get(_list_of(item)) != item]  # new, or its TTL or text changed
             gone = before.keys() - {_list_of(item) for item in after}
             deletes += [_key_of(item) for name, item in before.items() if name in gone]
-        starred = [item for item in puts if _list_of(item).endswith(f"|{EVERY}")]
-        write_many(self.table, [item for item in puts if item not in starred], deletes)
-        for item in starred:
+        places = [item for item in puts if _list_of(item).endswith(f"|{VISITS}")]
+        write_many(self.table, [item for item in puts if item not in places], deletes)
+        for item in places:
             self._update(item)
         return len(puts) + len(deletes)
 
     def _update(self, posting: Item) -> None:
-        """Write a `*` posting's attributes (the others it may have lost: its TTL while the life
-        became permanent), leaving its visits rank as StatsFunction left it (0 when new)."""
+        """Write a place by visits and remove the TTL it no longer has (its life became
+        permanent), leaving its rank as StatsFunction left it (0 when new)."""
         expression = Expression()
         update = Update(expression)
         for name, value in posting.items():
             if name not in ("list", "life"):
                 update.set_to(name, expression.stored(value))
-        update.remove(*[name for name in ("expires_at", _ENDED) if name not in posting])
+        if "expires_at" not in posting:
+            update.remove("expires_at")
         update.set_to(RANKED, update.if_absent(RANKED, visits_rank(0, str(posting["life"].get("S")))))
         with faults("UpdateItem"):
             client().update_item(TableName=self.table, Key=_key_of(posting), UpdateExpression=update.text(),
@@ -293,21 +300,21 @@ class Catalogue:
 
     def raise_rank(self, link: Link, now: int) -> int:
         """Raise the life's visits rank in each of its scopes to `link.visits`, never lowering it
-        (windows of several shards may arrive out of order); returns the postings raised. A `*`
-        posting the index's writer has not made yet is made with the rank alone, to live the
-        life's retention (a permanent one's: retention from now) unless that writer comes, which
-        it does for every link not deleted meanwhile."""
+        (windows of several shards may arrive out of order); returns the places raised. A place
+        the index's writer has not made yet is made with the rank alone, to live the life's
+        retention (a permanent one's: retention from now) unless that writer comes, which it does
+        for every link not deleted meanwhile."""
         fallback = _retained(link, self.retention_days) or now + self.retention_days * DAY
         raised = 0
         for scope in scopes(link):
-            key = {"list": typed(f"{scope}|{EVERY}"), "life": typed(rank(link))}
+            key = {"list": typed(f"{scope}|{VISITS}"), "life": typed(rank(link))}
             value = visits_rank(link.visits, rank(link))
             raised += self._raise(key, value, None) or self._raise(key, value, fallback)
         return raised
 
     def _raise(self, key: Item, value: str, made_with_ttl: int | None) -> bool:
-        """One posting's rank up to `value`: of a posting the index made (made_with_ttl None), or
-        of one it has not made, made now if need be."""
+        """One place's rank up to `value`: of a place the index made (made_with_ttl None), or of
+        one it has not made, made now if need be."""
         expression = Expression()
         update = Update(expression).set(RANKED, value)
         made = expression.absent(TEXT) if made_with_ttl is not None else expression.exists(TEXT)
@@ -331,7 +338,7 @@ class Catalogue:
 
     def by_visits(self, caller: Caller, required: list[str], *, most_first: bool, text: str | None = None) -> RankedPostings:
         """The caller's lives by visits, holding these tokens and `text`."""
-        return RankedPostings(self.table, f"{scope_of(caller)}|{EVERY}", most_first, text, required)
+        return RankedPostings(self.table, f"{scope_of(caller)}|{VISITS}", most_first, text, required)
 
     def ended_lives(self, caller: Caller, lives: list[str]) -> dict[str, Link]:
         """The ended lives among these postings (of the caller's scope), by life."""
