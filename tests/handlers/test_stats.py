@@ -106,13 +106,15 @@ def test_a_batch_of_100_visits_is_one_read_and_one_write_of_its_row(stats: Any) 
     rows = [(operation, hour) for operation, hour in sent if hour == "2026-11-25T05"]
     items = [(operation, hour) for operation, hour in sent if "#v" in hour]
     assert rows == [("GetItem", "2026-11-25T05"), ("UpdateItem", "2026-11-25T05")]
-    assert len(sent) == 1 + len(rows) + len(items)  # and the day's salt
+    ranking = [operation for operation, key in sent if not key]  # the visited links, read to rank them by visits
+    assert ranking == ["BatchGetItem"]  # one for the window's lives (this link has no item: nothing more)
+    assert len(sent) == 1 + len(rows) + len(items) + len(ranking)  # and the day's salt
     assert {operation for operation, _ in items} == {"GetItem", "UpdateItem"} and len(items) <= 2 * 7  # seven visitors
     records = _numbered_visits(records[0]["dynamodb"]["NewImage"]["link_id"]["S"].split("/")[1], range(101, 201),
                                lambda n: f"{n % 7:016x}")
     with dynamodb_requests(dynamodb_client()) as sent_again:
         assert stats({"Records": records}) == {"batchItemFailures": []}
-    assert sent_again == ["GetItem", "UpdateItem"]  # the salt, and what the visitor items hold, are remembered
+    assert sent_again == ["GetItem", "UpdateItem", "BatchGetItem"]  # the salt, and what the visitor items hold, are remembered
 
 
 def test_an_hour_past_200_visitors_keeps_a_sketch_instead_of_hashes(stats: Any, dynamodb: Any) -> None:

@@ -2,8 +2,8 @@
 found by text, tag, domain and state, in pages with an opaque cursor.
 
 The lives come from the search index (links/catalogue.py): in creation order, the token lists a
-search names are walked together; by visits, the by_visits index of the `*` list, filtered by
-text and tokens. Each life found is read as it is now (a live link from the links table; an
+search names are walked together; by visits, the by_visits index of the caller's places by
+visits, filtered by text and tokens. Each life found is read as it is now (a live link from the links table; an
 ended one from the index), its visits counted, and kept when it really matches. A page ends
 when it is full or the lives are; so a page is empty only when nothing more matches.
 """
