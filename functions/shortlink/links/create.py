@@ -44,7 +44,6 @@ def build_link(given: dict[str, Any], settings: Settings, caller: Caller | None,
     checks.raise_any()
     if caller is not None:
         caller.may_create_on(domain)
-    if caller is not None:
         values.update(owner=caller.key_id, team=caller.team, created_by=caller.actor.to_body(), updated_by=caller.actor.to_body())
     return Link(domain=domain, code=context.link_id.code, created_at=now, updated_at=now,
                 **{attr: value for attr, value in values.items() if value is not None})
