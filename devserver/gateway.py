@@ -255,7 +255,7 @@ class Gateway:
         api_key = next((v for k, v in header_pairs if k.lower() == "x-api-key"), None)
         granted: dict[str, Any] | None = None
         if route.authorizer:  # the key source is the authorizer: it names the usage key (no cache: a revoked key is out at once)
-            decided = self.authorize(route, method, raw_path, header_pairs, source_ip)
+            decided = self.authorize(route, method, raw_path, header_pairs, source_ip, api_key)
             if isinstance(decided, tuple):
                 return decided
             api_key, granted = decided.get("usageIdentifierKey"), {**decided.get("context", {}), "principalId": decided["principalId"]}
@@ -280,11 +280,12 @@ class Gateway:
         return _from_proxy_result(result)
 
     def authorize(self, route: Route, method: str, raw_path: str, header_pairs: list[tuple[str, str]],
-                  source_ip: str) -> dict[str, Any] | tuple[int, list[tuple[str, str]], bytes]:
+                  source_ip: str, api_key: str | None) -> dict[str, Any] | tuple[int, list[tuple[str, str]], bytes]:
         """The route's REQUEST authorizer, as API Gateway calls it: its answer, or API Gateway's
-        own answer when it refuses (401) or fails (AUTHORIZER_FAILURE)."""
+        own answer when it refuses (401) or fails (AUTHORIZER_FAILURE). `api_key`: the request's
+        x-api-key, the authorizer's identity source."""
         assert route.authorizer is not None
-        if not next((v for k, v in header_pairs if k.lower() == "x-api-key"), ""):  # its identity source: absent is 401, uncalled
+        if not api_key:  # its identity source absent: 401, the authorizer uncalled
             return self.gateway_error("UNAUTHORIZED", 401, "Unauthorized")
         request = build_event(route, method, raw_path, header_pairs, b"", source_ip, None)
         event = {"type": "REQUEST", "methodArn": f"arn:aws:execute-api:local:000000000000:local/{STAGE}/{method}{route.path}",
