@@ -20,8 +20,13 @@
     views.forEach((v) => { $(v).hidden = v !== view; });
     $("sign-out").hidden = view === "sign-in";
     $("new-link").hidden = view === "sign-in";
-    $("whoami").hidden = view === "sign-in" || !me;
-    $("keys-link").hidden = view === "sign-in" || !me || me.role !== "admin";
+    showIdentity(view !== "sign-in");
+  }
+
+  // The header's role and team, and the admins' Keys link, once the signed-in key is known.
+  function showIdentity(signedIn) {
+    $("whoami").hidden = !signedIn || !me;
+    $("keys-link").hidden = !signedIn || !me || me.role !== "admin";
   }
 
   function text(name, values = {}) {
@@ -729,10 +734,7 @@
 
   function route() {
     if (!key) { show("sign-in"); return; }
-    step("list-error", whoAmI).then(() => {
-      $("whoami").hidden = !me;
-      $("keys-link").hidden = !me || me.role !== "admin";
-    });
+    step("list-error", whoAmI).then(() => showIdentity(true));
     if (location.hash === "#keys") {
       show("keys");
       step("keys-error", listKeys);
